@@ -1,0 +1,313 @@
+/* alloc/alloc.c: start-up, fork, the slow allocation paths and free.
+ *
+ * Allocation (Go's mallocgc without the collector, which hooks in later):
+ *   1. size <= 32 KiB: size class -> span class (class x kind) -> this
+ *      thread's P -> its cached span -> next free slot (alloc.h, inline);
+ *      on a miss, tc_mcache_refill_alloc.
+ *   2. larger: a span of its own from the heap, aligned as asked.
+ *   3. aligned small requests pick the first size class whose object size
+ *      is a multiple of the alignment (spans are page aligned, so every
+ *      object of such a class is aligned); alignments above a page, or
+ *      when no class fits, go to 2.
+ *
+ * Free: the pointer's span comes from the arena index; the slot index from
+ * a multiply (divMul). The P that caches the span frees in place (plain
+ * stores); anyone else counts itself in xremoteCount, then sets the slot's
+ * remote bit, and tells the mcentral when the span may have changed list
+ * (first pending remote free, or last object gone). Large objects go
+ * straight back to the heap. Every bad pointer is classified before
+ * anything is written, so a bad free damages nothing.
+ *
+ * Start-up: nothing here calls stdio, dlsym or any function that may
+ * allocate before the heap exists; the environment is read with getenv;
+ * the thread-exit key comes from pthread_key_create (no malloc). fork():
+ * the prepare handler takes every allocator lock in lock order (P pool,
+ * mcentrals, heap), so the child starts with consistent lists. */
+#include "alloc/alloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc/mcentral.h"
+#include "alloc/options.h"
+#include "alloc/report.h"
+
+_Atomic int tc_inited;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t remote_nfree, remote_bytes_free; /* frees without a P */
+
+static void fork_prepare(void) {
+    tc_ensure_init();
+    tc_p_lock_pool();
+    tc_mcentral_lock_all();
+    tc_mheap_lock_all();
+}
+
+static void fork_parent(void) {
+    tc_mheap_unlock_all();
+    tc_mcentral_unlock_all();
+    tc_p_unlock_pool();
+}
+
+static void fork_child(void) {
+    tc_mheap_reinit_locks();
+    tc_mcentral_reinit_locks();
+    tc_p_after_fork_child();
+}
+
+void tc_init_slow(void) {
+    pthread_mutex_lock(&init_lock);
+    if (!atomic_load_explicit(&tc_inited, memory_order_relaxed)) {
+        tc_options_init();
+        tc_mheap_init();
+        tc_mcentral_init();
+        tc_p_init();
+        atomic_store_explicit(&tc_inited, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&init_lock);
+}
+
+/* Registered from a constructor, not from the first malloc: pthread_atfork
+ * may allocate, and by now malloc works. */
+__attribute__((constructor)) static void tc_constructor(void) {
+    tc_ensure_init();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/* ---- allocation slow paths ---- */
+
+static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zero,
+                         size_t align) {
+    if (size > PTRDIFF_MAX) return NULL;
+    uintptr_t npages = (size + TC_PAGE_SIZE - 1) / TC_PAGE_SIZE;
+    uintptr_t apages = align > TC_PAGE_SIZE ? align / TC_PAGE_SIZE : 1;
+    struct mspan *s = tc_mheap_alloc(npages ? npages : 1, tc_spanclass(0, kind), apages);
+    if (!s) return NULL;
+    tc_bits_store(&s->allocBits[0], ~0ull);
+    atomic_store_explicit(&s->xallocCount, 1, memory_order_relaxed);
+    if (zero && s->needzero) memset((void *)s->startAddr, 0, size);
+    tc_stat_add(&pp->stats.nmalloc, 1);
+    tc_stat_add(&pp->stats.nlarge, 1);
+    tc_stat_add(&pp->stats.bytesMalloc, s->elemsize);
+    return (void *)s->startAddr;
+}
+
+/* The size class for an aligned small request, or 0 for "use a span". */
+static unsigned aligned_class(size_t size, size_t align) {
+    if (align > TC_PAGE_SIZE) return 0;
+    size_t want = TC_ALIGN_UP(size ? size : 1, align);
+    if (want > TC_MAX_SMALL_SIZE) return 0;
+    for (unsigned c = tc_size_to_class(want); c < TC_NUM_SIZE_CLASSES; c++)
+        if (tc_class_size(c) % align == 0) return c;
+    return 0;
+}
+
+void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
+    tc_ensure_init();
+    struct p *pp = tc_tls_p;
+    if (!pp && !(pp = tc_p_acquire())) return NULL;
+    unsigned sc;
+    if (align > 8) {
+        sc = aligned_class(size, align);
+        if (sc == 0) return alloc_large(pp, size, kind, zero, align);
+    } else {
+        if (size > TC_MAX_SMALL_SIZE) return alloc_large(pp, size, kind, zero, align);
+        sc = tc_size_to_class(size);
+    }
+    unsigned spc = tc_spanclass(sc, kind);
+    void *v = tc_mspan_alloc_fast(pp->mcache.alloc[spc]);
+    if (!v && !(v = tc_mcache_refill_alloc(pp, spc))) return NULL;
+    tc_stat_add(&pp->stats.nmalloc, 1);
+    tc_stat_add(&pp->stats.bytesMalloc, tc_class_size(sc));
+    if (zero) memset(v, 0, tc_class_size(sc));
+    return v;
+}
+
+void *tc_tiny_alloc(size_t size) {
+    TC_ASSERT(size > 0 && size < TC_TINY_SIZE);
+    tc_ensure_init();
+    struct p *pp = tc_tls_p;
+    if (!pp && !(pp = tc_p_acquire())) return NULL;
+    struct mcache *c = &pp->mcache;
+    uintptr_t off = c->tinyoffset;
+    if ((size & 7) == 0) off = TC_ALIGN_UP(off, 8);
+    else if ((size & 3) == 0) off = TC_ALIGN_UP(off, 4);
+    else if ((size & 1) == 0) off = TC_ALIGN_UP(off, 2);
+    if (c->tiny && off + size <= TC_TINY_SIZE) {
+        c->tinyoffset = off + size;
+        tc_stat_add(&pp->stats.nmalloc, 1);
+        return (void *)(c->tiny + off);
+    }
+    void *v = tc_mspan_alloc_fast(c->alloc[TC_TINY_SPANCLASS]);
+    if (!v && !(v = tc_mcache_refill_alloc(pp, TC_TINY_SPANCLASS))) return NULL;
+    memset(v, 0, TC_TINY_SIZE);
+    tc_stat_add(&pp->stats.nmalloc, 1);
+    tc_stat_add(&pp->stats.bytesMalloc, TC_TINY_SIZE);
+    /* Keep whichever block has more room left, as Go does. */
+    if (!c->tiny || size < c->tinyoffset) {
+        c->tiny = (uintptr_t)v;
+        c->tinyoffset = size;
+    }
+    return v;
+}
+
+/* ---- free ---- */
+
+enum tc_ptr_kind tc_classify(uintptr_t p, struct mspan **sp, uintptr_t *base) {
+    if (!tc_in_heap(p)) return PTR_FOREIGN;
+    struct mspan *s = tc_spanof(p);
+    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return PTR_UNALLOCATED;
+    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) return PTR_COLLECTED;
+    int exact;
+    unsigned idx = tc_mspan_index(s, p, &exact);
+    if (!exact) {
+        *base = s->startAddr + (uintptr_t)idx * s->elemsize;
+        return PTR_INTERIOR;
+    }
+    if (!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1)) return PTR_UNALLOCATED;
+    *sp = s;
+    return PTR_OK;
+}
+
+void tc_bad_pointer(const char *who, enum tc_ptr_kind kind, uintptr_t p, uintptr_t base) {
+    const char *pre = tc_opts.badfree == BADFREE_WARN ? "tricolor: warning: " : "tricolor: ";
+    void *vp = (void *)p;
+    switch (kind) {
+    case PTR_FOREIGN:
+        tc_print("%s%s: invalid pointer %p (not from this heap)", pre, who, vp);
+        break;
+    case PTR_UNALLOCATED: tc_print("%s%s: double free of %p", pre, who, vp); break;
+    case PTR_INTERIOR:
+        tc_print("%s%s: interior pointer %p (object at %p)", pre, who, vp, (void *)base);
+        break;
+    case PTR_COLLECTED:
+        tc_print("%s%s: invalid pointer %p (a collected object, not malloc'd)", pre, who, vp);
+        break;
+    case PTR_OK: return;
+    }
+    if (tc_opts.badfree != BADFREE_WARN) abort();
+}
+
+static void free_large(struct mspan *s, uintptr_t p, const char *who) {
+    uint64_t old = atomic_fetch_and_explicit(&s->allocBits[0], ~1ull, memory_order_acq_rel);
+    if (!(old & 1)) {
+        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+        return;
+    }
+    int saved = errno; /* free must not change errno; madvise may */
+    uintptr_t bytes = s->elemsize;
+    tc_mheap_free(s);
+    errno = saved;
+    struct p *pp = tc_tls_p;
+    if (pp) {
+        tc_stat_add(&pp->stats.nfree, 1);
+        tc_stat_add(&pp->stats.bytesFree, bytes);
+    } else {
+        atomic_fetch_add_explicit(&remote_nfree, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&remote_bytes_free, bytes, memory_order_relaxed);
+    }
+}
+
+/* A free into a span this thread's P does not cache. Count first, then set
+ * the bit: while our count is in, the span cannot go back to the heap. */
+static void free_remote(struct mspan *s, unsigned idx, uintptr_t p, const char *who) {
+    unsigned spc = s->spanclass;
+    uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
+    uint64_t bit = 1ull << (idx & 63);
+    int32_t prev = atomic_fetch_add_explicit(&s->xremoteCount, 1, memory_order_acq_rel);
+    uint64_t old = atomic_fetch_or_explicit(&s->remoteBits[idx >> 6], bit, memory_order_release);
+    if (old & bit) {
+        atomic_fetch_sub_explicit(&s->xremoteCount, 1, memory_order_relaxed);
+        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+        return;
+    }
+    struct p *pp = tc_tls_p;
+    if (pp) {
+        tc_stat_add(&pp->stats.nfree, 1);
+        tc_stat_add(&pp->stats.bytesFree, s->elemsize);
+    } else {
+        atomic_fetch_add_explicit(&remote_nfree, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&remote_bytes_free, s->elemsize, memory_order_relaxed);
+    }
+    if (prev == 0 || (uint32_t)prev + 1 >= tc_mspan_count(s)) {
+        int saved = errno;
+        tc_mcentral_reconcile(s, spc, gen);
+        errno = saved;
+    }
+}
+
+int tc_free(void *ptr, const char *who) {
+    uintptr_t p = (uintptr_t)ptr, base = 0;
+    struct mspan *s = NULL;
+    enum tc_ptr_kind k = tc_classify(p, &s, &base);
+    if (TC_UNLIKELY(k != PTR_OK)) {
+        tc_bad_pointer(who, k, p, base);
+        return 0;
+    }
+    if (tc_spanclass_sizeclass(s->spanclass) == 0) {
+        free_large(s, p, who);
+        return 1;
+    }
+    int exact;
+    unsigned idx = tc_mspan_index(s, p, &exact);
+    struct p *pp = tc_tls_p;
+    if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp) {
+        if (!tc_mspan_free_local(s, idx)) { /* cannot happen: classify saw the bit */
+            tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+            return 0;
+        }
+        tc_stat_add(&pp->stats.nfree, 1);
+        tc_stat_add(&pp->stats.bytesFree, s->elemsize);
+        return 1;
+    }
+    free_remote(s, idx, p, who);
+    return 1;
+}
+
+size_t tc_usable_size(void *ptr, const char *who) {
+    uintptr_t p = (uintptr_t)ptr, base = 0;
+    struct mspan *s = NULL;
+    enum tc_ptr_kind k = tc_classify(p, &s, &base);
+    if (k != PTR_OK) {
+        tc_bad_pointer(who, k, p, base);
+        return 0;
+    }
+    return s->elemsize;
+}
+
+void *tc_realloc(void *ptr, size_t size, int *bad) {
+    uintptr_t p = (uintptr_t)ptr, base = 0;
+    struct mspan *s = NULL;
+    *bad = 0;
+    enum tc_ptr_kind k = tc_classify(p, &s, &base);
+    if (k != PTR_OK) {
+        tc_bad_pointer("realloc()", k, p, base);
+        *bad = 1;
+        return NULL;
+    }
+    size_t usable = s->elemsize;
+    int large = tc_spanclass_sizeclass(s->spanclass) == 0;
+    if (size <= usable && (size >= usable / 2 || usable <= 32)) return ptr;
+    if (large && size > usable) {
+        uintptr_t npages = (size + TC_PAGE_SIZE - 1) / TC_PAGE_SIZE;
+        struct p *pp = tc_tls_p ? tc_tls_p : tc_p_acquire();
+        if (pp && size <= PTRDIFF_MAX && tc_mheap_grow_inplace(s, npages)) {
+            tc_stat_add(&pp->stats.bytesMalloc, s->elemsize - usable);
+            return ptr;
+        }
+    }
+    void *q = tc_alloc(size, SPAN_MANUAL);
+    if (!q) return NULL;
+    memcpy(q, ptr, size < usable ? size : usable);
+    tc_free(ptr, "realloc()");
+    return q;
+}
+
+/* Frees made by threads without a P, for statistics. */
+TC_INTERNAL void tc_alloc_remote_stats(uint64_t *nfree, uint64_t *bytes);
+void tc_alloc_remote_stats(uint64_t *nfree, uint64_t *bytes) {
+    *nfree = atomic_load_explicit(&remote_nfree, memory_order_relaxed);
+    *bytes = atomic_load_explicit(&remote_bytes_free, memory_order_relaxed);
+}

@@ -1,0 +1,75 @@
+/* alloc/alloc.h: the allocator's internal API, below the malloc names.
+ *
+ * malloc.c (the libc names) and gc/ (gc_alloc) are built on these. Sizes
+ * are in bytes; every function returns NULL when memory is exhausted and
+ * leaves errno to its caller. */
+#ifndef TC_ALLOC_ALLOC_H
+#define TC_ALLOC_ALLOC_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "alloc/base.h"
+#include "alloc/mcache.h"
+#include "alloc/mheap.h"
+#include "alloc/sizeclass.h"
+
+TC_INTERNAL extern _Atomic int tc_inited;
+TC_INTERNAL void tc_init_slow(void);
+
+TC_INLINE void tc_ensure_init(void) {
+    if (TC_UNLIKELY(!atomic_load_explicit(&tc_inited, memory_order_acquire))) tc_init_slow();
+}
+
+/* Slow path of allocation: any size, span kind, optional zeroing (only
+ * where memory may be dirty), alignment (power of two; <= 8 for none). */
+TC_INTERNAL void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
+
+/* Fast path: a small object of span kind `kind`. Promise: no lock, no
+ * atomic read-modify-write; falls back to tc_alloc_slow. */
+TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
+    struct p *pp = tc_tls_p;
+    if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
+        unsigned sc = tc_size_to_class(size);
+        void *v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
+        if (TC_LIKELY(v != NULL)) {
+            tc_stat_add(&pp->stats.nmalloc, 1);
+            tc_stat_add(&pp->stats.bytesMalloc, tc_class_size(sc));
+            return v;
+        }
+    }
+    return tc_alloc_slow(size, kind, 0, 0);
+}
+
+/* Pointer-free object under 16 bytes, packed into the P's tiny block with
+ * Go's alignment rules (8 for multiples of 8, then 4, then 2). */
+TC_INTERNAL void *tc_tiny_alloc(size_t size);
+
+/* What free/realloc found at a pointer. */
+enum tc_ptr_kind {
+    PTR_OK = 0,
+    PTR_FOREIGN,   /* not in the heap at all */
+    PTR_UNALLOCATED, /* in the heap, not allocated: a double free */
+    PTR_INTERIOR,  /* inside an object, not at its start */
+    PTR_COLLECTED, /* a collected object, not malloc'd */
+};
+
+/* Classify p as a malloc'd object; on PTR_OK sets *sp, on PTR_INTERIOR
+ * sets *base to the object's start. */
+TC_INTERNAL enum tc_ptr_kind tc_classify(uintptr_t p, struct mspan **sp, uintptr_t *base);
+
+/* Report a bad pointer given to `who` ("free()", "realloc()", ...): one
+ * line, then abort unless GODEBUG=badfree=warn. */
+TC_INTERNAL void tc_bad_pointer(const char *who, enum tc_ptr_kind kind, uintptr_t p,
+                                uintptr_t base);
+
+/* Free a malloc'd object. Returns 0 (after reporting) if p is not one. */
+TC_INTERNAL int tc_free(void *p, const char *who);
+
+/* Usable bytes of a malloc'd object, or 0 after reporting a bad pointer. */
+TC_INTERNAL size_t tc_usable_size(void *p, const char *who);
+
+/* realloc's logic. *bad is set when p was reported as a bad pointer. */
+TC_INTERNAL void *tc_realloc(void *p, size_t size, int *bad);
+
+#endif

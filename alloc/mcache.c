@@ -1,0 +1,149 @@
+/* alloc/mcache.c: the P pool and the mcache refill path.
+ *
+ * Refill order for a span class (Go's, plus explicit free):
+ *   1. search the cached span forward from the cursor (next window);
+ *   2. if remote frees are pending on it, merge them and search again;
+ *   3. give it back to its mcentral and take another (partial or new).
+ * Step 2 keeps a producer/consumer pair from growing the heap: memory
+ * freed by the consumer is reused before a fresh span is taken.
+ *
+ * Thread exit: a pthread key whose destructor releases the P. The key is
+ * created at initialisation (pthread_key_create does not allocate); its
+ * value is set when a thread first takes a P. A thread that allocates again
+ * from a later destructor simply takes a P again, and glibc runs our
+ * destructor once more. */
+#include "alloc/mcache.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "alloc/fixalloc.h"
+#include "alloc/mcentral.h"
+#include "alloc/report.h"
+
+__thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct p *idle_ps;          /* pool lock */
+static _Atomic(struct p *) all_ps; /* newest first; pushed under pool lock */
+static uint32_t nps, nidle;        /* pool lock */
+static struct fixalloc palloc;     /* pool lock */
+static pthread_key_t exit_key;
+
+static void p_exit(void *arg) {
+    if (arg && tc_tls_p == arg) tc_p_release();
+}
+
+void tc_p_init(void) {
+    tc_fixalloc_init(&palloc, sizeof(struct p));
+    if (pthread_key_create(&exit_key, p_exit) != 0)
+        tc_fatal("cannot create the thread-exit key");
+}
+
+static void mcache_reset(struct mcache *c) {
+    for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
+    c->tiny = c->tinyoffset = 0;
+}
+
+struct p *tc_p_acquire(void) {
+    pthread_mutex_lock(&pool_lock);
+    struct p *pp = idle_ps;
+    if (pp) {
+        idle_ps = pp->link;
+        nidle--;
+    } else if ((pp = tc_fixalloc_alloc(&palloc)) != NULL) {
+        mcache_reset(&pp->mcache);
+        pp->id = nps++;
+        pp->alllink = atomic_load_explicit(&all_ps, memory_order_relaxed);
+        atomic_store_explicit(&all_ps, pp, memory_order_release);
+    }
+    if (pp) pp->status = P_RUNNING;
+    pthread_mutex_unlock(&pool_lock);
+    if (pp) {
+        tc_tls_p = pp;
+        pthread_setspecific(exit_key, pp);
+    }
+    return pp;
+}
+
+void tc_mcache_flush(struct mcache *c) {
+    for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
+        struct mspan *s = c->alloc[i];
+        if (s != &tc_emptyspan) {
+            c->alloc[i] = &tc_emptyspan;
+            tc_mcentral_uncache_span(s);
+        }
+    }
+    c->tiny = c->tinyoffset = 0; /* the block stays allocated, as in Go */
+}
+
+void tc_p_release(void) {
+    struct p *pp = tc_tls_p;
+    if (!pp) return;
+    tc_mcache_flush(&pp->mcache);
+    tc_tls_p = NULL;
+    pthread_setspecific(exit_key, NULL);
+    pthread_mutex_lock(&pool_lock);
+    pp->status = P_IDLE;
+    pp->link = idle_ps;
+    idle_ps = pp;
+    nidle++;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+struct p *tc_p_all(void) {
+    return atomic_load_explicit(&all_ps, memory_order_acquire);
+}
+
+uint32_t tc_p_count(uint32_t *idle) {
+    pthread_mutex_lock(&pool_lock);
+    uint32_t n = nps;
+    if (idle) *idle = nidle;
+    pthread_mutex_unlock(&pool_lock);
+    return n;
+}
+
+/* A slot from s searching from its cursor to its end, or NULL. */
+static void *span_take(struct mspan *s) {
+    void *v = tc_mspan_alloc_fast(s);
+    if (!v && tc_mspan_next_window(s)) v = tc_mspan_alloc_fast(s);
+    return v;
+}
+
+void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
+    struct mspan *s = pp->mcache.alloc[spc];
+    if (s != &tc_emptyspan) {
+        void *v = span_take(s);
+        if (v) return v;
+        if (atomic_load_explicit(&s->xremoteCount, memory_order_relaxed) > 0 &&
+            tc_mspan_merge_remote(s) > 0 && (v = span_take(s)) != NULL)
+            return v;
+        pp->mcache.alloc[spc] = &tc_emptyspan;
+        tc_mcentral_uncache_span(s);
+    }
+    s = tc_mcentral_cache_span(spc, pp);
+    if (!s) return NULL;
+    pp->mcache.alloc[spc] = s;
+    void *v = span_take(s);
+    TC_ASSERT(v != NULL);
+    return v;
+}
+
+void tc_p_lock_pool(void) { pthread_mutex_lock(&pool_lock); }
+void tc_p_unlock_pool(void) { pthread_mutex_unlock(&pool_lock); }
+
+/* In the child only the forking thread exists: every other running P is
+ * orphaned. Park them all (their cached spans stay cached: the next thread
+ * to take one continues where the old owner stopped). */
+void tc_p_after_fork_child(void) {
+    pthread_mutex_init(&pool_lock, NULL);
+    idle_ps = NULL;
+    nidle = 0;
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
+        if (pp == tc_tls_p) continue;
+        pp->status = P_IDLE;
+        pp->link = idle_ps;
+        idle_ps = pp;
+        nidle++;
+    }
+}

@@ -1,0 +1,80 @@
+/* alloc/mcache.h: Ps and their mcaches.
+ *
+ * A P is the allocation context (Go's P, minus the scheduler): an mcache
+ * with one cached span per span class, the tiny block, and statistics. C
+ * has no scheduler, so a thread takes a P from a pool at its first
+ * allocation and gives it back, flushed, when it exits (a pthread key
+ * destructor) or calls gc_thread_idle(). Ps are never freed; the pool
+ * holds at most as many as there were allocating threads alive at once.
+ * A thread that only frees never takes a P.
+ *
+ * Ownership: everything in a P belongs to the thread that holds it; other
+ * threads read the statistics (relaxed atomics) and nothing else. The
+ * pool's lists are guarded by the pool lock (first in the lock order). */
+#ifndef TC_ALLOC_MCACHE_H
+#define TC_ALLOC_MCACHE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/mspan.h"
+#include "alloc/sizeclass.h"
+
+struct mcache {
+    struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
+    uintptr_t tiny;       /* current 16-byte tiny block, or 0 */
+    uintptr_t tinyoffset; /* bytes of the tiny block in use */
+};
+
+/* Per-P counters: the owner bumps them with relaxed load+store (no
+ * read-modify-write), readers sum over all Ps. */
+struct pstats {
+    _Atomic uint64_t nmalloc;     /* objects allocated (incl. tiny) */
+    _Atomic uint64_t nfree;       /* objects freed into own spans */
+    _Atomic uint64_t bytesMalloc; /* slot bytes allocated */
+    _Atomic uint64_t bytesFree;   /* slot bytes freed */
+    _Atomic uint64_t nlarge;      /* large objects allocated */
+};
+
+enum p_status { P_IDLE = 0, P_RUNNING = 1 };
+
+struct p {
+    struct mcache mcache;
+    struct pstats stats;
+    struct p *link;    /* next idle P; pool lock */
+    struct p *alllink; /* next P ever made; written once before publishing */
+    uint32_t id;       /* index in creation order */
+    uint8_t status;    /* enum p_status; pool lock */
+};
+
+/* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may
+ * allocate. */
+TC_INTERNAL extern __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
+
+TC_INLINE void tc_stat_add(_Atomic uint64_t *c, uint64_t d) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
+                          memory_order_relaxed);
+}
+
+TC_INTERNAL void tc_p_init(void);
+/* Give this thread a P (it has none). NULL if out of memory. */
+TC_INTERNAL struct p *tc_p_acquire(void);
+/* Flush this thread's P and return it to the pool. */
+TC_INTERNAL void tc_p_release(void);
+/* The first P ever made (then follow alllink); for statistics. */
+TC_INTERNAL struct p *tc_p_all(void);
+TC_INTERNAL uint32_t tc_p_count(uint32_t *idle);
+
+/* Slow path of small allocation for span class spc: refill the cached span
+ * (merging remote frees first) and return a slot. NULL when out of memory. */
+TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
+/* Give every cached span back to its mcentral. */
+TC_INTERNAL void tc_mcache_flush(struct mcache *c);
+
+/* fork() support: the pool lock, and making the child's Ps consistent. */
+TC_INTERNAL void tc_p_lock_pool(void);
+TC_INTERNAL void tc_p_unlock_pool(void);
+TC_INTERNAL void tc_p_after_fork_child(void);
+
+#endif

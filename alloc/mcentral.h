@@ -1,0 +1,45 @@
+/* alloc/mcentral.h: Go's mcentral, the shared pool of spans of one class.
+ *
+ * A span that no P caches sits on its mcentral's partial list (has free
+ * slots) or full list (none known). A P takes a partial span (or a new one
+ * from the heap) when its cached span runs out, and gives the old one back.
+ * Remote frees can turn a full span partial or empty without its owner;
+ * tc_mcentral_reconcile moves it to the right list or back to the heap.
+ *
+ * Locking: one lock per span class. Lock order: P pool < mcentral < heap;
+ * no two mcentral locks are held at once, and the heap lock is never held
+ * while taking an mcentral lock. */
+#ifndef TC_ALLOC_MCENTRAL_H
+#define TC_ALLOC_MCENTRAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/mspan.h"
+#include "alloc/sizeclass.h"
+
+struct mcentral {
+    pthread_mutex_t lock;
+    struct mspan *partial; /* uncached spans with free slots; lock */
+    struct mspan *full;    /* uncached spans without free slots; lock */
+    uint64_t nspans;       /* spans of this class in use; lock */
+} __attribute__((aligned(64)));
+
+TC_INTERNAL extern struct mcentral tc_mcentral_[TC_NUM_SPAN_CLASSES];
+
+TC_INTERNAL void tc_mcentral_init(void);
+/* A span of class spc with at least one free slot, now cached by pp, its
+ * cursor rewound. NULL when the OS refuses memory. */
+TC_INTERNAL struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp);
+/* Take back a span its P no longer caches. */
+TC_INTERNAL void tc_mcentral_uncache_span(struct mspan *s);
+/* After a remote free: if span s (of lifetime gen) is on a list, fold its
+ * remote frees in and move it to the right list, or to the heap if empty. */
+TC_INTERNAL void tc_mcentral_reconcile(struct mspan *s, unsigned spc, uint64_t gen);
+
+TC_INTERNAL void tc_mcentral_lock_all(void);
+TC_INTERNAL void tc_mcentral_unlock_all(void);
+TC_INTERNAL void tc_mcentral_reinit_locks(void);
+
+#endif

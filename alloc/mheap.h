@@ -1,0 +1,102 @@
+/* alloc/mheap.h: the page heap (Go's mheap) and the arena index.
+ *
+ * The heap hands out runs of 8 KiB pages as spans. Address space comes
+ * from the OS in 64 MiB-aligned arenas; the arena index maps any address
+ * to its arena's metadata in O(1), and the arena's page table maps a page
+ * to its span. Every page of an in-use span points at the span; a free
+ * span is reachable from its first and last page only (enough to coalesce
+ * with neighbours), its interior pages are NULL.
+ *
+ * Locking: one lock, tc_mheap_.lock, guards the free bins, the page
+ * tables, the counters and the span/bitmap fixallocs. It is a leaf lock:
+ * nothing else is taken while it is held. Readers of the page table
+ * (free, malloc_usable_size, later the marker) read entries with relaxed
+ * atomic loads and must validate what they find (state, gen). */
+#ifndef TC_ALLOC_MHEAP_H
+#define TC_ALLOC_MHEAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/fixalloc.h"
+#include "alloc/mspan.h"
+
+#define TC_ARENA_SHIFT 26
+#define TC_ARENA_BYTES ((uintptr_t)1 << TC_ARENA_SHIFT) /* 64 MiB */
+#define TC_PAGES_PER_ARENA (TC_ARENA_BYTES / TC_PAGE_SIZE) /* 8192 */
+#define TC_ARENA_ENTRIES ((uintptr_t)1 << (48 - TC_ARENA_SHIFT)) /* 2^22 */
+#define TC_HEAP_BINS 128 /* free bins 1..127 exact, bin 0 for >= 128 pages */
+
+struct heaparena {
+    _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
+};
+
+struct mheap {
+    pthread_mutex_t lock;
+    uintptr_t arenaHint;            /* next address to try for an arena */
+    struct mspan *free[TC_HEAP_BINS]; /* free spans by length; dirty ones
+                                       first, scavenged ones last */
+    uint64_t freemask[TC_HEAP_BINS / 64]; /* bit n: free[n] non-empty */
+    struct fixalloc spanalloc;      /* struct mspan */
+    struct fixalloc bitsalloc[TC_MAX_OBJS_PER_SPAN / 64 + 1]; /* by nwords */
+    struct fixalloc arenaalloc;     /* struct heaparena */
+    uint64_t gen;                   /* last mspan.gen handed out */
+    /* Counters, in pages unless named otherwise; heap lock. */
+    uint64_t pagesSys;      /* reserved from the OS */
+    uint64_t pagesInUse;    /* in MSPAN_INUSE spans */
+    uint64_t pagesFree;     /* in free (or busy) spans */
+    uint64_t pagesReleased; /* part of pagesFree in scavenged spans */
+    uint64_t releasedTotal; /* bytes released to the OS since start */
+};
+
+TC_INTERNAL extern struct mheap tc_mheap_;
+/* The arena index: 32 MiB of pointers in .bss, touched only where used. */
+TC_INTERNAL extern _Atomic(struct heaparena *) tc_arenas_[TC_ARENA_ENTRIES];
+
+TC_INTERNAL void tc_mheap_init(void);
+
+/* The span holding address p, or NULL. The result may be free or stale:
+ * callers check state (and gen when racing with frees). */
+TC_INLINE struct mspan *tc_spanof(uintptr_t p) {
+    uintptr_t ai = p >> TC_ARENA_SHIFT;
+    if (TC_UNLIKELY(ai >= TC_ARENA_ENTRIES)) return NULL;
+    struct heaparena *ha = atomic_load_explicit(&tc_arenas_[ai], memory_order_acquire);
+    if (TC_UNLIKELY(!ha)) return NULL;
+    return atomic_load_explicit(&ha->spans[(p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1)],
+                                memory_order_acquire);
+}
+
+/* Whether p lies in memory the heap has reserved. */
+TC_INLINE int tc_in_heap(uintptr_t p) {
+    uintptr_t ai = p >> TC_ARENA_SHIFT;
+    return ai < TC_ARENA_ENTRIES &&
+           atomic_load_explicit(&tc_arenas_[ai], memory_order_relaxed) != NULL;
+}
+
+/* A new in-use span of npages for span class spc, its start aligned to
+ * align_pages pages (a power of two; 1 for none), geometry and bitmaps set
+ * up. NULL when the OS refuses memory. */
+TC_INTERNAL struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc,
+                                         uintptr_t align_pages);
+/* Return an in-use span's pages to the heap. */
+TC_INTERNAL void tc_mheap_free(struct mspan *s);
+/* Grow a large span in place to npages if the pages after it are free.
+ * Returns 1 on success. */
+TC_INTERNAL int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages);
+/* Release free pages to the OS until at most keep_bytes of free memory
+ * stays resident. Returns the bytes released. */
+TC_INTERNAL size_t tc_mheap_scavenge(uint64_t keep_bytes);
+
+/* Lock and unlock for fork(). */
+TC_INTERNAL void tc_mheap_lock_all(void);
+TC_INTERNAL void tc_mheap_unlock_all(void);
+TC_INTERNAL void tc_mheap_reinit_locks(void);
+
+/* Walk every span and check the heap's invariants (bins hold free spans of
+ * the right length, neighbours are coalesced, counters add up). */
+TC_INTERNAL int tc_mheap_verify(void);
+
+#endif

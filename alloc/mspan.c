@@ -1,0 +1,131 @@
+/* alloc/mspan.c: slot search, explicit free and remote-free merging.
+ *
+ * Go never frees explicitly, so allocation only moves forward: freeindex
+ * climbs, and sweeping resets it. tricolor's malloc side frees at any
+ * moment, so this file adds two rules on top of Go's scheme (see the
+ * invariants in mspan.h):
+ *   - a free by the owner clears the slot's allocBit and, if the slot lies
+ *     behind the search cursor, moves the cursor back to it, so the very
+ *     next allocation of that class reuses the slot (LIFO, cache warm);
+ *   - a free by anyone else only sets a bit in remoteBits; the owner folds
+ *     those in when its forward search finds nothing, before asking the
+ *     mcentral for another span. */
+#include "alloc/mspan.h"
+
+#include <string.h>
+
+struct mspan tc_emptyspan;
+
+unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages) {
+    unsigned sc = tc_spanclass_sizeclass(spc);
+    if (sc == 0) return 1;
+    unsigned nelems = (unsigned)(npages * TC_PAGE_SIZE / tc_class_size(sc));
+    return (nelems + 63) / 64;
+}
+
+void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *bits) {
+    unsigned sc = tc_spanclass_sizeclass(spc);
+    uintptr_t bytes = s->npages * TC_PAGE_SIZE;
+    s->spanclass = (uint16_t)spc;
+    if (sc == 0) {
+        s->elemsize = bytes;
+        s->divMul = 0;
+        s->nelems = 1;
+    } else {
+        s->elemsize = tc_class_size(sc);
+        s->divMul = tc_class_to_divmagic[sc];
+        s->nelems = (uint16_t)(bytes / s->elemsize);
+    }
+    s->nwords = (uint16_t)((s->nelems + 63) / 64);
+    s->limit = s->startAddr + (uintptr_t)s->nelems * s->elemsize;
+    s->allocBits = bits;
+    s->remoteBits = bits + s->nwords;
+    for (unsigned w = 0; w < 2u * s->nwords; w++) tc_bits_store(&bits[w], 0);
+    unsigned tail = s->nelems & 63;
+    if (tail) /* I2: slots past the end look allocated */
+        tc_bits_store(&bits[s->nwords - 1], ~0ull << tail);
+    atomic_store_explicit(&s->xallocCount, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->xremoteCount, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
+    s->list = LIST_NONE;
+    tc_mspan_rewind(s);
+}
+
+void tc_mspan_rewind(struct mspan *s) {
+    s->cacheword = 0;
+    s->freeindex = 0;
+    s->allocCache = ~tc_bits_load(&s->allocBits[0]);
+}
+
+int tc_mspan_next_window(struct mspan *s) {
+    for (unsigned w = s->cacheword + 1u; w < s->nwords; w++) {
+        uint64_t free = ~tc_bits_load(&s->allocBits[w]);
+        if (free) {
+            s->cacheword = (uint16_t)w;
+            s->freeindex = (uint16_t)(w * 64);
+            s->allocCache = free;
+            return 1;
+        }
+    }
+    s->cacheword = (uint16_t)(s->nwords - 1);
+    s->freeindex = (uint16_t)(s->nwords * 64);
+    s->allocCache = 0;
+    return 0;
+}
+
+int tc_mspan_free_local(struct mspan *s, unsigned idx) {
+    unsigned w = idx >> 6;
+    uint64_t bit = 1ull << (idx & 63);
+    uint64_t word = tc_bits_load(&s->allocBits[w]);
+    if (!(word & bit)) return 0;
+    word &= ~bit;
+    tc_bits_store(&s->allocBits[w], word);
+    atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - 1, memory_order_relaxed);
+    s->needzero = 1;
+    if (idx < s->freeindex) { /* behind the cursor: move it back (I3) */
+        s->cacheword = (uint16_t)w;
+        s->freeindex = (uint16_t)idx;
+        s->allocCache = ~word >> (idx & 63);
+    } else if (w == s->cacheword) { /* inside the window (I5) */
+        s->allocCache |= 1ull << (idx - s->freeindex);
+    }
+    return 1;
+}
+
+unsigned tc_mspan_merge_remote(struct mspan *s) {
+    unsigned n = 0;
+    for (unsigned w = 0; w < s->nwords; w++) {
+        if (!tc_bits_load(&s->remoteBits[w])) continue;
+        uint64_t x = atomic_exchange_explicit(&s->remoteBits[w], 0, memory_order_acquire);
+        uint64_t word = tc_bits_load(&s->allocBits[w]);
+        x &= word;
+        tc_bits_store(&s->allocBits[w], word & ~x);
+        n += (unsigned)__builtin_popcountll(x);
+    }
+    if (n) {
+        atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - n, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&s->xremoteCount, (int32_t)n, memory_order_relaxed);
+        s->needzero = 1;
+        tc_mspan_rewind(s); /* freed slots may lie behind the cursor */
+    }
+    return n;
+}
+
+int tc_mspan_verify(const struct mspan *s) {
+    unsigned count = 0;
+    for (unsigned w = 0; w < s->nwords; w++) {
+        uint64_t word = tc_bits_load(&s->allocBits[w]);
+        unsigned lo = w * 64, valid = s->nelems - lo < 64 ? s->nelems - lo : 64;
+        if (valid < 64 && (word >> valid) != ~0ull >> valid) return 0; /* I2 */
+        uint64_t mask = valid < 64 ? (1ull << valid) - 1 : ~0ull;
+        count += (unsigned)__builtin_popcountll(word & mask);
+    }
+    if (count != tc_mspan_count(s)) return 0; /* I1 */
+    for (unsigned i = 0; i < s->freeindex && i < s->nelems; i++) /* I3 */
+        if (!(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1)) return 0;
+    unsigned base = s->cacheword * 64u;
+    if (s->freeindex < base || s->freeindex > base + 64) return 0; /* I4 */
+    if (s->freeindex == base + 64) return s->allocCache == 0;
+    uint64_t want = ~tc_bits_load(&s->allocBits[s->cacheword]) >> (s->freeindex - base);
+    return s->allocCache == want; /* I5 */
+}

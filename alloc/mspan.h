@@ -1,0 +1,144 @@
+/* alloc/mspan.h: struct mspan, a run of pages cut into equal objects.
+ *
+ * Glossary. slot: one object position, index 0..nelems-1. allocBits: one
+ * bit per slot, 1 = allocated; unlike Go's, it is exact at all times
+ * (allocation sets the bit), because explicit free needs it to detect
+ * double frees and to give a freed slot back at once. freeindex and
+ * allocCache are Go's search accelerator: every slot below freeindex is
+ * allocated, and allocCache holds the complement of allocBits word
+ * `cacheword` from slot freeindex up to the end of that word (bit k <->
+ * slot freeindex + k), so count-trailing-zeros finds the next free slot.
+ *
+ * Invariants (checked by tc_mspan_verify):
+ *   I1  allocCount == popcount(allocBits over slots < nelems)
+ *   I2  bits of allocBits at and beyond nelems are 1 (never handed out)
+ *   I3  every slot < freeindex is allocated
+ *   I4  cacheword == freeindex / 64, or freeindex == 64 * cacheword + 64
+ *       with allocCache == 0 (window used up)
+ *   I5  allocCache == ~allocBits[cacheword] >> (freeindex % 64) within the
+ *       window (the owner keeps it in step on every alloc and free)
+ *
+ * Who touches what. A span is owned by exactly one of: the heap (free
+ * span, heap lock), an mcentral list (its lock), or one P's mcache
+ * (xowner == that P; only that P's thread changes the allocation state).
+ * Threads that free into a span they do not own never touch allocBits:
+ * they count themselves in xremoteCount, then set a bit in remoteBits; the
+ * owner merges remoteBits into allocBits (tc_mspan_merge_remote). */
+#ifndef TC_ALLOC_MSPAN_H
+#define TC_ALLOC_MSPAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/sizeclass.h"
+
+struct p;
+
+enum mspan_state {
+    MSPAN_DEAD = 0,   /* struct not describing memory */
+    MSPAN_FREE,       /* in the heap's free bins */
+    MSPAN_BUSY,       /* out of the bins for a moment (being scavenged) */
+    MSPAN_INUSE,      /* holds objects */
+};
+
+enum mspan_list {
+    LIST_NONE = 0,    /* large span, or in transit */
+    LIST_PARTIAL,     /* mcentral: has free slots */
+    LIST_FULL,        /* mcentral: no free slot known */
+    LIST_CACHED,      /* in a P's mcache (xowner says which) */
+};
+
+struct mspan {
+    struct mspan *next, *prev; /* heap free bin or mcentral list; its lock */
+
+    uintptr_t startAddr;  /* first byte; page aligned */
+    uintptr_t npages;     /* length in 8 KiB pages */
+    uintptr_t limit;      /* end of the last slot */
+    uint64_t gen;         /* unique per allocation of this struct; heap lock
+                             writes, others read to detect reuse */
+
+    uintptr_t elemsize;   /* bytes per slot (whole span for large) */
+    uint32_t divMul;      /* slot index = (offset * divMul) >> 32; 0 if large */
+    uint16_t nelems;      /* slots in the span */
+    uint16_t nwords;      /* 64-bit words per bitmap */
+    uint16_t spanclass;   /* sizeclass << 2 | kind */
+    uint8_t state;        /* enum mspan_state; heap lock */
+    uint8_t needzero;     /* slots or pages may hold old data */
+    uint8_t scavenged;    /* free span: all pages released to the OS */
+    uint8_t list;         /* enum mspan_list; mcentral lock */
+
+    /* Allocation state: owner only (see the essay above). */
+    uint16_t freeindex;   /* slot; every slot below it is allocated */
+    uint16_t cacheword;   /* allocBits word that allocCache mirrors */
+    uint64_t allocCache;  /* 1 = free, bit k <-> slot freeindex + k */
+    _Atomic uint32_t xallocCount; /* slots set in allocBits; owner writes */
+    _Atomic uint64_t *allocBits;  /* nwords words; owner writes (relaxed) */
+    _Atomic uint64_t *remoteBits; /* manual spans: frees by non-owners */
+    _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
+    _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
+};
+
+/* The span every empty mcache slot points at: no free slot, so the fast
+ * path falls through to refill without an "is it initialised" test. */
+TC_INTERNAL extern struct mspan tc_emptyspan;
+
+/* Set up geometry and bitmaps for a fresh span of class spc. allocBits and
+ * remoteBits must point at 2 * nwords zeroed words (tc_mspan_nwords). */
+TC_INTERNAL void tc_mspan_init(struct mspan *s, unsigned spc,
+                               _Atomic uint64_t *bits);
+TC_INTERNAL unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages);
+
+/* Slot index of address p in s; sets *exact to whether p is a slot start. */
+TC_INLINE unsigned tc_mspan_index(const struct mspan *s, uintptr_t p, int *exact) {
+    uintptr_t off = p - s->startAddr;
+    unsigned idx = (unsigned)((off * s->divMul) >> 32);
+    *exact = (uintptr_t)idx * s->elemsize == off;
+    return idx;
+}
+
+TC_INLINE uint64_t tc_bits_load(_Atomic uint64_t *w) {
+    return atomic_load_explicit(w, memory_order_relaxed);
+}
+TC_INLINE void tc_bits_store(_Atomic uint64_t *w, uint64_t v) {
+    atomic_store_explicit(w, v, memory_order_relaxed);
+}
+
+/* Fast path (owner only): the next free slot's address, or NULL when the
+ * cache window is used up. Promise: no lock, no atomic read-modify-write,
+ * one branch. */
+TC_INLINE void *tc_mspan_alloc_fast(struct mspan *s) {
+    uint64_t c = s->allocCache;
+    if (TC_UNLIKELY(c == 0)) return NULL;
+    unsigned b = (unsigned)__builtin_ctzll(c);
+    unsigned r = s->freeindex + b;
+    s->allocCache = (c >> b) >> 1;
+    s->freeindex = (uint16_t)(r + 1);
+    _Atomic uint64_t *w = &s->allocBits[r >> 6];
+    tc_bits_store(w, tc_bits_load(w) | (1ull << (r & 63)));
+    atomic_store_explicit(&s->xallocCount,
+                          atomic_load_explicit(&s->xallocCount, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return (void *)(s->startAddr + (uintptr_t)r * s->elemsize);
+}
+
+/* Owner only. Move the cache window to the next word with a free slot;
+ * returns 0 when no slot at or after freeindex is free. */
+TC_INTERNAL int tc_mspan_next_window(struct mspan *s);
+/* Owner only. Restart the search at slot 0 (after a merge). */
+TC_INTERNAL void tc_mspan_rewind(struct mspan *s);
+/* Owner only. Free slot idx; returns 0 if it was not allocated. */
+TC_INTERNAL int tc_mspan_free_local(struct mspan *s, unsigned idx);
+/* Owner (or mcentral lock holder). Fold remote frees into allocBits;
+ * returns how many slots were freed. */
+TC_INTERNAL unsigned tc_mspan_merge_remote(struct mspan *s);
+
+TC_INLINE uint32_t tc_mspan_count(const struct mspan *s) {
+    return atomic_load_explicit(&((struct mspan *)s)->xallocCount, memory_order_relaxed);
+}
+
+/* Check I1..I5; returns 1 when they hold. Owner or lock holder only. */
+TC_INTERNAL int tc_mspan_verify(const struct mspan *s);
+
+#endif

@@ -1,0 +1,26 @@
+/* alloc/options.h: runtime knobs, read once from the environment.
+ *
+ * Go's variables: GODEBUG is a comma-separated list of key=value pairs
+ * shared with Go programs, so keys tricolor does not know are ignored; a
+ * known key with a bad value gets a one-line warning and its default.
+ * Parsing uses no malloc (it runs inside the first malloc). */
+#ifndef TC_ALLOC_OPTIONS_H
+#define TC_ALLOC_OPTIONS_H
+
+#include "alloc/base.h"
+
+enum badfree_policy { BADFREE_ABORT = 0, BADFREE_WARN = 1 };
+
+struct tc_options {
+    int badfree; /* enum badfree_policy; GODEBUG=badfree=abort|warn */
+};
+
+TC_INTERNAL extern struct tc_options tc_opts;
+
+/* Parse the environment into tc_opts. Called once, at initialisation. */
+TC_INTERNAL void tc_options_init(void);
+
+/* Parse one GODEBUG-style string (exposed for unit tests). */
+TC_INTERNAL void tc_options_parse_godebug(struct tc_options *o, const char *s);
+
+#endif

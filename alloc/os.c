@@ -1,0 +1,41 @@
+/* alloc/os.c: mmap and madvise, and nothing else.
+ *
+ * Arenas must be aligned to their size (64 MiB) so that an address maps to
+ * its arena by a shift. mmap gives no alignment, so a reservation first
+ * tries the caller's hint (Go's 0xc000000000 family, which keeps heap
+ * addresses recognisable), and otherwise maps size + align bytes and
+ * trims both ends. */
+#include "alloc/os.h"
+
+#include <sys/mman.h>
+
+#define PROT (PROT_READ | PROT_WRITE)
+#define FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+
+void *tc_os_reserve(size_t size, size_t align, uintptr_t hint) {
+    if (hint) {
+        void *p = mmap((void *)hint, size, PROT, FLAGS, -1, 0);
+        if (p != MAP_FAILED) {
+            if (((uintptr_t)p & (align - 1)) == 0) return p;
+            munmap(p, size);
+        }
+    }
+    if (size + align < size) return NULL;
+    char *p = mmap(NULL, size + align, PROT, FLAGS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    uintptr_t base = TC_ALIGN_UP((uintptr_t)p, align);
+    size_t head = base - (uintptr_t)p;
+    if (head) munmap(p, head);
+    size_t tail = align - head;
+    if (tail) munmap((char *)base + size, tail);
+    return (void *)base;
+}
+
+void tc_os_release(void *p, size_t size) {
+    madvise(p, size, MADV_DONTNEED);
+}
+
+void *tc_os_alloc_meta(size_t size) {
+    void *p = mmap(NULL, size, PROT, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}

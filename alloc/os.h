@@ -1,0 +1,27 @@
+/* alloc/os.h: the contract between tricolor and the operating system.
+ *
+ * Memory moves through Go's states: Reserved (address space, not backed)
+ * -> Ready (read/write, backed on first touch) -> Released (madvise'd
+ * away; reads as zero when touched again). On Linux with overcommit a
+ * read/write MAP_NORESERVE mapping is Reserved and Ready at once, so the
+ * layer has three calls. All return 0/NULL on failure and never allocate. */
+#ifndef TC_ALLOC_OS_H
+#define TC_ALLOC_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+
+/* Reserve size bytes aligned to align (a power of two, >= the OS page),
+ * trying hint first. Readable and writable; pages are zero. */
+TC_INTERNAL void *tc_os_reserve(size_t size, size_t align, uintptr_t hint);
+
+/* Give the pages of [p, p+size) back to the OS. The range stays mapped and
+ * reads as zero afterwards (MADV_DONTNEED). p and size are page aligned. */
+TC_INTERNAL void tc_os_release(void *p, size_t size);
+
+/* Map size bytes of zeroed metadata memory (never returned). */
+TC_INTERNAL void *tc_os_alloc_meta(size_t size);
+
+#endif

@@ -1,0 +1,96 @@
+/* Unit test for alloc/mheap.c: carving, coalescing, alignment, in-place
+ * growth and scavenging, with the heap verifier after every step. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "alloc/alloc.h"
+#include "alloc/mheap.h"
+#include "harness.h"
+
+#define LARGE_MANUAL tc_spanclass(0, SPAN_MANUAL)
+
+static uint64_t rss_bytes(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        fclose(f);
+    }
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+TEST(spans_map_every_page_and_free_coalesces) {
+    tc_ensure_init();
+    struct mspan *s[64];
+    unsigned seed = 7;
+    for (int i = 0; i < 64; i++) {
+        seed = seed * 1103515245u + 12345u;
+        uintptr_t n = 1 + (seed >> 16) % 200;
+        s[i] = tc_mheap_alloc(n, LARGE_MANUAL, 1);
+        ASSERT_TRUE(s[i] != NULL);
+        EXPECT_EQ_U(s[i]->npages, n);
+        for (uintptr_t a = s[i]->startAddr; a < s[i]->startAddr + n * TC_PAGE_SIZE; a += 4096)
+            if (tc_spanof(a) != s[i]) { TC_FAIL_("page not mapped to its span"); return; }
+    }
+    EXPECT_TRUE(tc_mheap_verify());
+    for (int i = 0; i < 64; i += 2) tc_mheap_free(s[i]);
+    EXPECT_TRUE(tc_mheap_verify());
+    for (int i = 1; i < 64; i += 2) tc_mheap_free(s[i]);
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(aligned_spans_are_aligned) {
+    for (uintptr_t align = 1; align <= 256; align *= 2) {
+        struct mspan *s = tc_mheap_alloc(3, LARGE_MANUAL, align);
+        ASSERT_TRUE(s != NULL);
+        EXPECT_EQ_U(s->startAddr % (align * TC_PAGE_SIZE), 0);
+        EXPECT_TRUE(tc_mheap_verify());
+        tc_mheap_free(s);
+    }
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(grow_in_place_takes_the_free_pages_after) {
+    struct mspan *a = tc_mheap_alloc(4, LARGE_MANUAL, 1);
+    struct mspan *b = tc_mheap_alloc(4, LARGE_MANUAL, 1);
+    ASSERT_TRUE(a && b);
+    if (b->startAddr == a->startAddr + 4 * TC_PAGE_SIZE) {
+        EXPECT_TRUE(!tc_mheap_grow_inplace(a, 6)); /* b is in the way */
+        tc_mheap_free(b);
+        EXPECT_TRUE(tc_mheap_grow_inplace(a, 6));
+        EXPECT_EQ_U(a->npages, 6);
+        EXPECT_EQ_U(a->elemsize, 6 * TC_PAGE_SIZE);
+        EXPECT_TRUE(tc_spanof(a->startAddr + 5 * TC_PAGE_SIZE) == a);
+    } else {
+        tc_mheap_free(b);
+    }
+    EXPECT_TRUE(tc_mheap_verify());
+    tc_mheap_free(a);
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(large_free_returns_memory_to_the_os) {
+    uint64_t before = rss_bytes();
+    struct mspan *s = tc_mheap_alloc((256u << 20) / TC_PAGE_SIZE, LARGE_MANUAL, 1);
+    ASSERT_TRUE(s != NULL);
+    memset((void *)s->startAddr, 1, 256u << 20);
+    EXPECT_TRUE(rss_bytes() > before + (200u << 20));
+    tc_mheap_free(s); /* far over the retention limit: scavenged at once */
+    EXPECT_TRUE(rss_bytes() < before + (16u << 20));
+    EXPECT_TRUE(tc_mheap_verify());
+    tc_mheap_scavenge(0);
+    EXPECT_EQ_U(tc_mheap_.pagesReleased, tc_mheap_.pagesFree);
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(scavenged_memory_is_known_zero) {
+    tc_mheap_scavenge(0);
+    struct mspan *s = tc_mheap_alloc(32, LARGE_MANUAL, 1);
+    ASSERT_TRUE(s != NULL);
+    EXPECT_EQ_U(s->needzero, 0);
+    const unsigned char *p = (const unsigned char *)s->startAddr;
+    for (size_t i = 0; i < 32 * TC_PAGE_SIZE; i += 511) ASSERT_TRUE(p[i] == 0);
+    tc_mheap_free(s);
+}
+
+TC_TEST_MAIN()

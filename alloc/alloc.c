@@ -11,12 +11,15 @@
  *      when no class fits, go to 2.
  *
  * Free: the pointer's span comes from the arena index; the slot index from
- * a multiply (divMul). The P that caches the span frees in place (plain
- * stores); anyone else counts itself in xremoteCount, then sets the slot's
- * remote bit, and tells the mcentral when the span may have changed list
- * (first pending remote free, or last object gone). Large objects go
- * straight back to the heap. Every bad pointer is classified before
- * anything is written, so a bad free damages nothing.
+ * a multiply (divMul). A small object goes onto this P's free bin for its
+ * class (alloc.h, inline), where the next malloc of that class takes it.
+ * When a bin is full its older half goes back to the spans: the P that
+ * caches a span frees in place (plain stores); anyone else counts itself
+ * in xremoteCount, then sets the slot's remote bit, and tells the mcentral
+ * only when the span may have to change list (it was on the full list, or
+ * its last object is gone). Large objects go straight back to the heap.
+ * Every bad pointer is classified before anything is written, so a bad
+ * free damages nothing.
  *
  * Start-up: nothing here calls stdio, dlsym or any function that may
  * allocate before the heap exists; the environment is read with getenv;
@@ -35,8 +38,21 @@
 #include "alloc/report.h"
 
 _Atomic int tc_inited;
+uint64_t tc_free_key;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t remote_nfree, remote_bytes_free; /* frees without a P */
+/* Frees by threads without a P: objects by size class, large bytes. */
+static _Atomic uint64_t nofree_p[TC_NUM_SIZE_CLASSES], nofree_p_large_bytes;
+
+static void count_free(unsigned sc, uint64_t large_bytes) {
+    struct p *pp = tc_tls_p;
+    if (pp) {
+        tc_stat_add(&pp->stats.nfree[sc], 1);
+        if (!sc) tc_stat_add(&pp->stats.largeBytesFree, large_bytes);
+        return;
+    }
+    atomic_fetch_add_explicit(&nofree_p[sc], 1, memory_order_relaxed);
+    if (!sc) atomic_fetch_add_explicit(&nofree_p_large_bytes, large_bytes, memory_order_relaxed);
+}
 
 static void fork_prepare(void) {
     tc_ensure_init();
@@ -61,6 +77,8 @@ void tc_init_slow(void) {
     pthread_mutex_lock(&init_lock);
     if (!atomic_load_explicit(&tc_inited, memory_order_relaxed)) {
         tc_options_init();
+        /* Any odd 64-bit value unlikely to be user data; ASLR varies it. */
+        tc_free_key = ((uint64_t)(uintptr_t)&init_lock * 0x9e3779b97f4a7c15ull) | 1;
         tc_mheap_init();
         tc_mcentral_init();
         tc_p_init();
@@ -88,9 +106,8 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     tc_bits_store(&s->allocBits[0], ~0ull);
     atomic_store_explicit(&s->xallocCount, 1, memory_order_relaxed);
     if (zero && s->needzero) memset((void *)s->startAddr, 0, size);
-    tc_stat_add(&pp->stats.nmalloc, 1);
-    tc_stat_add(&pp->stats.nlarge, 1);
-    tc_stat_add(&pp->stats.bytesMalloc, s->elemsize);
+    tc_stat_add(&pp->stats.nmalloc[0], 1);
+    tc_stat_add(&pp->stats.largeBytesMalloc, s->elemsize);
     return (void *)s->startAddr;
 }
 
@@ -117,10 +134,15 @@ void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
         sc = tc_size_to_class(size);
     }
     unsigned spc = tc_spanclass(sc, kind);
-    void *v = tc_mspan_alloc_fast(pp->mcache.alloc[spc]);
-    if (!v && !(v = tc_mcache_refill_alloc(pp, spc))) return NULL;
-    tc_stat_add(&pp->stats.nmalloc, 1);
-    tc_stat_add(&pp->stats.bytesMalloc, tc_class_size(sc));
+    struct freebin *b = &pp->mcache.free[sc];
+    void *v;
+    if (kind == SPAN_MANUAL && b->n) {
+        v = b->items[--b->n];
+        *(uint64_t *)v = 0;
+    } else if (!(v = tc_mspan_alloc_fast(pp->mcache.alloc[spc])) &&
+             !(v = tc_mcache_refill_alloc(pp, spc)))
+        return NULL;
+    tc_stat_add(&pp->stats.nmalloc[sc], 1);
     if (zero) memset(v, 0, tc_class_size(sc));
     return v;
 }
@@ -135,16 +157,15 @@ void *tc_tiny_alloc(size_t size) {
     if ((size & 7) == 0) off = TC_ALIGN_UP(off, 8);
     else if ((size & 3) == 0) off = TC_ALIGN_UP(off, 4);
     else if ((size & 1) == 0) off = TC_ALIGN_UP(off, 2);
+    tc_stat_add(&pp->stats.ntiny, 1);
     if (c->tiny && off + size <= TC_TINY_SIZE) {
         c->tinyoffset = off + size;
-        tc_stat_add(&pp->stats.nmalloc, 1);
         return (void *)(c->tiny + off);
     }
     void *v = tc_mspan_alloc_fast(c->alloc[TC_TINY_SPANCLASS]);
     if (!v && !(v = tc_mcache_refill_alloc(pp, TC_TINY_SPANCLASS))) return NULL;
     memset(v, 0, TC_TINY_SIZE);
-    tc_stat_add(&pp->stats.nmalloc, 1);
-    tc_stat_add(&pp->stats.bytesMalloc, TC_TINY_SIZE);
+    tc_stat_add(&pp->stats.nmalloc[tc_spanclass_sizeclass(TC_TINY_SPANCLASS)], 1);
     /* Keep whichever block has more room left, as Go does. */
     if (!c->tiny || size < c->tinyoffset) {
         c->tiny = (uintptr_t)v;
@@ -200,45 +221,66 @@ static void free_large(struct mspan *s, uintptr_t p, const char *who) {
     uintptr_t bytes = s->elemsize;
     tc_mheap_free(s);
     errno = saved;
-    struct p *pp = tc_tls_p;
-    if (pp) {
-        tc_stat_add(&pp->stats.nfree, 1);
-        tc_stat_add(&pp->stats.bytesFree, bytes);
-    } else {
-        atomic_fetch_add_explicit(&remote_nfree, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&remote_bytes_free, bytes, memory_order_relaxed);
-    }
+    count_free(0, bytes);
 }
 
 /* A free into a span this thread's P does not cache. Count first, then set
- * the bit: while our count is in, the span cannot go back to the heap. */
-static void free_remote(struct mspan *s, unsigned idx, uintptr_t p, const char *who) {
+ * the bit: while our count is in, the span cannot go back to the heap. The
+ * list is read after the bit is set (seq_cst, paired with the fence in
+ * mcentral's settle), so a span is never left on the full list with a
+ * pending free nobody will act on. */
+static int free_remote(struct mspan *s, unsigned idx) {
     unsigned spc = s->spanclass;
     uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
     uint64_t bit = 1ull << (idx & 63);
-    int32_t prev = atomic_fetch_add_explicit(&s->xremoteCount, 1, memory_order_acq_rel);
-    uint64_t old = atomic_fetch_or_explicit(&s->remoteBits[idx >> 6], bit, memory_order_release);
+    int32_t prev = atomic_fetch_add(&s->xremoteCount, 1);
+    uint64_t old = atomic_fetch_or(&s->remoteBits[idx >> 6], bit);
     if (old & bit) {
-        atomic_fetch_sub_explicit(&s->xremoteCount, 1, memory_order_relaxed);
-        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
-        return;
+        atomic_fetch_sub(&s->xremoteCount, 1);
+        return 0;
     }
-    struct p *pp = tc_tls_p;
-    if (pp) {
-        tc_stat_add(&pp->stats.nfree, 1);
-        tc_stat_add(&pp->stats.bytesFree, s->elemsize);
-    } else {
-        atomic_fetch_add_explicit(&remote_nfree, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&remote_bytes_free, s->elemsize, memory_order_relaxed);
-    }
-    if (prev == 0 || (uint32_t)prev + 1 >= tc_mspan_count(s)) {
+    if (__atomic_load_n(&s->list, __ATOMIC_SEQ_CST) == LIST_FULL ||
+        (uint32_t)(prev + 1) >= tc_mspan_count(s)) {
         int saved = errno;
         tc_mcentral_reconcile(s, spc, gen);
         errno = saved;
     }
+    return 1;
+}
+
+/* Give slot idx of small span s back: in place if this P caches s, else
+ * through the remote bits. Returns 0 if the slot was already free. */
+static int free_to_span(struct mspan *s, unsigned idx) {
+    struct p *pp = tc_tls_p;
+    if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp)
+        return tc_mspan_free_local(s, idx);
+    return free_remote(s, idx);
+}
+
+void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
+    struct freebin *b = &pp->mcache.free[sc];
+    uint32_t n = all ? b->n : (b->n + 1) / 2;
+    for (uint32_t i = 0; i < n; i++) {
+        uintptr_t p = (uintptr_t)b->items[i];
+        struct mspan *s = tc_spanof(p);
+        int exact;
+        *(uint64_t *)p = 0; /* drop the key before the slot can be handed out */
+        free_to_span(s, tc_mspan_index(s, p, &exact));
+    }
+    memmove(b->items, b->items + n, (b->n - n) * sizeof b->items[0]);
+    b->n -= n;
+}
+
+/* Is p in this P's free bin for class sc? (Its key word matched.) */
+static int in_freebin(struct p *pp, unsigned sc, void *p) {
+    struct freebin *b = &pp->mcache.free[sc];
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->items[i] == p) return 1;
+    return 0;
 }
 
 int tc_free(void *ptr, const char *who) {
+    if (tc_free_fast(ptr)) return 1;
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
     enum tc_ptr_kind k = tc_classify(p, &s, &base);
@@ -246,23 +288,30 @@ int tc_free(void *ptr, const char *who) {
         tc_bad_pointer(who, k, p, base);
         return 0;
     }
-    if (tc_spanclass_sizeclass(s->spanclass) == 0) {
+    unsigned sc = tc_spanclass_sizeclass(s->spanclass);
+    if (sc == 0) {
         free_large(s, p, who);
         return 1;
     }
-    int exact;
-    unsigned idx = tc_mspan_index(s, p, &exact);
     struct p *pp = tc_tls_p;
-    if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp) {
-        if (!tc_mspan_free_local(s, idx)) { /* cannot happen: classify saw the bit */
-            tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
-            return 0;
-        }
-        tc_stat_add(&pp->stats.nfree, 1);
-        tc_stat_add(&pp->stats.bytesFree, s->elemsize);
+    if (pp && *(uint64_t *)ptr == tc_free_key && in_freebin(pp, sc, ptr)) {
+        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+        return 0;
+    }
+    if (pp) { /* the bin was full (or the key matched by chance) */
+        struct freebin *b = &pp->mcache.free[sc];
+        if (b->n == b->cap) tc_freebin_flush(pp, sc, 0);
+        *(uint64_t *)ptr = tc_free_key;
+        b->items[b->n++] = ptr;
+        tc_stat_add(&pp->stats.nfree[sc], 1);
         return 1;
     }
-    free_remote(s, idx, p, who);
+    int exact;
+    if (!free_to_span(s, tc_mspan_index(s, p, &exact))) {
+        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+        return 0;
+    }
+    count_free(sc, 0);
     return 1;
 }
 
@@ -294,7 +343,7 @@ void *tc_realloc(void *ptr, size_t size, int *bad) {
         uintptr_t npages = (size + TC_PAGE_SIZE - 1) / TC_PAGE_SIZE;
         struct p *pp = tc_tls_p ? tc_tls_p : tc_p_acquire();
         if (pp && size <= PTRDIFF_MAX && tc_mheap_grow_inplace(s, npages)) {
-            tc_stat_add(&pp->stats.bytesMalloc, s->elemsize - usable);
+            tc_stat_add(&pp->stats.largeBytesMalloc, s->elemsize - usable);
             return ptr;
         }
     }
@@ -306,8 +355,8 @@ void *tc_realloc(void *ptr, size_t size, int *bad) {
 }
 
 /* Frees made by threads without a P, for statistics. */
-TC_INTERNAL void tc_alloc_remote_stats(uint64_t *nfree, uint64_t *bytes);
-void tc_alloc_remote_stats(uint64_t *nfree, uint64_t *bytes) {
-    *nfree = atomic_load_explicit(&remote_nfree, memory_order_relaxed);
-    *bytes = atomic_load_explicit(&remote_bytes_free, memory_order_relaxed);
+TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
+uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes) {
+    if (large_bytes) *large_bytes = atomic_load_explicit(&nofree_p_large_bytes, memory_order_relaxed);
+    return atomic_load_explicit(&nofree_p[sc], memory_order_relaxed);
 }

@@ -25,20 +25,51 @@ TC_INLINE void tc_ensure_init(void) {
  * where memory may be dirty), alignment (power of two; <= 8 for none). */
 TC_INTERNAL void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
 
-/* Fast path: a small object of span kind `kind`. Promise: no lock, no
- * atomic read-modify-write; falls back to tc_alloc_slow. */
+/* Fast path: a small object of span kind `kind`; malloc'd classes first
+ * reuse the P's free bin. Promise: no lock, no atomic read-modify-write,
+ * two branches to the span's allocCache; falls back to tc_alloc_slow. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
     if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
         unsigned sc = tc_size_to_class(size);
-        void *v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
-        if (TC_LIKELY(v != NULL)) {
-            tc_stat_add(&pp->stats.nmalloc, 1);
-            tc_stat_add(&pp->stats.bytesMalloc, tc_class_size(sc));
-            return v;
+        struct freebin *b = &pp->mcache.free[sc];
+        void *v;
+        if (kind == SPAN_MANUAL && b->n) {
+            v = b->items[--b->n];
+            *(uint64_t *)v = 0; /* drop the key: a later free must not look doubled */
+        } else {
+            v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
+            if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
         }
+        tc_stat_add(&pp->stats.nmalloc[sc], 1);
+        return v;
     }
     return tc_alloc_slow(size, kind, 0, 0);
+}
+
+/* Fast path of free for a small malloc'd object: validate (in use, slot
+ * start, allocated, not already in a bin) and push it on this P's free
+ * bin, where the next malloc of its class finds it. (Freeing in place when
+ * this P caches the span was measured too: the extra, unpredictable branch
+ * cost more than the bin flushes it saves.) Promise: no lock, no atomic
+ * read-modify-write. Returns 0 when the slow path (tc_free) must decide. */
+TC_INLINE int tc_free_fast(void *ptr) {
+    struct p *pp = tc_tls_p;
+    uintptr_t p = (uintptr_t)ptr;
+    struct mspan *s = tc_spanof(p);
+    if (TC_UNLIKELY(!pp || !s || !s->freeable)) return 0;
+    uintptr_t off = p - s->startAddr;
+    unsigned idx = (unsigned)((off * s->divMul) >> 32);
+    if (TC_UNLIKELY((uintptr_t)idx * s->elemsize != off)) return 0;
+    unsigned sc = tc_spanclass_sizeclass(s->spanclass);
+    if (TC_UNLIKELY(!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1))) return 0;
+    if (TC_UNLIKELY(*(uint64_t *)ptr == tc_free_key)) return 0;
+    struct freebin *b = &pp->mcache.free[sc];
+    if (TC_UNLIKELY(b->n == b->cap)) return 0;
+    *(uint64_t *)ptr = tc_free_key;
+    b->items[b->n++] = ptr;
+    tc_stat_add(&pp->stats.nfree[sc], 1);
+    return 1;
 }
 
 /* Pointer-free object under 16 bytes, packed into the P's tiny block with

@@ -36,6 +36,7 @@ EXPORT void *malloc(size_t size) {
 }
 
 EXPORT void free(void *p) {
+    if (TC_LIKELY(tc_free_fast(p))) return;
     if (p) tc_free(p, "free()");
 }
 

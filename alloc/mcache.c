@@ -40,8 +40,18 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
+/* Bins hold about 32 KiB of objects each (at most 128, at least one): at
+ * most ~1.8 MiB per P when every bin is full, usually far less. */
 static void mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
+    uint32_t used = 0;
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
+        uint32_t cap = (uint32_t)(32768 / tc_class_size(sc));
+        cap = cap > 128 ? 128 : cap < 1 ? 1 : cap;
+        c->free[sc] = (struct freebin){c->freeslots + used, 0, cap};
+        used += cap;
+    }
+    TC_ASSERT(used <= TC_FREESLOTS);
     c->tiny = c->tinyoffset = 0;
 }
 
@@ -67,6 +77,9 @@ struct p *tc_p_acquire(void) {
 }
 
 void tc_mcache_flush(struct mcache *c) {
+    struct p *pp = (struct p *)c; /* mcache is a P's first member */
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
+        if (c->free[sc].n) tc_freebin_flush(pp, sc, 1);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = c->alloc[i];
         if (s != &tc_emptyspan) {

@@ -21,20 +21,37 @@
 #include "alloc/mspan.h"
 #include "alloc/sizeclass.h"
 
-struct mcache {
-    struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
-    uintptr_t tiny;       /* current 16-byte tiny block, or 0 */
-    uintptr_t tinyoffset; /* bytes of the tiny block in use */
+/* A free bin: malloc'd objects of one size class that this P freed and
+ * will hand out again before touching its spans (LIFO, so the memory is
+ * still in cache). Not in Go, which never frees explicitly; it turns the
+ * common free into two plain stores. Objects in a bin stay allocated in
+ * their span's allocBits; word 0 of each holds tc_free_key, so a second
+ * free of the same object is caught (a bin scan confirms it). */
+struct freebin {
+    void **items;  /* cap slots in mcache.freeslots */
+    uint32_t n;    /* objects in the bin */
+    uint32_t cap;  /* capacity: about 32 KiB of objects, 1..128 */
 };
 
-/* Per-P counters: the owner bumps them with relaxed load+store (no
- * read-modify-write), readers sum over all Ps. */
+#define TC_FREESLOTS 3584 /* >= sum of every bin's cap (3499) */
+
+struct mcache {
+    struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
+    struct freebin free[TC_NUM_SIZE_CLASSES]; /* malloc'd classes only */
+    uintptr_t tiny;       /* current 16-byte tiny block, or 0 */
+    uintptr_t tinyoffset; /* bytes of the tiny block in use */
+    void *freeslots[TC_FREESLOTS];
+};
+
+/* Per-P counters, by size class (0 = large, counted in bytes apart): the
+ * owner bumps them with a relaxed load+store (no read-modify-write);
+ * readers sum over all Ps. One counter per operation on the fast paths. */
 struct pstats {
-    _Atomic uint64_t nmalloc;     /* objects allocated (incl. tiny) */
-    _Atomic uint64_t nfree;       /* objects freed into own spans */
-    _Atomic uint64_t bytesMalloc; /* slot bytes allocated */
-    _Atomic uint64_t bytesFree;   /* slot bytes freed */
-    _Atomic uint64_t nlarge;      /* large objects allocated */
+    _Atomic uint64_t nmalloc[TC_NUM_SIZE_CLASSES]; /* objects allocated */
+    _Atomic uint64_t nfree[TC_NUM_SIZE_CLASSES];   /* objects freed */
+    _Atomic uint64_t largeBytesMalloc; /* bytes of large objects allocated */
+    _Atomic uint64_t largeBytesFree;   /* bytes of large objects freed */
+    _Atomic uint64_t ntiny;   /* tiny sub-allocations (blocks count in [2]) */
 };
 
 enum p_status { P_IDLE = 0, P_RUNNING = 1 };
@@ -65,6 +82,12 @@ TC_INTERNAL void tc_p_release(void);
 /* The first P ever made (then follow alllink); for statistics. */
 TC_INTERNAL struct p *tc_p_all(void);
 TC_INTERNAL uint32_t tc_p_count(uint32_t *idle);
+
+/* Word 0 of every object in a free bin (random per process). */
+TC_INTERNAL extern uint64_t tc_free_key;
+
+/* Move the older half of bin sc (all of it if all != 0) back to spans. */
+TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);
 
 /* Slow path of small allocation for span class spc: refill the cached span
  * (merging remote frees first) and return a slot. NULL when out of memory. */

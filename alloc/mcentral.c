@@ -25,7 +25,7 @@ static struct mspan **list_head(struct mcentral *c, unsigned list) {
 
 static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
     struct mspan **head = list_head(c, list);
-    s->list = (uint8_t)list;
+    __atomic_store_n(&s->list, (uint8_t)list, __ATOMIC_SEQ_CST);
     s->prev = NULL;
     s->next = *head;
     if (*head) (*head)->prev = s;
@@ -38,18 +38,32 @@ static void list_remove(struct mcentral *c, struct mspan *s) {
     else *head = s->next;
     if (s->next) s->next->prev = s->prev;
     s->next = s->prev = NULL;
-    s->list = LIST_NONE;
+    __atomic_store_n(&s->list, LIST_NONE, __ATOMIC_SEQ_CST);
 }
 
-/* Lock held, span uncached. 1 if the span should go back to the heap. */
+/* Lock held, span uncached and on no list. Put it on the right list, or
+ * return 1 if it should go back to the heap.
+ *
+ * A span goes on the full list only if no remote free is pending after the
+ * list is published. The store of `list` and the load of xremoteCount are
+ * seq_cst, as are the freer's increment and its load of `list`: either we
+ * see its count and choose partial, or it sees "full" and reconciles. */
 static int settle(struct mcentral *c, struct mspan *s) {
     tc_mspan_merge_remote(s);
-    if (tc_mspan_count(s) == 0 &&
-        atomic_load_explicit(&s->xremoteCount, memory_order_acquire) == 0) {
+    uint32_t n = tc_mspan_count(s);
+    if (n == 0 && atomic_load(&s->xremoteCount) == 0) {
         c->nspans--;
         return 1;
     }
-    list_push(c, s, tc_mspan_count(s) < s->nelems ? LIST_PARTIAL : LIST_FULL);
+    if (n < s->nelems || atomic_load(&s->xremoteCount) > 0) {
+        list_push(c, s, LIST_PARTIAL);
+        return 0;
+    }
+    list_push(c, s, LIST_FULL);
+    if (atomic_load(&s->xremoteCount) > 0) { /* a freer raced the store */
+        list_remove(c, s);
+        list_push(c, s, LIST_PARTIAL);
+    }
     return 0;
 }
 

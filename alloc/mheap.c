@@ -243,6 +243,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     if (s) {
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, bits);
+        s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
         s->state = MSPAN_INUSE;
     } else if (bits) {
         tc_fixalloc_free(&H->bitsalloc[nwords], bits);
@@ -293,6 +294,7 @@ static uint64_t retain_limit(void) {
 void tc_mheap_free(struct mspan *s) {
     pthread_mutex_lock(&H->lock);
     TC_ASSERT(s->state == MSPAN_INUSE);
+    s->freeable = 0;
     tc_fixalloc_free(&H->bitsalloc[s->nwords], (void *)s->allocBits);
     s->allocBits = s->remoteBits = NULL;
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */

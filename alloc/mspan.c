@@ -73,25 +73,6 @@ int tc_mspan_next_window(struct mspan *s) {
     return 0;
 }
 
-int tc_mspan_free_local(struct mspan *s, unsigned idx) {
-    unsigned w = idx >> 6;
-    uint64_t bit = 1ull << (idx & 63);
-    uint64_t word = tc_bits_load(&s->allocBits[w]);
-    if (!(word & bit)) return 0;
-    word &= ~bit;
-    tc_bits_store(&s->allocBits[w], word);
-    atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - 1, memory_order_relaxed);
-    s->needzero = 1;
-    if (idx < s->freeindex) { /* behind the cursor: move it back (I3) */
-        s->cacheword = (uint16_t)w;
-        s->freeindex = (uint16_t)idx;
-        s->allocCache = ~word >> (idx & 63);
-    } else if (w == s->cacheword) { /* inside the window (I5) */
-        s->allocCache |= 1ull << (idx - s->freeindex);
-    }
-    return 1;
-}
-
 unsigned tc_mspan_merge_remote(struct mspan *s) {
     unsigned n = 0;
     for (unsigned w = 0; w < s->nwords; w++) {
@@ -105,7 +86,6 @@ unsigned tc_mspan_merge_remote(struct mspan *s) {
     if (n) {
         atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - n, memory_order_relaxed);
         atomic_fetch_sub_explicit(&s->xremoteCount, (int32_t)n, memory_order_relaxed);
-        s->needzero = 1;
         tc_mspan_rewind(s); /* freed slots may lie behind the cursor */
     }
     return n;

@@ -67,7 +67,10 @@ struct mspan {
     uint8_t state;        /* enum mspan_state; heap lock */
     uint8_t needzero;     /* slots or pages may hold old data */
     uint8_t scavenged;    /* free span: all pages released to the OS */
-    uint8_t list;         /* enum mspan_list; mcentral lock */
+    uint8_t list;         /* enum mspan_list; mcentral lock; read racily by
+                             remote freers (seq_cst, see mcentral.c) */
+    uint8_t freeable;     /* in use, manual and small: free's fast path may
+                             take it; heap lock writes */
 
     /* Allocation state: owner only (see the essay above). */
     uint16_t freeindex;   /* slot; every slot below it is allocated */
@@ -128,8 +131,28 @@ TC_INLINE void *tc_mspan_alloc_fast(struct mspan *s) {
 TC_INTERNAL int tc_mspan_next_window(struct mspan *s);
 /* Owner only. Restart the search at slot 0 (after a merge). */
 TC_INTERNAL void tc_mspan_rewind(struct mspan *s);
-/* Owner only. Free slot idx; returns 0 if it was not allocated. */
-TC_INTERNAL int tc_mspan_free_local(struct mspan *s, unsigned idx);
+/* Owner only. Free slot idx; returns 0 if it was not allocated. The freed
+ * slot is the next one handed out when it lies behind the cursor (LIFO:
+ * its memory is still in cache). Promise: no lock, no atomic RMW. */
+TC_INLINE int tc_mspan_free_local(struct mspan *s, unsigned idx) {
+    unsigned w = idx >> 6;
+    uint64_t bit = 1ull << (idx & 63);
+    uint64_t word = tc_bits_load(&s->allocBits[w]);
+    if (TC_UNLIKELY(!(word & bit))) return 0;
+    word &= ~bit;
+    tc_bits_store(&s->allocBits[w], word);
+    atomic_store_explicit(&s->xallocCount,
+                          atomic_load_explicit(&s->xallocCount, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
+    if (idx < s->freeindex) { /* behind the cursor: move it back (I3) */
+        s->cacheword = (uint16_t)w;
+        s->freeindex = (uint16_t)idx;
+        s->allocCache = ~word >> (idx & 63);
+    } else if (w == s->cacheword) { /* inside the window (I5) */
+        s->allocCache |= 1ull << (idx - s->freeindex);
+    }
+    return 1;
+}
 /* Owner (or mcentral lock holder). Fold remote frees into allocBits;
  * returns how many slots were freed. */
 TC_INTERNAL unsigned tc_mspan_merge_remote(struct mspan *s);

@@ -11,14 +11,17 @@
 #include "alloc/mheap.h"
 #include "include/tricolor.h"
 
-TC_INTERNAL void tc_alloc_remote_stats(uint64_t *nfree, uint64_t *bytes);
+TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 GC_API const char *gc_version(void) { return "0.1.0"; }
 
+/* Free bytes a P holds: its free bins and the free slots of its spans. */
 static uint64_t cached_free_bytes(struct p *pp) {
     uint64_t b = 0;
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
+        b += (uint64_t)__atomic_load_n(&pp->mcache.free[sc].n, __ATOMIC_RELAXED) * tc_class_size(sc);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = __atomic_load_n(&pp->mcache.alloc[i], __ATOMIC_RELAXED);
         if (s == &tc_emptyspan || !s) continue;
@@ -41,21 +44,28 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     for (size_t i = 1; i < sizeof h->bitsalloc / sizeof h->bitsalloc[0]; i++)
         st->metadata_sys += h->bitsalloc[i].sys;
     pthread_mutex_unlock(&h->lock);
-    uint64_t bytes_malloc = 0, bytes_free = 0;
+    int64_t bytes = 0;
+    uint64_t large_freed;
+    for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
+        uint64_t n = tc_alloc_nofree_p(sc, &large_freed);
+        st->nfree += n;
+        bytes -= (int64_t)(n * tc_class_size(sc));
+    }
+    bytes -= (int64_t)large_freed;
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
-        st->nmalloc += LOAD(pp->stats.nmalloc);
-        st->nfree += LOAD(pp->stats.nfree);
-        st->large_alloc += LOAD(pp->stats.nlarge);
-        bytes_malloc += LOAD(pp->stats.bytesMalloc);
-        bytes_free += LOAD(pp->stats.bytesFree);
-        if (pp->status == P_RUNNING || pp->mcache.alloc[0]) st->thread_cache_bytes += cached_free_bytes(pp);
+        for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
+            uint64_t m = LOAD(pp->stats.nmalloc[sc]), f = LOAD(pp->stats.nfree[sc]);
+            st->nmalloc += m;
+            st->nfree += f;
+            bytes += (int64_t)((m - f) * tc_class_size(sc));
+        }
+        st->large_alloc += LOAD(pp->stats.nmalloc[0]);
+        st->nmalloc += LOAD(pp->stats.ntiny);
+        bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
+        st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
     }
-    uint64_t rn, rb;
-    tc_alloc_remote_stats(&rn, &rb);
-    st->nfree += rn;
-    bytes_free += rb;
-    st->alloc_bytes = bytes_malloc > bytes_free ? bytes_malloc - bytes_free : 0;
+    st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     st->nprocs = tc_p_count(&st->nprocs_idle);
     return 0;
 }

@@ -35,7 +35,9 @@
 
 #include "alloc/mcentral.h"
 #include "alloc/options.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
+#include "gc/hooks.h"
 
 _Atomic int tc_inited;
 uint64_t tc_free_key;
@@ -54,8 +56,11 @@ static void count_free(unsigned sc, uint64_t large_bytes) {
     if (!sc) atomic_fetch_add_explicit(&nofree_p_large_bytes, large_bytes, memory_order_relaxed);
 }
 
+/* The whole fork is a region: a stop must not catch this thread holding
+ * every allocator lock. */
 static void fork_prepare(void) {
     tc_ensure_init();
+    tc_region_begin();
     tc_p_lock_pool();
     tc_mcentral_lock_all();
     tc_mheap_lock_all();
@@ -65,12 +70,15 @@ static void fork_parent(void) {
     tc_mheap_unlock_all();
     tc_mcentral_unlock_all();
     tc_p_unlock_pool();
+    tc_region_end();
 }
 
 static void fork_child(void) {
     tc_mheap_reinit_locks();
     tc_mcentral_reinit_locks();
     tc_p_after_fork_child();
+    tc_region_depth--;
+    tc_region_pending = 0; /* the collector that asked is in the parent */
 }
 
 void tc_init_slow(void) {
@@ -89,7 +97,7 @@ void tc_init_slow(void) {
 
 /* Registered from a constructor, not from the first malloc: pthread_atfork
  * may allocate, and by now malloc works. */
-__attribute__((constructor)) static void tc_constructor(void) {
+__attribute__((constructor(200))) static void tc_constructor(void) {
     tc_ensure_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
@@ -106,6 +114,10 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     tc_bits_store(&s->allocBits[0], ~0ull);
     atomic_store_explicit(&s->xallocCount, 1, memory_order_relaxed);
     if (zero && s->needzero) memset((void *)s->startAddr, 0, size);
+    if (kind != SPAN_MANUAL) {
+        tc_mcentral_add_large(s);
+        tc_gc_note_alloc(s->elemsize);
+    }
     tc_stat_add(&pp->stats.nmalloc[0], 1);
     tc_stat_add(&pp->stats.largeBytesMalloc, s->elemsize);
     return (void *)s->startAddr;
@@ -123,6 +135,7 @@ static unsigned aligned_class(size_t size, size_t align) {
 
 void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     tc_ensure_init();
+    if (size > PTRDIFF_MAX - TC_ARENA_BYTES) return NULL; /* no rounding can wrap */
     struct p *pp = tc_tls_p;
     if (!pp && !(pp = tc_p_acquire())) return NULL;
     unsigned sc;
@@ -279,6 +292,17 @@ static int in_freebin(struct p *pp, unsigned sc, void *p) {
     return 0;
 }
 
+/* classify, plus: a small object sitting in this P's free bin is free. */
+static enum tc_ptr_kind classify_live(void *ptr, struct mspan **sp, uintptr_t *base) {
+    enum tc_ptr_kind k = tc_classify((uintptr_t)ptr, sp, base);
+    struct p *pp = tc_tls_p;
+    if (k == PTR_OK && pp && tc_spanclass_sizeclass((*sp)->spanclass) != 0 &&
+        *(uint64_t *)ptr == tc_free_key &&
+        in_freebin(pp, tc_spanclass_sizeclass((*sp)->spanclass), ptr))
+        return PTR_UNALLOCATED;
+    return k;
+}
+
 int tc_free(void *ptr, const char *who) {
     if (tc_free_fast(ptr)) return 1;
     uintptr_t p = (uintptr_t)ptr, base = 0;
@@ -318,7 +342,7 @@ int tc_free(void *ptr, const char *who) {
 size_t tc_usable_size(void *ptr, const char *who) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
-    enum tc_ptr_kind k = tc_classify(p, &s, &base);
+    enum tc_ptr_kind k = classify_live(ptr, &s, &base);
     if (k != PTR_OK) {
         tc_bad_pointer(who, k, p, base);
         return 0;
@@ -330,7 +354,7 @@ void *tc_realloc(void *ptr, size_t size, int *bad) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
     *bad = 0;
-    enum tc_ptr_kind k = tc_classify(p, &s, &base);
+    enum tc_ptr_kind k = classify_live(ptr, &s, &base);
     if (k != PTR_OK) {
         tc_bad_pointer("realloc()", k, p, base);
         *bad = 1;

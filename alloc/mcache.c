@@ -19,7 +19,9 @@
 
 #include "alloc/fixalloc.h"
 #include "alloc/mcentral.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
+#include "gc/hooks.h"
 
 __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
 
@@ -55,8 +57,21 @@ static void mcache_reset(struct mcache *c) {
     c->tiny = c->tinyoffset = 0;
 }
 
-struct p *tc_p_acquire(void) {
+__thread int tc_region_depth __attribute__((tls_model("initial-exec")));
+__thread volatile int tc_region_pending __attribute__((tls_model("initial-exec")));
+
+/* The pool lock is only ever held inside a region (alloc/region.h). */
+static void pool_lock_in(void) {
+    tc_region_begin();
     pthread_mutex_lock(&pool_lock);
+}
+static void pool_unlock_in(void) {
+    pthread_mutex_unlock(&pool_lock);
+    tc_region_end();
+}
+
+struct p *tc_p_acquire(void) {
+    pool_lock_in();
     struct p *pp = idle_ps;
     if (pp) {
         idle_ps = pp->link;
@@ -68,7 +83,7 @@ struct p *tc_p_acquire(void) {
         atomic_store_explicit(&all_ps, pp, memory_order_release);
     }
     if (pp) pp->status = P_RUNNING;
-    pthread_mutex_unlock(&pool_lock);
+    pool_unlock_in();
     if (pp) {
         tc_tls_p = pp;
         pthread_setspecific(exit_key, pp);
@@ -90,9 +105,12 @@ void tc_mcache_flush(struct mcache *c) {
     c->tiny = c->tinyoffset = 0; /* the block stays allocated, as in Go */
 }
 
+/* The whole release is one region: the collector flushes other Ps' GC
+ * spans while the world is stopped, and must not meet a half-flushed P. */
 void tc_p_release(void) {
     struct p *pp = tc_tls_p;
     if (!pp) return;
+    tc_region_begin();
     tc_mcache_flush(&pp->mcache);
     tc_tls_p = NULL;
     pthread_setspecific(exit_key, NULL);
@@ -102,6 +120,7 @@ void tc_p_release(void) {
     idle_ps = pp;
     nidle++;
     pthread_mutex_unlock(&pool_lock);
+    tc_region_end();
 }
 
 struct p *tc_p_all(void) {
@@ -109,10 +128,10 @@ struct p *tc_p_all(void) {
 }
 
 uint32_t tc_p_count(uint32_t *idle) {
-    pthread_mutex_lock(&pool_lock);
+    pool_lock_in();
     uint32_t n = nps;
     if (idle) *idle = nidle;
-    pthread_mutex_unlock(&pool_lock);
+    pool_unlock_in();
     return n;
 }
 
@@ -134,11 +153,19 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
         pp->mcache.alloc[spc] = &tc_emptyspan;
         tc_mcentral_uncache_span(s);
     }
-    s = tc_mcentral_cache_span(spc, pp);
-    if (!s) return NULL;
+    /* A partial span may owe its place to a remote free that is counted
+     * but whose bit is not set yet: then it has no slot for us; give it
+     * back and take another (the freer finishes within instructions). */
+    void *v;
+    for (;;) {
+        s = tc_mcentral_cache_span(spc, pp);
+        if (!s) return NULL;
+        if ((v = span_take(s)) != NULL) break;
+        tc_mcentral_uncache_span(s);
+    }
     pp->mcache.alloc[spc] = s;
-    void *v = span_take(s);
-    TC_ASSERT(v != NULL);
+    if (tc_spanclass_kind(spc) != SPAN_MANUAL) /* collected memory: pacing */
+        tc_gc_note_alloc((uint64_t)(s->nelems - tc_mspan_count(s) + 1) * s->elemsize);
     return v;
 }
 

@@ -11,8 +11,20 @@
 #include "alloc/mcentral.h"
 
 #include "alloc/mheap.h"
+#include "alloc/region.h"
+#include "gc/hooks.h"
 
 struct mcentral tc_mcentral_[TC_NUM_SPAN_CLASSES];
+
+/* mcentral locks are only ever held inside a region (alloc/region.h). */
+static void central_lock(struct mcentral *c) {
+    tc_region_begin();
+    pthread_mutex_lock(&c->lock);
+}
+static void central_unlock(struct mcentral *c) {
+    pthread_mutex_unlock(&c->lock);
+    tc_region_end();
+}
 
 void tc_mcentral_init(void) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++)
@@ -20,7 +32,11 @@ void tc_mcentral_init(void) {
 }
 
 static struct mspan **list_head(struct mcentral *c, unsigned list) {
-    return list == LIST_PARTIAL ? &c->partial : &c->full;
+    return list == LIST_PARTIAL ? &c->partial : list == LIST_FULL ? &c->full : &c->unswept;
+}
+
+static int collected(const struct mspan *s) {
+    return tc_spanclass_kind(s->spanclass) != SPAN_MANUAL;
 }
 
 static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
@@ -49,6 +65,10 @@ static void list_remove(struct mcentral *c, struct mspan *s) {
  * seq_cst, as are the freer's increment and its load of `list`: either we
  * see its count and choose partial, or it sees "full" and reconciles. */
 static int settle(struct mcentral *c, struct mspan *s) {
+    if (collected(s)) { /* only the sweeper frees collected spans */
+        list_push(c, s, tc_mspan_count(s) < s->nelems ? LIST_PARTIAL : LIST_FULL);
+        return 0;
+    }
     tc_mspan_merge_remote(s);
     uint32_t n = tc_mspan_count(s);
     if (n == 0 && atomic_load(&s->xremoteCount) == 0) {
@@ -67,16 +87,31 @@ static int settle(struct mcentral *c, struct mspan *s) {
     return 0;
 }
 
+/* Lock held. A collected class's next span: a swept partial one, else
+ * unswept spans swept on demand (Go's mcentral.cacheSpan) until one has
+ * room; full ones go to the full list. */
+static struct mspan *take_collected(struct mcentral *c) {
+    struct mspan *s;
+    while ((s = c->partial) == NULL && (s = c->unswept) != NULL) {
+        list_remove(c, s);
+        if (tc_sweep_span(s) != SWEEP_FULL) return s;
+        list_push(c, s, LIST_FULL);
+    }
+    if (s) list_remove(c, s);
+    return s;
+}
+
 struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     struct mcentral *c = &tc_mcentral_[spc];
-    pthread_mutex_lock(&c->lock);
+    central_lock(c);
     struct mspan *s = c->partial;
+    if (tc_spanclass_kind(spc) != SPAN_MANUAL) s = take_collected(c);
+    else if (s) list_remove(c, s);
     if (s) {
-        list_remove(c, s);
         s->list = LIST_CACHED;
         atomic_store_explicit(&s->xowner, pp, memory_order_relaxed);
     }
-    pthread_mutex_unlock(&c->lock);
+    central_unlock(c);
     if (s) {
         tc_mspan_merge_remote(s);
         tc_mspan_rewind(s);
@@ -85,36 +120,107 @@ struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     unsigned sc = tc_spanclass_sizeclass(spc);
     s = tc_mheap_alloc(tc_class_to_npages[sc], spc, 1);
     if (!s) return NULL;
-    pthread_mutex_lock(&c->lock);
+    s->sweepgen = tc_sweepgen;
+    central_lock(c);
     c->nspans++;
     s->list = LIST_CACHED;
     atomic_store_explicit(&s->xowner, pp, memory_order_relaxed);
-    pthread_mutex_unlock(&c->lock);
+    central_unlock(c);
     return s;
 }
 
 void tc_mcentral_uncache_span(struct mspan *s) {
     struct mcentral *c = &tc_mcentral_[s->spanclass];
-    pthread_mutex_lock(&c->lock);
+    central_lock(c);
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
     s->list = LIST_NONE;
     int empty = settle(c, s);
-    pthread_mutex_unlock(&c->lock);
+    central_unlock(c);
     if (empty) tc_mheap_free(s);
 }
 
 void tc_mcentral_reconcile(struct mspan *s, unsigned spc, uint64_t gen) {
     struct mcentral *c = &tc_mcentral_[spc];
-    pthread_mutex_lock(&c->lock);
+    central_lock(c);
     if (__atomic_load_n(&s->gen, __ATOMIC_RELAXED) != gen ||
         (s->list != LIST_PARTIAL && s->list != LIST_FULL)) {
-        pthread_mutex_unlock(&c->lock); /* reused, cached or in transit */
+        central_unlock(c); /* reused, cached or in transit */
         return;
     }
     list_remove(c, s);
     int empty = settle(c, s);
-    pthread_mutex_unlock(&c->lock);
+    central_unlock(c);
     if (empty) tc_mheap_free(s);
+}
+
+void tc_mcentral_add_large(struct mspan *s) {
+    struct mcentral *c = &tc_mcentral_[s->spanclass];
+    central_lock(c);
+    s->sweepgen = tc_sweepgen;
+    c->nspans++;
+    list_push(c, s, LIST_FULL);
+    central_unlock(c);
+}
+
+uint64_t tc_mcentral_sweep_some(uint64_t budget) {
+    uint64_t n = 0;
+    for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
+        if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
+        struct mcentral *c = &tc_mcentral_[spc];
+        while (n < budget && c->unswept) { /* racy peek; checked under the lock */
+            central_lock(c);
+            struct mspan *s = c->unswept, *dead = NULL;
+            if (s) {
+                list_remove(c, s);
+                enum sweep_result r = tc_sweep_span(s);
+                if (r == SWEEP_EMPTY) {
+                    c->nspans--;
+                    dead = s;
+                } else {
+                    list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);
+                }
+                n++;
+            }
+            central_unlock(c);
+            if (dead) tc_mheap_free(dead);
+        }
+    }
+    return n;
+}
+
+/* Splice list `from` onto the unswept list, marking each span unswept. */
+static uint64_t unsweep_list(struct mcentral *c, struct mspan **from) {
+    uint64_t n = 0;
+    struct mspan *s;
+    while ((s = *from) != NULL) {
+        list_remove(c, s);
+        s->sweepgen = tc_sweepgen - 2;
+        list_push(c, s, LIST_UNSWEPT);
+        n++;
+    }
+    return n;
+}
+
+uint64_t tc_mcentral_unsweep_all(void) {
+    uint64_t n = 0;
+    for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
+        if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
+        struct mcentral *c = &tc_mcentral_[spc];
+        pthread_mutex_lock(&c->lock);
+        n += unsweep_list(c, &c->partial) + unsweep_list(c, &c->full);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return n;
+}
+
+void tc_mcentral_unsweep_cached(struct mspan *s) {
+    struct mcentral *c = &tc_mcentral_[s->spanclass];
+    pthread_mutex_lock(&c->lock);
+    atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
+    s->list = LIST_NONE;
+    s->sweepgen = tc_sweepgen - 2;
+    list_push(c, s, LIST_UNSWEPT);
+    pthread_mutex_unlock(&c->lock);
 }
 
 void tc_mcentral_lock_all(void) {

@@ -23,6 +23,7 @@ struct mcentral {
     pthread_mutex_t lock;
     struct mspan *partial; /* uncached spans with free slots; lock */
     struct mspan *full;    /* uncached spans without free slots; lock */
+    struct mspan *unswept; /* collected classes: spans awaiting a sweep */
     uint64_t nspans;       /* spans of this class in use; lock */
 } __attribute__((aligned(64)));
 
@@ -37,6 +38,18 @@ TC_INTERNAL void tc_mcentral_uncache_span(struct mspan *s);
 /* After a remote free: if span s (of lifetime gen) is on a list, fold its
  * remote frees in and move it to the right list, or to the heap if empty. */
 TC_INTERNAL void tc_mcentral_reconcile(struct mspan *s, unsigned spc, uint64_t gen);
+
+/* Collected memory. A large collected span joins its class's full list,
+ * where the sweeper finds it. */
+TC_INTERNAL void tc_mcentral_add_large(struct mspan *s);
+/* Sweep up to budget unswept spans (returns how many were swept; empty
+ * ones go back to the heap). */
+TC_INTERNAL uint64_t tc_mcentral_sweep_some(uint64_t budget);
+/* World stopped (the caller holds no mcentral lock): move span s, taken
+ * from a P, and every listed span of collected classes to the unswept
+ * lists. Returns the number of spans moved. */
+TC_INTERNAL uint64_t tc_mcentral_unsweep_all(void);
+TC_INTERNAL void tc_mcentral_unsweep_cached(struct mspan *s);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);
 TC_INTERNAL void tc_mcentral_unlock_all(void);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "alloc/os.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
 
 struct mheap tc_mheap_ = {
@@ -35,8 +36,19 @@ struct mheap tc_mheap_ = {
     .arenaHint = (uintptr_t)0x00c0 << 32,
 };
 _Atomic(struct heaparena *) tc_arenas_[TC_ARENA_ENTRIES];
+uintptr_t tc_heap_lo, tc_heap_hi;
 
 #define H (&tc_mheap_)
+
+/* The heap lock is only ever held inside a region (alloc/region.h). */
+static void heap_lock(void) {
+    tc_region_begin();
+    pthread_mutex_lock(&H->lock);
+}
+static void heap_unlock(void) {
+    pthread_mutex_unlock(&H->lock);
+    tc_region_end();
+}
 #define RETAIN_MIN ((uint64_t)4 << 20)
 
 void tc_mheap_init(void) {
@@ -177,6 +189,8 @@ static int grow(uintptr_t npages) {
         atomic_store_explicit(&tc_arenas_[a >> TC_ARENA_SHIFT], ha, memory_order_release);
     }
     H->arenaHint = (uintptr_t)p + size;
+    if (!tc_heap_lo || (uintptr_t)p < tc_heap_lo) __atomic_store_n(&tc_heap_lo, (uintptr_t)p, __ATOMIC_RELAXED);
+    if ((uintptr_t)p + size > tc_heap_hi) __atomic_store_n(&tc_heap_hi, (uintptr_t)p + size, __ATOMIC_RELAXED);
     struct mspan *s = tc_fixalloc_alloc(&H->spanalloc);
     if (!s) return 0;
     s->startAddr = (uintptr_t)p;
@@ -230,7 +244,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     uintptr_t want = npages + align_pages - 1;
     if (want < npages) return NULL;
     unsigned nwords = tc_mspan_nwords(spc, npages);
-    pthread_mutex_lock(&H->lock);
+    heap_lock();
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
     struct mspan *s = NULL;
@@ -248,7 +262,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     } else if (bits) {
         tc_fixalloc_free(&H->bitsalloc[nwords], bits);
     }
-    pthread_mutex_unlock(&H->lock);
+    heap_unlock();
     return s;
 }
 
@@ -273,7 +287,7 @@ static size_t scavenge_locked(uint64_t keep_bytes) {
     while (dirty_bytes() > keep_bytes && (s = largest_dirty()) != NULL) {
         bin_remove(s);
         s->state = MSPAN_BUSY;
-        pthread_mutex_unlock(&H->lock);
+        pthread_mutex_unlock(&H->lock); /* still in the caller's region */
         tc_os_release((void *)s->startAddr, s->npages * TC_PAGE_SIZE);
         pthread_mutex_lock(&H->lock);
         s->scavenged = 1;
@@ -292,7 +306,7 @@ static uint64_t retain_limit(void) {
 }
 
 void tc_mheap_free(struct mspan *s) {
-    pthread_mutex_lock(&H->lock);
+    heap_lock();
     TC_ASSERT(s->state == MSPAN_INUSE);
     s->freeable = 0;
     tc_fixalloc_free(&H->bitsalloc[s->nwords], (void *)s->allocBits);
@@ -306,19 +320,19 @@ void tc_mheap_free(struct mspan *s) {
     insert_free(s);
     uint64_t limit = retain_limit();
     if (dirty_bytes() > limit) scavenge_locked(limit / 2);
-    pthread_mutex_unlock(&H->lock);
+    heap_unlock();
 }
 
 size_t tc_mheap_scavenge(uint64_t keep_bytes) {
-    pthread_mutex_lock(&H->lock);
+    heap_lock();
     size_t n = scavenge_locked(keep_bytes);
-    pthread_mutex_unlock(&H->lock);
+    heap_unlock();
     return n;
 }
 
 int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     int ok = 0;
-    pthread_mutex_lock(&H->lock);
+    heap_lock();
     uintptr_t extra = npages - s->npages;
     struct mspan *r = free_neighbour(span_end(s));
     if (r && r->npages >= extra) {
@@ -344,7 +358,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
         for (uintptr_t a = from; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, s);
         ok = 1;
     }
-    pthread_mutex_unlock(&H->lock);
+    heap_unlock();
     return ok;
 }
 
@@ -353,7 +367,7 @@ void tc_mheap_unlock_all(void) { pthread_mutex_unlock(&H->lock); }
 void tc_mheap_reinit_locks(void) { pthread_mutex_init(&H->lock, NULL); }
 
 int tc_mheap_verify(void) {
-    pthread_mutex_lock(&H->lock);
+    heap_lock();
     uint64_t pages = 0, released = 0;
     int ok = 1;
     for (unsigned b = 0; b < TC_HEAP_BINS && ok; b++) {
@@ -376,6 +390,6 @@ int tc_mheap_verify(void) {
     }
     if (pages != H->pagesFree || released != H->pagesReleased) ok = 0;
     if (H->pagesFree + H->pagesInUse != H->pagesSys) ok = 0;
-    pthread_mutex_unlock(&H->lock);
+    heap_unlock();
     return ok;
 }

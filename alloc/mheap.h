@@ -53,6 +53,9 @@ struct mheap {
 };
 
 TC_INTERNAL extern struct mheap tc_mheap_;
+/* Bounds of all arenas, for the marker's quick "is it in the heap" test;
+ * only grow; heap lock writes, anyone reads (relaxed). */
+TC_INTERNAL extern uintptr_t tc_heap_lo, tc_heap_hi;
 /* The arena index: 32 MiB of pointers in .bss, touched only where used. */
 TC_INTERNAL extern _Atomic(struct heaparena *) tc_arenas_[TC_ARENA_ENTRIES];
 

@@ -74,6 +74,7 @@ int tc_mspan_next_window(struct mspan *s) {
 }
 
 unsigned tc_mspan_merge_remote(struct mspan *s) {
+    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) return 0; /* gcmarkBits */
     unsigned n = 0;
     for (unsigned w = 0; w < s->nwords; w++) {
         if (!tc_bits_load(&s->remoteBits[w])) continue;

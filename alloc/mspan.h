@@ -48,6 +48,7 @@ enum mspan_list {
     LIST_PARTIAL,     /* mcentral: has free slots */
     LIST_FULL,        /* mcentral: no free slot known */
     LIST_CACHED,      /* in a P's mcache (xowner says which) */
+    LIST_UNSWEPT,     /* mcentral: collected span awaiting its sweep */
 };
 
 struct mspan {
@@ -71,6 +72,10 @@ struct mspan {
                              remote freers (seq_cst, see mcentral.c) */
     uint8_t freeable;     /* in use, manual and small: free's fast path may
                              take it; heap lock writes */
+    uint8_t hasfinal;     /* some object here may have a finalizer */
+    uint32_t sweepgen;    /* collected spans, relative to tc_sweepgen (h):
+                             h-2 needs sweeping, h-1 being swept, h swept;
+                             mcentral lock */
 
     /* Allocation state: owner only (see the essay above). */
     uint16_t freeindex;   /* slot; every slot below it is allocated */
@@ -78,7 +83,10 @@ struct mspan {
     uint64_t allocCache;  /* 1 = free, bit k <-> slot freeindex + k */
     _Atomic uint32_t xallocCount; /* slots set in allocBits; owner writes */
     _Atomic uint64_t *allocBits;  /* nwords words; owner writes (relaxed) */
-    _Atomic uint64_t *remoteBits; /* manual spans: frees by non-owners */
+    union {
+        _Atomic uint64_t *remoteBits; /* manual spans: frees by non-owners */
+        _Atomic uint64_t *gcmarkBits; /* collected spans: this cycle's marks */
+    };
     _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
     _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
 };

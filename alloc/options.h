@@ -12,7 +12,10 @@
 enum badfree_policy { BADFREE_ABORT = 0, BADFREE_WARN = 1 };
 
 struct tc_options {
-    int badfree; /* enum badfree_policy; GODEBUG=badfree=abort|warn */
+    int badfree;     /* enum badfree_policy; GODEBUG=badfree=abort|warn */
+    int gctrace;     /* GODEBUG=gctrace=N: a line per cycle when N > 0 */
+    int gccheckmark; /* GODEBUG=gccheckmark=1: verify every cycle */
+    int gcsignal;    /* GODEBUG=gcsignal=N: stop signal; 0 = choose */
 };
 
 TC_INTERNAL extern struct tc_options tc_opts;

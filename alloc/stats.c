@@ -9,6 +9,8 @@
 
 #include "alloc/alloc.h"
 #include "alloc/mheap.h"
+#include "alloc/region.h"
+#include "gc/hooks.h"
 #include "include/tricolor.h"
 
 TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
@@ -35,6 +37,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     tc_ensure_init();
     memset(st, 0, sizeof *st);
     struct mheap *h = &tc_mheap_;
+    tc_region_begin();
     pthread_mutex_lock(&h->lock);
     st->heap_sys = h->pagesSys * TC_PAGE_SIZE;
     st->heap_inuse = h->pagesInUse * TC_PAGE_SIZE;
@@ -44,6 +47,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     for (size_t i = 1; i < sizeof h->bitsalloc / sizeof h->bitsalloc[0]; i++)
         st->metadata_sys += h->bitsalloc[i].sys;
     pthread_mutex_unlock(&h->lock);
+    tc_region_end();
     int64_t bytes = 0;
     uint64_t large_freed;
     for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
@@ -67,6 +71,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     }
     st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     st->nprocs = tc_p_count(&st->nprocs_idle);
+    tc_gc_read_stats(st);
     return 0;
 }
 

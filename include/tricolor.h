@@ -6,14 +6,44 @@
  * aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size and glibc's
  * __libc_* aliases) comes from it, so those are not declared again here.
  *
- * This header declares only what is tricolor's own: statistics, memory
- * release and the version. It includes nothing but <stddef.h> and
- * <stdint.h>, and compiles on its own.
+ * This header declares what is tricolor's own: the collected heap
+ * (gc_alloc and friends), statistics, memory release and the version. It
+ * includes nothing but <stddef.h> and <stdint.h>, and compiles on its own.
+ *
+ * THE RULES a program using the collected heap must follow:
+ *  1. Every store of a pointer into a collected object, an uncollectable
+ *     object, a global variable or a range given to gc_add_roots goes
+ *     through gc_store() (or GC_STORE). That is the write barrier that lets
+ *     the collector mark while the program runs. Stores into the thread's
+ *     own local variables need no barrier.
+ *  2. The collector sees pointers in: every registered thread's stack and
+ *     registers, the data and bss of the program and of every loaded
+ *     shared object, static TLS, registered root ranges, uncollectable
+ *     objects and scanned (gc_alloc) objects. It does NOT see malloc'd
+ *     memory (like cgo's rule) or memory mapped by the program: keep such
+ *     pointers in uncollectable objects or register the range.
+ *  3. A pointer must point into its object (interior pointers are fine);
+ *     hidden pointers (xor-ed, tagged in the high bits) keep nothing alive.
+ *  4. Threads created with pthread_create are registered automatically;
+ *     a thread created any other way calls gc_register_thread() before it
+ *     touches the collected heap, and gc_unregister_thread() before exit.
+ *  5. Collected objects are freed by the collector only; gc_free is for
+ *     uncollectable objects. free() must never see a gc_alloc pointer.
+ *  6. The collector stops threads with a real-time signal (handlers use
+ *     SA_RESTART); a thread that blocks that signal stalls collection.
  *
  * Environment (read once, at the first allocation):
+ *   GOGC=N|off             heap growth, in percent of the live heap, that
+ *                          starts a cycle (default 100); off: no automatic
+ *                          cycles (gc_collect still works)
  *   GODEBUG=badfree=warn   report a bad free (foreign, double, interior)
  *                          and carry on instead of aborting; badfree=abort
  *                          is the default.
+ *   GODEBUG=gctrace=1      one line per cycle on stderr
+ *   GODEBUG=gccheckmark=1  after each cycle re-mark with the world stopped
+ *                          and abort if any reachable object is unmarked
+ *   GODEBUG=gcsignal=N     the signal number used to stop threads (default:
+ *                          the first real-time signal no one handles)
  */
 #ifndef TRICOLOR_H
 #define TRICOLOR_H
@@ -38,6 +68,54 @@ extern "C" {
 /* The library's version as "MAJOR.MINOR.PATCH". */
 GC_API const char *gc_version(void);
 
+/* ---- The collected heap ---- */
+
+/* A zeroed object of size bytes from the collected heap, scanned
+ * conservatively for pointers. NULL when memory is exhausted. */
+GC_API void *gc_alloc(size_t size);
+/* A zeroed pointer-free object: never scanned; objects under 16 bytes are
+ * packed together (Go's tiny allocator). */
+GC_API void *gc_alloc_noscan(size_t size);
+/* A zeroed object that is scanned like gc_alloc's but never collected:
+ * a root until gc_free(p). */
+GC_API void *gc_alloc_uncollectable(size_t size);
+/* End an uncollectable object's life as a root (it is then collected
+ * like any other object once unreachable). Anything else is reported as a
+ * bad free. */
+GC_API void gc_free(void *p);
+
+/* The write barrier: *slot = value, telling the collector. */
+GC_API void gc_store(void **slot, void *value);
+#define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
+
+/* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
+GC_API void gc_collect(void);
+/* Set GOGC; returns the previous value. Negative: no automatic cycles. */
+GC_API int gc_setpercent(int percent);
+
+/* Scan [lo, hi) as roots at every cycle (word aligned inside). */
+GC_API void gc_add_roots(void *lo, void *hi);
+GC_API void gc_remove_roots(void *lo, void *hi);
+
+/* For threads not created with pthread_create. Return 0 on success. */
+GC_API int gc_register_thread(void);
+GC_API int gc_unregister_thread(void);
+
+/* Go's runtime.SetFinalizer: once obj is unreachable, fn(obj, arg) runs
+ * once, on the collector's finalizer thread, and obj is freed at a later
+ * cycle if it stays unreachable. fn == NULL removes the finalizer. obj
+ * must be the start of a gc_alloc/gc_alloc_noscan object. Objects
+ * reachable from an object with a finalizer stay alive until it ran; a
+ * cycle through finalizer objects is never collected (as in Go). */
+typedef void (*gc_finalizer_fn)(void *obj, void *arg);
+GC_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg);
+/* Keep p reachable up to this call (runtime.KeepAlive). */
+GC_API void gc_keepalive(const void *p);
+
+/* Copy the most recent stop-the-world pauses (nanoseconds, oldest first)
+ * into ns[0..n); returns how many were copied (at most 256 are kept). */
+GC_API size_t gc_read_pauses(uint64_t *ns, size_t n);
+
 /* Heap statistics, read without stopping any thread. Counters are sums of
  * per-P counters taken one P at a time, so a snapshot taken while other
  * threads allocate is approximate; each field is exact when all threads
@@ -55,6 +133,19 @@ struct gc_stats {
     uint64_t thread_cache_bytes; /* free bytes held in cached spans */
     uint32_t nprocs;          /* Ps created (at most the peak live threads) */
     uint32_t nprocs_idle;     /* Ps parked in the pool */
+    /* The collector. */
+    uint64_t gc_heap_live;    /* bytes in collected spans' objects (estimate) */
+    uint64_t gc_heap_marked;  /* bytes marked live by the last cycle */
+    uint64_t gc_next;         /* heap size that starts the next cycle */
+    uint64_t gc_freed;        /* collected objects freed since start */
+    uint64_t gc_finalizers_run; /* finalizers run since start */
+    uint32_t gc_num;          /* completed cycles */
+    int32_t gc_percent;       /* GOGC now (negative: off) */
+    uint64_t gc_pause_total_ns; /* all stop-the-world pauses */
+    uint64_t gc_pause_max_ns;   /* the longest one */
+    uint64_t gc_mark_ns;      /* wall time spent in concurrent mark, all cycles */
+    uint64_t gc_marked_bytes_total; /* bytes traced, all cycles (throughput) */
+    uint32_t gc_threads;      /* registered threads */
 };
 
 /* Fill *st. Returns 0. */

@@ -1,0 +1,40 @@
+/* alloc/region.h: regions the collector must not stop a thread inside.
+ *
+ * The collector stops threads with a signal at arbitrary instructions. A
+ * thread stopped while holding an allocator lock would deadlock any other
+ * thread that needs the lock before it can reach its own stop (and the
+ * collector, which waits for all of them). So every allocator lock is
+ * taken inside a region: a stop request that lands in one is deferred
+ * until the region ends (the signal handler sets tc_region_pending, and
+ * tc_region_end stops the thread there). Regions nest; they cost a TLS
+ * increment and decrement on slow paths only. gc_store and gc_alloc are
+ * regions too, so the barrier and allocate-black are never split by a
+ * stop. */
+#ifndef TC_ALLOC_REGION_H
+#define TC_ALLOC_REGION_H
+
+#include <stdatomic.h>
+
+#include "alloc/base.h"
+
+TC_INTERNAL extern __thread int tc_region_depth __attribute__((tls_model("initial-exec")));
+TC_INTERNAL extern __thread volatile int tc_region_pending
+    __attribute__((tls_model("initial-exec")));
+
+/* The collector's side: stop this thread now (gc/stw.c). */
+TC_INTERNAL void tc_gc_region_exit_slow(void);
+
+TC_INLINE void tc_region_begin(void) {
+    tc_region_depth++;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+TC_INLINE void tc_region_end(void) {
+    atomic_signal_fence(memory_order_seq_cst);
+    if (--tc_region_depth == 0) {
+        atomic_signal_fence(memory_order_seq_cst);
+        if (TC_UNLIKELY(tc_region_pending)) tc_gc_region_exit_slow();
+    }
+}
+
+#endif

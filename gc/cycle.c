@@ -1,0 +1,322 @@
+/* gc/cycle.c: the collector's driver, one cycle after another (Go's mgc.go).
+ *
+ * A cycle, run by the collector thread:
+ *   0. finish sweeping the previous cycle (concurrent);
+ *   1. sweep termination, world stopped: phase = MARK (write barrier and
+ *      allocate-black on), the Ps' tiny blocks are shaded;
+ *   2. concurrent mark: globals, registered ranges and finalizer roots,
+ *      then each thread's stack and registers, one thread at a time
+ *      (stop it, scan, let it go), while the mark workers, this thread and
+ *      allocating threads (assists) drain the grey set;
+ *   3. mark termination, world stopped: every thread's barrier buffer is
+ *      flushed; if that made new grey objects the world goes again and
+ *      marking continues, else (checkmark if asked) phase = OFF, the sweep
+ *      generation moves on, every collected span becomes unswept, and the
+ *      next goal is set;
+ *   4. concurrent sweep (background here, and lazily by allocation).
+ * Both stops do O(threads + Ps) work, never O(heap): no stack is scanned
+ * during a stop, because the hybrid barrier keeps scanned stacks black.
+ *
+ * Pacing (for now Go's simple rule): the next cycle starts when the heap
+ * has grown GOGC percent over what the last cycle marked, with Go's 4 MiB
+ * x GOGC/100 minimum. gc_setpercent(-1) or GOGC=off stops automatic
+ * cycles; gc_collect always runs one.
+ *
+ * Every stop is timed from the first signal sent to the last thread let
+ * go, and kept in a ring of the 256 most recent pauses. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc/alloc.h"
+#include "alloc/options.h"
+#include "alloc/report.h"
+#include "gc/gc.h"
+#include "gc/hooks.h"
+#include "include/tricolor.h"
+
+_Atomic int tc_gcphase;
+struct tc_gc_options tc_gc_opts;
+
+TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
+TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
+
+#define HEAP_MIN ((uint64_t)4 << 20)
+#define NPAUSE 256
+
+static pthread_mutex_t ctl = PTHREAD_MUTEX_INITIALIZER; /* below: ctl */
+static pthread_cond_t ctl_cond = PTHREAD_COND_INITIALIZER;
+static uint32_t requested, done, swept; /* cycles asked for, marked, swept */
+static int trigger, driver_started;
+static _Atomic int gcpercent = 100;
+static _Atomic uint64_t heap_live, next_gc = HEAP_MIN, heap_marked;
+static uint64_t pauses[NPAUSE], npauses, pause_total, pause_max;
+static uint64_t mark_ns, marked_total;
+static uint64_t start_ns;
+
+uint64_t tc_nanotime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void tc_record_pause(uint64_t ns) {
+    pthread_mutex_lock(&ctl);
+    pauses[npauses++ % NPAUSE] = ns;
+    pause_total += ns;
+    if (ns > pause_max) pause_max = ns;
+    pthread_mutex_unlock(&ctl);
+}
+
+static uint64_t goal(uint64_t live) {
+    int pct = atomic_load(&gcpercent);
+    uint64_t base = live > HEAP_MIN ? live : HEAP_MIN;
+    return base + base / 100 * (uint64_t)(pct < 0 ? 0 : pct);
+}
+
+/* ---- one cycle ---- */
+
+static uint64_t stop(void) {
+    uint64_t t0 = tc_nanotime();
+    tc_stop_world();
+    return t0;
+}
+
+static void start(uint64_t t0) {
+    tc_start_world();
+    tc_record_pause(tc_nanotime() - t0);
+}
+
+static void scan_stacks(void) {
+    tc_registry_lock();
+    for (struct gthread *t = tc_registry_first(); t; t = t->next) {
+        tc_suspend_thread(t);
+        tc_scan_range(t->sp, t->stack_hi);
+        for (unsigned i = 0; i < t->ntls; i++) tc_scan_range(t->tls[i][0], t->tls[i][1]);
+        tc_resume_thread(t);
+    }
+    tc_registry_unlock();
+}
+
+static void shade_tiny_blocks(void) {
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink)
+        if (pp->mcache.tiny) tc_shade(pp->mcache.tiny);
+}
+
+static void run_cycle(uint32_t n) {
+    while (tc_sweep_some(256)) continue;
+    tc_roots_refresh_globals();
+
+    /* 1. sweep termination */
+    tc_registry_lock();
+    uint64_t t0 = stop();
+    TC_ASSERT(tc_sweep_done());
+    tc_mark_reset();
+    atomic_store(&tc_gcphase, GC_MARK);
+    shade_tiny_blocks();
+    start(t0);
+    uint64_t p1 = tc_nanotime() - t0;
+    tc_registry_unlock();
+
+    /* 2. concurrent mark */
+    uint64_t m0 = tc_nanotime();
+    tc_mark_start_workers();
+    tc_mark_wake_workers(1);
+    tc_roots_mark();
+    scan_stacks();
+    uint64_t p2;
+    for (;;) {
+        while (!tc_work_empty()) tc_drain(1 << 20);
+        tc_registry_lock();
+        t0 = stop();
+        for (struct gthread *t = tc_registry_first(); t; t = t->next) tc_wbbuf_flush(t);
+        if (tc_work_empty()) break;
+        start(t0);
+        tc_registry_unlock();
+    }
+
+    /* 3. mark termination (world stopped, registry locked) */
+    tc_mark_wake_workers(0);
+    uint64_t m1 = tc_nanotime();
+    atomic_store(&tc_gcphase, GC_MARKTERM);
+    if (tc_gc_opts.checkmark) tc_checkmark();
+    uint64_t live = tc_mark_bytes(), before = atomic_load(&heap_live);
+    atomic_store(&tc_gcphase, GC_OFF);
+    tc_sweep_begin_stopped();
+    atomic_store(&heap_live, live);
+    atomic_store(&heap_marked, live);
+    atomic_store(&next_gc, goal(live));
+    start(t0);
+    p2 = tc_nanotime() - t0;
+    uint32_t nthreads = tc_registry_count();
+    tc_registry_unlock();
+
+    pthread_mutex_lock(&ctl);
+    mark_ns += m1 - m0;
+    marked_total += live;
+    pthread_mutex_unlock(&ctl);
+    if (tc_gc_opts.gctrace)
+        tc_print("gc %u @%zu.%zus: %zu+%zu+%zu us clock, %zu->%zu MB, %zu MB goal, %u threads", n,
+                 (size_t)((tc_nanotime() - start_ns) / 1000000000u),
+                 (size_t)((tc_nanotime() - start_ns) / 1000000u % 1000), (size_t)(p1 / 1000),
+                 (size_t)((m1 - m0) / 1000), (size_t)(p2 / 1000), (size_t)(before >> 20),
+                 (size_t)(live >> 20), (size_t)(atomic_load(&next_gc) >> 20), nthreads);
+}
+
+static void *driver_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&ctl);
+        while (requested <= done && !trigger) pthread_cond_wait(&ctl_cond, &ctl);
+        trigger = 0;
+        uint32_t n = done + 1;
+        if (requested < n) requested = n;
+        pthread_mutex_unlock(&ctl);
+        run_cycle(n);
+        pthread_mutex_lock(&ctl);
+        done = n;
+        pthread_cond_broadcast(&ctl_cond);
+        pthread_mutex_unlock(&ctl);
+        while (tc_sweep_some(64)) continue; /* 4. background sweep */
+        pthread_mutex_lock(&ctl);
+        swept = n;
+        pthread_cond_broadcast(&ctl_cond);
+        pthread_mutex_unlock(&ctl);
+    }
+    return NULL;
+}
+
+/* ctl held. */
+static void ensure_driver(void) {
+    if (driver_started) return;
+    driver_started = 1;
+    pthread_t tid;
+    if (tc_create_system_thread(&tid, driver_main, NULL) != 0)
+        tc_fatal("cannot start the collector thread");
+}
+
+/* ---- hooks and API ---- */
+
+void tc_gc_note_alloc(uint64_t bytes) {
+    uint64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
+    int phase = atomic_load_explicit(&tc_gcphase, memory_order_relaxed);
+    if (phase == GC_MARK) {
+        tc_drain(bytes); /* assist: scan as much as we allocate */
+    } else if (phase == GC_OFF && live >= atomic_load(&next_gc) && atomic_load(&gcpercent) >= 0) {
+        pthread_mutex_lock(&ctl);
+        if (requested <= done) {
+            trigger = 1;
+            ensure_driver();
+            pthread_cond_signal(&ctl_cond);
+        }
+        pthread_mutex_unlock(&ctl);
+    }
+}
+
+GC_API void gc_collect(void) {
+    tc_ensure_init();
+    if (!tc_gthread) tc_thread_register();
+    pthread_mutex_lock(&ctl);
+    ensure_driver();
+    uint32_t target = (requested > done ? requested : done) + 1;
+    requested = target;
+    pthread_cond_signal(&ctl_cond);
+    while (swept < target) pthread_cond_wait(&ctl_cond, &ctl);
+    pthread_mutex_unlock(&ctl);
+}
+
+GC_API int gc_setpercent(int percent) {
+    tc_ensure_init();
+    int old = atomic_exchange(&gcpercent, percent < 0 ? -1 : percent);
+    atomic_store(&next_gc, goal(atomic_load(&heap_marked)));
+    return old;
+}
+
+GC_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
+    pthread_mutex_lock(&ctl);
+    size_t have = npauses < NPAUSE ? (size_t)npauses : NPAUSE;
+    if (n > have) n = have;
+    for (size_t i = 0; i < n; i++) ns[i] = pauses[(npauses - n + i) % NPAUSE];
+    pthread_mutex_unlock(&ctl);
+    return n;
+}
+
+/* The collector's half of gc_read_stats. */
+TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);
+void tc_gc_read_stats(struct gc_stats *st) {
+    pthread_mutex_lock(&ctl);
+    st->gc_num = done;
+    st->gc_pause_total_ns = pause_total;
+    st->gc_pause_max_ns = pause_max;
+    st->gc_mark_ns = mark_ns;
+    st->gc_marked_bytes_total = marked_total;
+    pthread_mutex_unlock(&ctl);
+    st->gc_heap_live = atomic_load(&heap_live);
+    st->gc_heap_marked = atomic_load(&heap_marked);
+    st->gc_next = atomic_load(&next_gc);
+    st->gc_percent = atomic_load(&gcpercent);
+    st->gc_freed = tc_sweep_freed();
+    st->gc_finalizers_run = tc_finalizers_run_count();
+    tc_registry_lock();
+    st->gc_threads = tc_registry_count();
+    tc_registry_unlock();
+}
+
+static void parse_gogc(void) {
+    const char *e = getenv("GOGC");
+    if (!e || !*e) return;
+    if (strcmp(e, "off") == 0) {
+        atomic_store(&gcpercent, -1);
+        return;
+    }
+    char *end;
+    long v = strtol(e, &end, 10);
+    if (*end || v < 0 || v > 1000000) {
+        tc_print("tricolor: GOGC=%s is not a percentage or \"off\"; using 100", e);
+        return;
+    }
+    atomic_store(&gcpercent, (int)v);
+}
+
+/* ---- start-up and fork ---- */
+
+static void fork_prepare(void) {
+    tc_region_begin(); /* a stop must not catch us holding these */
+    pthread_mutex_lock(&ctl);
+    tc_registry_lock();
+}
+
+static void fork_parent(void) {
+    tc_registry_unlock();
+    pthread_mutex_unlock(&ctl);
+    tc_region_end();
+}
+
+/* The child has no collector, worker or finalizer thread: they start
+ * again when needed. A cycle cannot be in flight: the parent's driver was
+ * between cycles (it holds ctl across none of run_cycle, but the registry
+ * lock we hold covers both stops). */
+static void fork_child(void) {
+    pthread_mutex_init(&ctl, NULL);
+    pthread_cond_init(&ctl_cond, NULL);
+    driver_started = 0;
+    trigger = 0;
+    requested = done = swept = (done > swept ? done : swept);
+    atomic_store(&tc_gcphase, GC_OFF);
+    tc_stw_after_fork_child();
+    tc_mark_after_fork_child();
+    tc_finalizers_after_fork_child();
+    tc_region_depth--;
+    tc_region_pending = 0;
+}
+
+void tc_gc_init(void) {
+    start_ns = tc_nanotime();
+    tc_gc_opts.gctrace = tc_opts.gctrace;
+    tc_gc_opts.checkmark = tc_opts.gccheckmark;
+    tc_gc_opts.signal = tc_opts.gcsignal;
+    parse_gogc();
+    atomic_store(&next_gc, goal(0));
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    tc_stw_init();
+}

@@ -1,0 +1,205 @@
+/* gc/finalizer.c: Go's finalizers (runtime.SetFinalizer).
+ *
+ * The table maps an object's address to (fn, arg); it lives in mmap'd
+ * memory, so it keeps nothing alive. Marking scans the contents of every
+ * object that has a finalizer, but not the object itself: what it points
+ * to survives until its finalizer has run (Go's markrootSpans). Sweeping a
+ * span that holds such objects (mspan.hasfinal) moves each unmarked one to
+ * the ready queue and marks it, so this sweep keeps it. The ready queue
+ * is a root until the finalizer thread, a registered thread, has taken the
+ * entry onto its own stack and run it; afterwards the object is freed by a
+ * later cycle if nothing made it reachable again. Each finalizer runs
+ * once: its entry leaves the table when it is queued.
+ *
+ * Locking: fin_lock, taken inside gc regions only (sweeps take it under an
+ * mcentral lock: mcentral < fin_lock). */
+#include <semaphore.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "alloc/alloc.h"
+#include "alloc/report.h"
+#include "gc/gc.h"
+#include "include/tricolor.h"
+
+struct finentry {
+    uintptr_t obj; /* 0: empty slot; 1: deleted */
+    gc_finalizer_fn fn;
+    void *arg;
+};
+
+static pthread_mutex_t fin_lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t fin_ready; /* counts queued entries; waited on outside regions */
+static struct finentry *table; /* open addressing; fin_lock */
+static size_t cap, used;       /* slots, live + deleted entries */
+static struct finentry *ready; /* queue of entries to run; fin_lock */
+static size_t nready, readycap;
+static _Atomic uint64_t nrun;
+static int thread_started;
+
+static void *map(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) tc_fatal("out of memory for finalizers");
+    return p;
+}
+
+static size_t slot_of(uintptr_t obj, size_t c) {
+    return (size_t)((obj >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (c - 1);
+}
+
+static struct finentry *find(uintptr_t obj) {
+    if (!cap) return NULL;
+    for (size_t i = slot_of(obj, cap);; i = (i + 1) & (cap - 1)) {
+        if (table[i].obj == obj) return &table[i];
+        if (table[i].obj == 0) return NULL;
+    }
+}
+
+static void insert(struct finentry e);
+
+static void grow(void) {
+    struct finentry *old = table;
+    size_t oldcap = cap;
+    cap = cap ? cap * 2 : 1024;
+    table = map(cap * sizeof *table);
+    used = 0;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].obj > 1) insert(old[i]);
+    if (old) munmap(old, oldcap * sizeof *old);
+}
+
+static void insert(struct finentry e) {
+    if ((used + 1) * 4 >= cap * 3) grow();
+    size_t i = slot_of(e.obj, cap);
+    while (table[i].obj > 1) i = (i + 1) & (cap - 1);
+    if (table[i].obj == 0) used++;
+    table[i] = e;
+}
+
+static void enqueue_ready(struct finentry e) {
+    if (nready == readycap) {
+        size_t c = readycap ? readycap * 2 : 256;
+        struct finentry *q = map(c * sizeof *q);
+        if (ready) {
+            memcpy(q, ready, nready * sizeof *q);
+            munmap(ready, readycap * sizeof *q);
+        }
+        ready = q;
+        readycap = c;
+    }
+    ready[nready++] = e;
+}
+
+/* ---- the finalizer thread ---- */
+
+static void *finalizer_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        while (sem_wait(&fin_ready) != 0) continue; /* stoppable: no lock held */
+        tc_region_begin();
+        pthread_mutex_lock(&fin_lock);
+        struct finentry e = ready[--nready]; /* obj is on our stack now */
+        pthread_mutex_unlock(&fin_lock);
+        tc_region_end();
+        e.fn((void *)e.obj, e.arg);
+        atomic_fetch_add(&nrun, 1);
+        gc_keepalive((void *)e.obj);
+    }
+    return NULL;
+}
+
+static void start_thread(void) {
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, finalizer_main, NULL) != 0)
+        tc_fatal("cannot start the finalizer thread");
+    pthread_detach(tid);
+}
+
+/* ---- collector side ---- */
+
+void tc_finalizers_mark(void) {
+    tc_region_begin();
+    pthread_mutex_lock(&fin_lock);
+    for (size_t i = 0; i < cap; i++) {
+        if (table[i].obj <= 1) continue;
+        struct mspan *s = tc_spanof(table[i].obj);
+        if (s && tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
+            tc_scan_range(table[i].obj, table[i].obj + s->elemsize);
+    }
+    for (size_t i = 0; i < nready; i++) tc_shade(ready[i].obj);
+    pthread_mutex_unlock(&fin_lock);
+    tc_region_end();
+}
+
+void tc_finalizers_sweep(struct mspan *s) {
+    pthread_mutex_lock(&fin_lock);
+    for (unsigned w = 0; w < s->nwords && used; w++) {
+        uint64_t dead = tc_bits_load(&s->allocBits[w]) & ~tc_bits_load(&s->gcmarkBits[w]);
+        while (dead) {
+            unsigned idx = w * 64 + (unsigned)__builtin_ctzll(dead);
+            dead &= dead - 1;
+            if (idx >= s->nelems) break;
+            struct finentry *e = find(s->startAddr + (uintptr_t)idx * s->elemsize);
+            if (!e) continue;
+            enqueue_ready(*e);
+            e->obj = 1; /* deleted */
+            atomic_fetch_or(&s->gcmarkBits[w], 1ull << (idx & 63)); /* revive */
+            sem_post(&fin_ready);
+        }
+    }
+    pthread_mutex_unlock(&fin_lock);
+}
+
+uint64_t tc_finalizers_run_count(void) { return atomic_load(&nrun); }
+
+void tc_checkmark_finalizers(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
+    pthread_mutex_lock(&fin_lock);
+    for (size_t i = 0; i < cap; i++) {
+        if (table[i].obj <= 1) continue;
+        struct mspan *s = tc_spanof(table[i].obj);
+        if (s && tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
+            scan(table[i].obj, table[i].obj + s->elemsize);
+    }
+    for (size_t i = 0; i < nready; i++) object(ready[i].obj);
+    pthread_mutex_unlock(&fin_lock);
+}
+
+void tc_finalizers_after_fork_child(void) {
+    pthread_mutex_init(&fin_lock, NULL);
+    sem_init(&fin_ready, 0, (unsigned)nready);
+    thread_started = 0; /* restarted at the next gc_set_finalizer */
+}
+
+/* ---- the API ---- */
+
+GC_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
+    uintptr_t p = (uintptr_t)obj;
+    struct mspan *s = tc_spanof(p);
+    int exact = 0;
+    if (s && s->state == MSPAN_INUSE && tc_spanclass_kind(s->spanclass) != SPAN_MANUAL &&
+        p < s->limit)
+        tc_mspan_index(s, p, &exact);
+    if (!exact) {
+        tc_print("tricolor: gc_set_finalizer(): %p is not the start of a collected object", obj);
+        return;
+    }
+    tc_region_begin();
+    pthread_mutex_lock(&fin_lock);
+    struct finentry *e = find(p);
+    if (!fn) {
+        if (e) e->obj = 1;
+    } else if (e) {
+        e->fn = fn, e->arg = arg;
+    } else {
+        insert((struct finentry){p, fn, arg});
+        s->hasfinal = 1;
+    }
+    int start = fn && !thread_started;
+    if (start) {
+        thread_started = 1;
+        sem_init(&fin_ready, 0, (unsigned)nready);
+    }
+    pthread_mutex_unlock(&fin_lock);
+    tc_region_end();
+    if (start) start_thread();
+}

@@ -1,0 +1,162 @@
+/* gc/gc.h: the collector's shared state and its modules' interfaces.
+ *
+ * Modules: cycle.c (the driver: phases, pacing, gc_collect, statistics),
+ * stw.c (thread registry, signals, stopping and starting the world),
+ * roots.c (globals, TLS, registered ranges), mark.c (work queue, shading,
+ * scanning, assists, write-barrier buffers), sweep.c (sweeping spans),
+ * finalizer.c, verify.c (checkmark mode), api.c (gc_alloc, gc_store...).
+ *
+ * Phases (Go's): GC_OFF (no barrier; sweeping may be under way), GC_MARK
+ * (barrier on, allocate black, roots and heap marked concurrently),
+ * GC_MARKTERM (world stopped, marking finished). tc_gcphase changes only
+ * while the world is stopped.
+ *
+ * Lock order, outermost first: cycle lock < thread registry < roots lock
+ * < P pool < mcentral < finalizer lock < heap < work queue. While the
+ * world is stopped the collector takes only the registry, roots,
+ * finalizer, GC-class mcentral and work-queue locks: a suspended thread
+ * is never inside a region that holds one of them (gc regions, below),
+ * and it may hold the heap lock or a malloc-class mcentral lock, which
+ * the collector therefore never takes during a stop. */
+#ifndef TC_GC_GC_H
+#define TC_GC_GC_H
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/mheap.h"
+#include "alloc/mspan.h"
+#include "alloc/region.h"
+
+enum gcphase { GC_OFF = 0, GC_MARK = 1, GC_MARKTERM = 2 };
+TC_INTERNAL extern _Atomic int tc_gcphase;
+
+#define TC_WBBUF_ENTRIES 512 /* pointers per thread, as Go's wbBuf */
+#define TC_MAX_TLS_RANGES 8
+
+/* A registered thread. Owned by the thread; the collector reads it while
+ * the thread is suspended, or under the registry lock. */
+struct gthread {
+    struct gthread *next;          /* registry list; registry lock */
+    pthread_t tid;
+    uintptr_t stack_hi;            /* highest stack address (exclusive) */
+    uintptr_t tls[TC_MAX_TLS_RANGES][2]; /* static TLS blocks [lo, hi) */
+    unsigned ntls;
+    /* Suspension protocol (futex words, sequence numbers). */
+    _Atomic uint32_t suspend_seq;  /* collector: "stop for round N" */
+    _Atomic uint32_t ack_seq;      /* thread: "stopped for round N" */
+    _Atomic uint32_t resume_seq;   /* collector: "round N is over" */
+    uintptr_t sp;                  /* stack pointer while stopped */
+    /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
+    uintptr_t wbbuf[TC_WBBUF_ENTRIES];
+    unsigned wbn;
+    int exiting;
+};
+
+/* This thread's record, or NULL if it is not registered. */
+TC_INTERNAL extern __thread struct gthread *tc_gthread
+    __attribute__((tls_model("initial-exec")));
+
+/* ---- stw.c ---- */
+TC_INTERNAL void tc_stw_init(void);
+TC_INTERNAL struct gthread *tc_thread_register(void);
+TC_INTERNAL void tc_thread_unregister(void);
+TC_INTERNAL void tc_registry_lock(void);
+TC_INTERNAL void tc_registry_unlock(void);
+TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
+TC_INTERNAL uint32_t tc_registry_count(void);
+/* Stop every registered thread but the caller (registry lock held). */
+TC_INTERNAL void tc_stop_world(void);
+TC_INTERNAL void tc_start_world(void);
+/* Stop one thread, so its stack can be scanned; then resume it. */
+TC_INTERNAL void tc_suspend_thread(struct gthread *t);
+TC_INTERNAL void tc_resume_thread(struct gthread *t);
+TC_INTERNAL void tc_stw_after_fork_child(void);
+
+/* Enter a gc region (alloc/region.h) as a registered thread: code that
+ * takes locks the collector takes while the world is stopped (GC-class
+ * mcentral, work queue, roots) or that must not be split by a stop (the
+ * barrier, allocate-black). Leave with tc_region_end(). */
+TC_INLINE struct gthread *tc_region_enter(void) {
+    struct gthread *t = tc_gthread;
+    if (TC_UNLIKELY(!t)) t = tc_thread_register();
+    tc_region_begin();
+    return t;
+}
+
+/* ---- roots.c ---- */
+TC_INTERNAL void tc_roots_refresh_globals(void); /* concurrent only */
+TC_INTERNAL void tc_roots_mark(void);           /* globals, ranges, TLS */
+TC_INTERNAL void tc_roots_lock(void);
+TC_INTERNAL void tc_roots_unlock(void);
+TC_INTERNAL int tc_roots_remove_object(uintptr_t p); /* gc_free */
+/* Call scan on every root range and object on every registered range's
+ * start (roots lock held by the caller). */
+TC_INTERNAL void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi),
+                               void (*object)(uintptr_t p));
+TC_INTERNAL void tc_thread_record_tls(struct gthread *t);
+
+/* ---- mark.c ---- */
+/* Grey the object containing p, if p points into a collected object. */
+TC_INTERNAL void tc_shade(uintptr_t p);
+/* Shade every word of [lo, hi) (conservative root or object scan). */
+TC_INTERNAL void tc_scan_range(uintptr_t lo, uintptr_t hi);
+/* Drain grey objects until none is left or budget bytes were scanned
+ * (0: no limit). Returns bytes scanned. */
+TC_INTERNAL uint64_t tc_drain(uint64_t budget);
+TC_INTERNAL int tc_work_empty(void);
+TC_INTERNAL void tc_mark_reset(void);
+TC_INTERNAL uint64_t tc_mark_bytes(void); /* bytes marked this cycle */
+TC_INTERNAL void tc_mark_black(struct mspan *s, uintptr_t obj);
+/* Move a thread's write-barrier buffer into the grey set. */
+TC_INTERNAL void tc_wbbuf_flush(struct gthread *t);
+TC_INTERNAL void tc_mark_start_workers(void);
+TC_INTERNAL void tc_mark_wake_workers(int on);
+TC_INTERNAL void tc_mark_after_fork_child(void);
+
+TC_INLINE void tc_wb_shade(struct gthread *t, uintptr_t p) {
+    if (p - tc_heap_lo < tc_heap_hi - tc_heap_lo) {
+        t->wbbuf[t->wbn++] = p;
+        if (TC_UNLIKELY(t->wbn == TC_WBBUF_ENTRIES)) tc_wbbuf_flush(t);
+    }
+}
+
+/* ---- sweep.c (plus gc/hooks.h) ---- */
+TC_INTERNAL int tc_sweep_done(void);
+TC_INTERNAL uint64_t tc_sweep_freed(void);
+/* World stopped: h += 2; every collected span goes to its mcentral's
+ * unswept list (cached ones too); tiny blocks are dropped. */
+TC_INTERNAL void tc_sweep_begin_stopped(void);
+
+/* ---- finalizer.c ---- */
+TC_INTERNAL void tc_finalizers_mark(void);  /* shade what they reach */
+/* Sweeping s (mcentral lock held): queue finalizers of unmarked objects
+ * and keep those objects (set their mark bits). */
+TC_INTERNAL void tc_finalizers_sweep(struct mspan *s);
+TC_INTERNAL uint64_t tc_finalizers_run_count(void);
+/* Checkmark: walk what finalizers keep alive (world stopped). */
+TC_INTERNAL void tc_checkmark_finalizers(void (*scan)(uintptr_t lo, uintptr_t hi),
+                                         void (*object)(uintptr_t p));
+TC_INTERNAL void tc_finalizers_after_fork_child(void);
+
+/* ---- verify.c ---- */
+TC_INTERNAL void tc_checkmark(void); /* world stopped, marking done */
+
+/* ---- cycle.c ---- */
+TC_INTERNAL void tc_gc_init(void);
+TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
+TC_INTERNAL void tc_record_pause(uint64_t ns);
+TC_INTERNAL uint64_t tc_nanotime(void);
+
+struct tc_gc_options {
+    int gctrace;
+    int checkmark;
+    int signal; /* 0: choose */
+};
+TC_INTERNAL extern struct tc_gc_options tc_gc_opts;
+
+#endif

@@ -1,0 +1,34 @@
+/* gc/hooks.h: the only doors from alloc/ into the collector.
+ *
+ * alloc/ knows nothing of marking; it calls these at the few points where
+ * the collector must act: when collected memory is handed out (pacing and
+ * mark assists), when an mcentral needs a swept span (sweep on demand),
+ * and when a gc region ends with a stop pending (alloc/region.h). */
+#ifndef TC_GC_HOOKS_H
+#define TC_GC_HOOKS_H
+
+#include <stdint.h>
+
+#include "alloc/base.h"
+#include "alloc/mspan.h"
+
+enum sweep_result { SWEEP_EMPTY, SWEEP_PARTIAL, SWEEP_FULL };
+
+/* Sweep generation h (mspan.sweepgen is relative to it); even; +2 at
+ * every mark termination, with the world stopped. */
+TC_INTERNAL extern uint32_t tc_sweepgen;
+
+/* Sweep collected span s: its mcentral lock is held, s is on no list and
+ * cached by no P, s->sweepgen == h-2. Mark bits become alloc bits. */
+TC_INTERNAL enum sweep_result tc_sweep_span(struct mspan *s);
+
+/* bytes of collected memory were just handed to a P (a span refill or a
+ * large object): pacing may start a cycle; during mark the caller pays an
+ * assist. Called inside a gc region. */
+TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes);
+
+/* Fill the collector's fields of gc_read_stats. */
+struct gc_stats;
+TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);
+
+#endif

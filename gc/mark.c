@@ -1,0 +1,289 @@
+/* gc/mark.c: the grey set and the marking loop.
+ *
+ * Colours (Go's): an object is white while its bit in gcmarkBits is 0,
+ * grey once the bit is set and its address sits in a work buffer, black
+ * once scanned (or at once, for noscan objects). Setting a mark bit is an
+ * atomic OR, because markers, allocate-black and barrier flushes race on
+ * the same words; whoever flips the bit owns pushing the object.
+ *
+ * Shading is conservative: any word that falls inside an allocated slot
+ * of a scan or noscan span marks that slot (interior pointers included,
+ * resolved through the arena index and divMul). Malloc'd (manual) spans
+ * are neither marked nor scanned. A free slot is never marked, so sweeping
+ * can make the mark bits the next alloc bits.
+ *
+ * Work buffers hold 510 grey addresses each. A marking context (struct
+ * gcw: a worker, an assist, a barrier flush) fills and drains a private
+ * buffer and trades full ones through one global list under work_lock. An
+ * object larger than 128 KiB is scanned in 128 KiB oblets, each its own
+ * grey entry, so one huge array spreads over workers and assists instead
+ * of stalling one of them (Go's maxObletBytes).
+ *
+ * Termination: marking is done when the global list is empty and no
+ * context holds a buffer (nbusy == 0); the driver then stops the world,
+ * flushes every thread's write-barrier buffer and, if that produced work,
+ * lets the world go and marks on (Go's gcMarkDone loop). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc/mheap.h"
+#include "alloc/report.h"
+#include "gc/gc.h"
+
+#define OBLET_BYTES ((uintptr_t)128 << 10)
+#define WORKBUF_ENTRIES 510
+
+struct workbuf {
+    struct workbuf *next;
+    uint64_t n;
+    uintptr_t obj[WORKBUF_ENTRIES];
+};
+
+struct gcw {
+    struct workbuf *buf; /* private; NULL when none */
+    uint64_t marked;     /* bytes marked, flushed to bytes_marked */
+};
+
+static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct workbuf *full_list, *empty_list; /* work_lock */
+static unsigned nbusy;                         /* work_lock */
+static _Atomic uint64_t bytes_marked;
+
+/* ---- buffers ---- */
+
+static struct workbuf *get_empty_locked(void) {
+    struct workbuf *b = empty_list;
+    if (b) {
+        empty_list = b->next;
+    } else {
+        b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (b == MAP_FAILED) tc_fatal("out of memory for mark work buffers");
+    }
+    b->n = 0;
+    b->next = NULL;
+    return b;
+}
+
+static void push(struct gcw *w, uintptr_t p) {
+    struct workbuf *b = w->buf;
+    if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) {
+        pthread_mutex_lock(&work_lock);
+        if (b) {
+            b->next = full_list;
+            full_list = b;
+        }
+        b = w->buf = get_empty_locked();
+        pthread_mutex_unlock(&work_lock);
+    }
+    b->obj[b->n++] = p;
+}
+
+/* Take a grey object; 0 when there is none anywhere. */
+static uintptr_t pop(struct gcw *w) {
+    struct workbuf *b = w->buf;
+    if (b && b->n) return b->obj[--b->n];
+    pthread_mutex_lock(&work_lock);
+    if (full_list) {
+        if (b) {
+            b->next = empty_list;
+            empty_list = b;
+        }
+        b = w->buf = full_list;
+        full_list = b->next;
+    }
+    pthread_mutex_unlock(&work_lock);
+    return b && b->n ? b->obj[--b->n] : 0;
+}
+
+static void gcw_begin(struct gcw *w) {
+    w->buf = NULL;
+    w->marked = 0;
+    pthread_mutex_lock(&work_lock);
+    nbusy++;
+    pthread_mutex_unlock(&work_lock);
+}
+
+/* Publish what is left of w's buffer and its byte count. */
+static void gcw_end(struct gcw *w) {
+    pthread_mutex_lock(&work_lock);
+    if (w->buf) {
+        if (w->buf->n) {
+            w->buf->next = full_list;
+            full_list = w->buf;
+        } else {
+            w->buf->next = empty_list;
+            empty_list = w->buf;
+        }
+        w->buf = NULL;
+    }
+    nbusy--;
+    pthread_mutex_unlock(&work_lock);
+    atomic_fetch_add_explicit(&bytes_marked, w->marked, memory_order_relaxed);
+}
+
+int tc_work_empty(void) {
+    pthread_mutex_lock(&work_lock);
+    int e = !full_list && nbusy == 0;
+    pthread_mutex_unlock(&work_lock);
+    return e;
+}
+
+void tc_mark_reset(void) { atomic_store(&bytes_marked, 0); }
+uint64_t tc_mark_bytes(void) { return atomic_load(&bytes_marked); }
+
+/* ---- shading and scanning ---- */
+
+static void greyobject(struct gcw *w, uintptr_t p) {
+    if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
+    struct mspan *s = tc_spanof(p);
+    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return;
+    enum span_kind kind = tc_spanclass_kind(s->spanclass);
+    if (kind == SPAN_MANUAL) return;
+    unsigned idx = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    uint64_t bit = 1ull << (idx & 63);
+    if (!(tc_bits_load(&s->allocBits[idx >> 6]) & bit)) return; /* free slot */
+    _Atomic uint64_t *m = &s->gcmarkBits[idx >> 6];
+    if (tc_bits_load(m) & bit) return;
+    if (atomic_fetch_or_explicit(m, bit, memory_order_relaxed) & bit) return;
+    w->marked += s->elemsize;
+    if (kind == SPAN_SCAN) push(w, s->startAddr + (uintptr_t)idx * s->elemsize);
+}
+
+/* Conservative: reads words other threads may be writing, and stack or
+ * global red zones under ASan. */
+__attribute__((no_sanitize("address", "thread"))) static void
+scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
+    lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
+    for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t))
+        greyobject(w, __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED));
+}
+
+/* Scan the grey object (or oblet) at p; returns bytes scanned. */
+static uint64_t scanobject(struct gcw *w, uintptr_t p) {
+    struct mspan *s = tc_spanof(p);
+    uintptr_t end;
+    if (s->elemsize > OBLET_BYTES) {
+        if (p == s->startAddr) /* first visit: queue the other oblets */
+            for (uintptr_t o = p + OBLET_BYTES; o < s->limit; o += OBLET_BYTES) push(w, o);
+        end = p + OBLET_BYTES < s->limit ? p + OBLET_BYTES : s->limit;
+    } else {
+        end = p + s->elemsize;
+    }
+    scan_words(w, p, end);
+    return end - p;
+}
+
+static uint64_t drain(struct gcw *w, uint64_t budget) {
+    uint64_t scanned = 0;
+    uintptr_t p;
+    while ((budget == 0 || scanned < budget) && (p = pop(w)) != 0) scanned += scanobject(w, p);
+    return scanned;
+}
+
+/* ---- entry points for the other modules ---- */
+
+/* Roots and barrier flushes shade through a gcw of their own. */
+static __thread struct gcw *ctx;
+
+void tc_shade(uintptr_t p) {
+    struct gcw w, *c = ctx;
+    if (c) {
+        greyobject(c, p);
+        return;
+    }
+    gcw_begin(&w);
+    greyobject(&w, p);
+    gcw_end(&w);
+}
+
+void tc_scan_range(uintptr_t lo, uintptr_t hi) {
+    struct gcw w, *c = ctx;
+    if (c) {
+        scan_words(c, lo, hi);
+        return;
+    }
+    gcw_begin(&w);
+    ctx = &w;
+    scan_words(&w, lo, hi);
+    ctx = NULL;
+    gcw_end(&w);
+}
+
+uint64_t tc_drain(uint64_t budget) {
+    struct gcw w;
+    gcw_begin(&w);
+    uint64_t n = drain(&w, budget);
+    gcw_end(&w);
+    return n;
+}
+
+void tc_mark_black(struct mspan *s, uintptr_t obj) {
+    unsigned idx = (unsigned)(((obj - s->startAddr) * s->divMul) >> 32);
+    atomic_fetch_or_explicit(&s->gcmarkBits[idx >> 6], 1ull << (idx & 63), memory_order_relaxed);
+    atomic_fetch_add_explicit(&bytes_marked, s->elemsize, memory_order_relaxed);
+}
+
+void tc_wbbuf_flush(struct gthread *t) {
+    if (!t->wbn) return;
+    struct gcw w;
+    gcw_begin(&w);
+    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF)
+        for (unsigned i = 0; i < t->wbn; i++) greyobject(&w, t->wbbuf[i]);
+    t->wbn = 0;
+    gcw_end(&w);
+}
+
+/* ---- background workers ---- */
+
+TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
+
+static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
+static int workers_on, workers_started;
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&worker_lock);
+        while (!workers_on) pthread_cond_wait(&worker_cond, &worker_lock);
+        pthread_mutex_unlock(&worker_lock);
+        if (tc_drain(256 << 10) == 0) { /* nothing queued: doze briefly */
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* Dedicated workers: a quarter of GOMAXPROCS (Go's 25 %), at least one. */
+void tc_mark_start_workers(void) {
+    if (workers_started) return;
+    workers_started = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *e = getenv("GOMAXPROCS");
+    if (e && atoi(e) > 0) ncpu = atoi(e);
+    long n = ncpu / 4 > 1 ? ncpu / 4 : 1;
+    for (long i = 0; i < n; i++) {
+        pthread_t tid;
+        if (tc_create_system_thread(&tid, worker_main, NULL) != 0)
+            tc_fatal("cannot start a mark worker");
+    }
+}
+
+void tc_mark_wake_workers(int on) {
+    pthread_mutex_lock(&worker_lock);
+    workers_on = on;
+    pthread_cond_broadcast(&worker_cond);
+    pthread_mutex_unlock(&worker_lock);
+}
+
+void tc_mark_after_fork_child(void) {
+    pthread_mutex_init(&work_lock, NULL);
+    pthread_mutex_init(&worker_lock, NULL);
+    pthread_cond_init(&worker_cond, NULL);
+    workers_on = workers_started = 0;
+    nbusy = 0;
+}

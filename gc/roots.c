@@ -1,0 +1,169 @@
+/* gc/roots.c: the roots that are not thread stacks.
+ *
+ * Globals: the writable PT_LOAD segments (data, bss) of the program and of
+ * every loaded shared object, found with dl_iterate_phdr at the start of
+ * each cycle (so objects dlopen'ed later are included) while the world
+ * runs: the loader lock may be held by a thread we would otherwise stop.
+ * The arena index (32 MiB of our own .bss, pointers to metadata only) is
+ * cut out.
+ *
+ * Registered ranges: gc_add_roots, and every uncollectable object (its
+ * own range, so the object stays marked and its contents scanned).
+ *
+ * TLS: each thread's static TLS blocks, recorded when it registers (glibc
+ * puts a thread's static TLS above its stack, but the main thread's lives
+ * elsewhere, so it is recorded for every thread).
+ *
+ * All scanning is conservative, through tc_scan_range. The roots lock is
+ * only taken inside gc regions (it is taken during the checkmark stop). */
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "alloc/mheap.h"
+#include "alloc/report.h"
+#include "gc/gc.h"
+#include "include/tricolor.h"
+
+struct range {
+    uintptr_t lo, hi;
+};
+
+struct rangevec {
+    struct range *v;
+    size_t n, cap;
+};
+
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rangevec roots;   /* roots lock */
+static struct rangevec globals; /* collector thread only */
+
+static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        struct range *v = mmap(NULL, cap * sizeof *v, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (v == MAP_FAILED) tc_fatal("out of memory for the root table");
+        if (r->v) {
+            memcpy(v, r->v, r->n * sizeof *v);
+            munmap(r->v, r->cap * sizeof *v);
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = (struct range){lo, hi};
+}
+
+void tc_roots_lock(void) { pthread_mutex_lock(&roots_lock); }
+void tc_roots_unlock(void) { pthread_mutex_unlock(&roots_lock); }
+
+/* ---- globals ---- */
+
+static void add_global(uintptr_t lo, uintptr_t hi) {
+    uintptr_t xlo = (uintptr_t)tc_arenas_, xhi = xlo + sizeof tc_arenas_;
+    if (hi <= xlo || lo >= xhi) {
+        vec_push(&globals, lo, hi);
+        return;
+    }
+    if (lo < xlo) vec_push(&globals, lo, xlo);
+    if (hi > xhi) vec_push(&globals, xhi, hi);
+}
+
+static int global_segments(struct dl_phdr_info *info, size_t size, void *unused) {
+    (void)size, (void)unused;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && ph->p_memsz)
+            add_global(info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+    }
+    return 0;
+}
+
+void tc_roots_refresh_globals(void) {
+    globals.n = 0;
+    dl_iterate_phdr(global_segments, NULL);
+}
+
+/* ---- TLS ---- */
+
+static int tls_blocks(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    struct gthread *t = arg;
+    if (!info->dlpi_tls_data || t->ntls == TC_MAX_TLS_RANGES) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS && ph->p_memsz) {
+            t->tls[t->ntls][0] = (uintptr_t)info->dlpi_tls_data;
+            t->tls[t->ntls][1] = (uintptr_t)info->dlpi_tls_data + ph->p_memsz;
+            t->ntls++;
+        }
+    }
+    return 0;
+}
+
+void tc_thread_record_tls(struct gthread *t) {
+    t->ntls = 0;
+    dl_iterate_phdr(tls_blocks, t);
+}
+
+/* ---- marking ---- */
+
+void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
+    for (size_t i = 0; i < globals.n; i++) scan(globals.v[i].lo, globals.v[i].hi);
+    for (size_t i = 0; i < roots.n; i++) {
+        object(roots.v[i].lo); /* an uncollectable object stays allocated */
+        scan(roots.v[i].lo, roots.v[i].hi);
+    }
+}
+
+void tc_roots_mark(void) {
+    tc_region_begin();
+    tc_roots_lock();
+    tc_roots_each(tc_scan_range, tc_shade);
+    tc_roots_unlock();
+    tc_region_end();
+    tc_finalizers_mark();
+}
+
+/* ---- the API ---- */
+
+GC_API void gc_add_roots(void *lo, void *hi) {
+    if ((uintptr_t)hi <= (uintptr_t)lo) return;
+    tc_region_begin();
+    tc_roots_lock();
+    vec_push(&roots, (uintptr_t)lo, (uintptr_t)hi);
+    tc_roots_unlock();
+    tc_region_end();
+}
+
+static int remove_where(int (*match)(const struct range *, uintptr_t, uintptr_t), uintptr_t lo,
+                        uintptr_t hi) {
+    int found = 0;
+    tc_region_begin();
+    tc_roots_lock();
+    for (size_t i = roots.n; i-- > 0;) {
+        if (match(&roots.v[i], lo, hi)) {
+            roots.v[i] = roots.v[--roots.n];
+            found = 1;
+            break;
+        }
+    }
+    tc_roots_unlock();
+    tc_region_end();
+    return found;
+}
+
+static int same_range(const struct range *r, uintptr_t lo, uintptr_t hi) {
+    return r->lo == lo && r->hi == hi;
+}
+
+static int starts_at(const struct range *r, uintptr_t lo, uintptr_t hi) {
+    (void)hi;
+    return r->lo == lo;
+}
+
+GC_API void gc_remove_roots(void *lo, void *hi) {
+    remove_where(same_range, (uintptr_t)lo, (uintptr_t)hi);
+}
+
+int tc_roots_remove_object(uintptr_t p) { return remove_where(starts_at, p, 0); }

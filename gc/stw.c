@@ -1,0 +1,321 @@
+/* gc/stw.c: the thread registry and stopping the world.
+ *
+ * Registry. Every thread that may hold pointers into the collected heap
+ * is registered: the main thread at start-up, threads made by
+ * pthread_create (interposed below) before their start routine runs,
+ * others on their first gc_* call or through gc_register_thread. The
+ * record (struct gthread) lives in mmap'd memory and knows the thread's
+ * stack top and static TLS blocks; a thread unregisters when it exits.
+ *
+ * Stopping. The collector (holding the registry lock, so nobody joins or
+ * leaves meanwhile) bumps a thread's suspend_seq and sends it the gc
+ * signal. The handler stores its own stack pointer (everything above it,
+ * including the signal frame with the interrupted registers and the red
+ * zone, is then scanned), publishes ack_seq and waits on a futex until
+ * resume_seq reaches the same round. If the signal lands inside a gc
+ * region (the barrier, allocation, anything holding a lock the collector
+ * needs while the world is stopped), the handler only notes the request;
+ * the thread stops itself when it leaves the region, after spilling its
+ * registers with setjmp. Everything in the handler is async-signal-safe:
+ * atomics, futex system calls, errno saved and restored.
+ *
+ * The signal is the first real-time signal nobody handles (or
+ * GODEBUG=gcsignal=N), installed with SA_RESTART so blocking calls in the
+ * program do not fail with EINTR, and only when the first cycle starts;
+ * if the program later replaces our handler, the next stop says so and
+ * aborts rather than hang. */
+#include "gc/gc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc/mcache.h"
+#include "alloc/report.h"
+#include "include/tricolor.h"
+
+__thread struct gthread *tc_gthread __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gthread *threads;      /* registry lock */
+static struct gthread *free_records; /* registry lock */
+static uint32_t nthreads;            /* registry lock */
+static uint32_t round_seq;           /* registry lock */
+static int gc_signal;                /* 0 until installed */
+static struct sigaction installed;
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
+}
+
+/* ---- the stop protocol, thread side ---- */
+
+static void stop_here(struct gthread *t, uint32_t seq) {
+    char here;
+    t->sp = (uintptr_t)&here;
+    atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
+    futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+    uint32_t r;
+    while ((r = atomic_load_explicit(&t->resume_seq, memory_order_acquire)) != seq)
+        futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
+}
+
+static void suspend_handler(int sig, siginfo_t *si, void *uc) {
+    (void)sig, (void)si, (void)uc;
+    int saved = errno;
+    struct gthread *t = tc_gthread;
+    if (t) {
+        uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
+        if (atomic_load_explicit(&t->ack_seq, memory_order_relaxed) != seq) {
+            if (tc_region_depth) tc_region_pending = 1;
+            else stop_here(t, seq);
+        }
+    }
+    errno = saved;
+}
+
+void tc_gc_region_exit_slow(void) {
+    struct gthread *t = tc_gthread;
+    tc_region_pending = 0;
+    if (!t) return;
+    uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
+    if (atomic_load_explicit(&t->ack_seq, memory_order_relaxed) == seq) return;
+    jmp_buf regs; /* callee-saved registers onto the scanned stack */
+    if (setjmp(regs) == 0) stop_here(t, seq);
+    __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
+/* ---- signal installation ---- */
+
+static int handler_is_free(int sig) {
+    struct sigaction old;
+    return sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+           old.sa_handler == SIG_DFL;
+}
+
+static void install_signal(void) {
+    int sig = tc_gc_opts.signal;
+    if (sig && !handler_is_free(sig)) {
+        tc_print("tricolor: GODEBUG: gcsignal=%d is in use by the program; choosing another", sig);
+        sig = 0;
+    }
+    for (int s = SIGRTMIN + 4; !sig && s <= SIGRTMAX; s++)
+        if (handler_is_free(s)) sig = s;
+    if (!sig) tc_fatal("no free real-time signal for the collector");
+    memset(&installed, 0, sizeof installed);
+    installed.sa_sigaction = suspend_handler;
+    installed.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&installed.sa_mask);
+    if (sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
+    gc_signal = sig;
+}
+
+static void check_signal(void) {
+    struct sigaction now;
+    if (sigaction(gc_signal, NULL, &now) == 0 && now.sa_sigaction != suspend_handler)
+        tc_fatal("the program replaced the handler of signal %d, which the collector uses "
+                 "(choose another with GODEBUG=gcsignal=N)", gc_signal);
+}
+
+/* ---- the stop protocol, collector side (registry lock held) ---- */
+
+static void request_stop(struct gthread *t, uint32_t seq) {
+    atomic_store_explicit(&t->suspend_seq, seq, memory_order_release);
+    if (pthread_kill(t->tid, gc_signal) != 0)
+        tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
+}
+
+static void wait_stopped(struct gthread *t, uint32_t seq) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    unsigned waited = 0;
+    uint32_t a;
+    while ((a = atomic_load_explicit(&t->ack_seq, memory_order_acquire)) != seq) {
+        futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
+        if (++waited % 500 == 0) /* about 5 s: the signal may be blocked */
+            tc_print("tricolor: warning: thread %p has not stopped for %u s (gc signal %d blocked?)",
+                     (void *)t->tid, waited / 100, gc_signal);
+    }
+}
+
+static void release(struct gthread *t, uint32_t seq) {
+    atomic_store_explicit(&t->resume_seq, seq, memory_order_release);
+    futex(&t->resume_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static int is_self(struct gthread *t) { return t == tc_gthread; }
+
+void tc_stop_world(void) {
+    if (!gc_signal) install_signal();
+    check_signal();
+    uint32_t seq = ++round_seq;
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) request_stop(t, seq);
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) wait_stopped(t, seq);
+}
+
+void tc_start_world(void) {
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) release(t, round_seq);
+}
+
+void tc_suspend_thread(struct gthread *t) {
+    if (!gc_signal) install_signal();
+    uint32_t seq = ++round_seq;
+    request_stop(t, seq);
+    wait_stopped(t, seq);
+}
+
+void tc_resume_thread(struct gthread *t) { release(t, round_seq); }
+
+/* ---- registry ---- */
+
+void tc_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
+void tc_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+struct gthread *tc_registry_first(void) { return threads; }
+uint32_t tc_registry_count(void) { return nthreads; }
+
+static struct gthread *new_record(void) {
+    struct gthread *t = free_records;
+    if (t) {
+        free_records = t->next;
+        uint32_t seq = round_seq;
+        memset(t, 0, sizeof *t);
+        atomic_store(&t->ack_seq, seq), atomic_store(&t->resume_seq, seq);
+        atomic_store(&t->suspend_seq, seq);
+        return t;
+    }
+    t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED) tc_fatal("out of memory registering a thread");
+    atomic_store(&t->ack_seq, round_seq), atomic_store(&t->resume_seq, round_seq);
+    atomic_store(&t->suspend_seq, round_seq);
+    return t;
+}
+
+static uintptr_t stack_top(void) {
+    pthread_attr_t attr;
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+    }
+    if (!addr) tc_fatal("cannot find the stack of thread %p", (void *)pthread_self());
+    return (uintptr_t)addr + size;
+}
+
+struct gthread *tc_thread_register(void) {
+    if (tc_gthread) return tc_gthread;
+    uintptr_t top = stack_top(); /* may allocate: before the lock */
+    tc_registry_lock();
+    struct gthread *t = new_record();
+    t->tid = pthread_self();
+    t->stack_hi = top;
+    tc_thread_record_tls(t);
+    t->next = threads;
+    threads = t;
+    nthreads++;
+    tc_gthread = t;
+    tc_registry_unlock();
+    return t;
+}
+
+void tc_thread_unregister(void) {
+    struct gthread *t = tc_gthread;
+    if (!t) return;
+    /* Give the P back while still registered (its flush is a region). */
+    tc_p_release();
+    tc_region_begin();
+    tc_wbbuf_flush(t);
+    tc_region_end();
+    tc_registry_lock();
+    for (struct gthread **pp = &threads; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    nthreads--;
+    tc_gthread = NULL;
+    t->next = free_records;
+    free_records = t;
+    tc_registry_unlock();
+}
+
+void tc_stw_after_fork_child(void) {
+    pthread_mutex_init(&registry_lock, NULL);
+    struct gthread *self = tc_gthread;
+    threads = NULL;
+    nthreads = 0;
+    if (self) {
+        self->next = NULL;
+        threads = self;
+        nthreads = 1;
+    }
+}
+
+/* ---- pthread_create interposition ---- */
+
+struct start_args {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void unregister_cleanup(void *unused) {
+    (void)unused;
+    tc_thread_unregister();
+}
+
+static void *thread_start(void *p) {
+    struct start_args a = *(struct start_args *)p; /* arg is now on our stack */
+    tc_thread_register();
+    gc_free(p); /* the record kept arg visible while no stack held it */
+    void *r;
+    pthread_cleanup_push(unregister_cleanup, NULL);
+    r = a.fn(a.arg);
+    pthread_cleanup_pop(1);
+    return r;
+}
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+__attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
+                                                          const pthread_attr_t *attr,
+                                                          void *(*fn)(void *), void *arg) {
+    static create_fn real;
+    if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real) return EAGAIN;
+    struct start_args *a = gc_alloc_uncollectable(sizeof *a);
+    if (!a) return EAGAIN;
+    a->fn = fn;
+    a->arg = arg;
+    int rc = real(tid, attr, thread_start, a);
+    if (rc != 0) gc_free(a);
+    return rc;
+}
+
+/* Thread creation for the collector's own threads: not registered. */
+TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
+int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
+    static create_fn real;
+    if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real) return EAGAIN;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* system threads take no signals */
+    int rc = real(tid, &attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+void tc_stw_init(void) { tc_thread_register(); }

@@ -1,0 +1,82 @@
+/* gc/sweep.c: turning mark bits into alloc bits.
+ *
+ * Go's bitmap sweep: no free list is built. A span's marks become its
+ * allocation bits (a slot is allocated after the sweep iff it was marked),
+ * its mark bits are cleared for the next cycle, and its search cursor goes
+ * back to slot 0. A span with no mark left goes back to the heap; a large
+ * object's span is one slot and follows the same rule.
+ *
+ * When. At mark termination (world stopped) the sweep generation h moves
+ * on by 2 and every collected span, including those the Ps cached, goes to
+ * its class's unswept list with sweepgen h-2. Spans are then swept
+ * concurrently by the collector thread (tc_sweep_some) and lazily by
+ * allocation (the mcentral sweeps the span it is about to hand out), each
+ * under its class's mcentral lock, which gives the h-2 -> h-1 -> h
+ * ownership of Go's CAS. Every span is swept before the next cycle starts.
+ *
+ * Finalizers: before the bits are swapped, an unmarked object with a
+ * finalizer is queued and marked, so it survives this sweep (Go revives it
+ * for one more cycle). */
+#include "gc/gc.h"
+#include "gc/hooks.h"
+
+#include "alloc/mcache.h"
+#include "alloc/mcentral.h"
+
+uint32_t tc_sweepgen = 2;
+static _Atomic uint64_t unswept;  /* spans left to sweep this cycle */
+static _Atomic uint64_t freed;    /* objects freed, all cycles */
+
+enum sweep_result tc_sweep_span(struct mspan *s) {
+    TC_ASSERT(s->sweepgen == tc_sweepgen - 2);
+    s->sweepgen = tc_sweepgen - 1;
+    if (s->hasfinal) tc_finalizers_sweep(s);
+    uint32_t before = tc_mspan_count(s), live = 0;
+    for (unsigned w = 0; w < s->nwords; w++) {
+        unsigned valid = s->nelems - w * 64 < 64 ? s->nelems - w * 64 : 64;
+        uint64_t mask = valid < 64 ? (1ull << valid) - 1 : ~0ull;
+        uint64_t m = tc_bits_load(&s->gcmarkBits[w]) & mask;
+        live += (unsigned)__builtin_popcountll(m);
+        tc_bits_store(&s->allocBits[w], m | ~mask); /* I2: padding stays set */
+        tc_bits_store(&s->gcmarkBits[w], 0);
+    }
+    atomic_store_explicit(&s->xallocCount, live, memory_order_relaxed);
+    tc_mspan_rewind(s);
+    s->needzero = 1;
+    s->sweepgen = tc_sweepgen;
+    atomic_fetch_add_explicit(&freed, before > live ? before - live : 0, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&unswept, 1, memory_order_relaxed);
+    TC_ASSERT_INTERNAL(tc_mspan_verify(s));
+    return live == 0 ? SWEEP_EMPTY : live < s->nelems ? SWEEP_PARTIAL : SWEEP_FULL;
+}
+
+int tc_sweep_done(void) { return atomic_load(&unswept) == 0; }
+uint64_t tc_sweep_freed(void) { return atomic_load(&freed); }
+
+void tc_sweep_begin_stopped(void) {
+    tc_sweepgen += 2;
+    uint64_t n = 0;
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
+        struct mcache *c = &pp->mcache;
+        for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
+            enum span_kind k = tc_spanclass_kind(spc);
+            struct mspan *s = c->alloc[spc];
+            if ((k != SPAN_SCAN && k != SPAN_NOSCAN) || s == &tc_emptyspan) continue;
+            c->alloc[spc] = &tc_emptyspan;
+            tc_mcentral_unsweep_cached(s);
+            n++;
+        }
+        c->tiny = c->tinyoffset = 0;
+    }
+    n += tc_mcentral_unsweep_all();
+    atomic_store(&unswept, n);
+}
+
+/* Sweep in the background; returns how many spans were swept. */
+TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
+uint64_t tc_sweep_some(uint64_t budget) {
+    tc_region_begin();
+    uint64_t n = tc_mcentral_sweep_some(budget);
+    tc_region_end();
+    return n;
+}

@@ -31,16 +31,22 @@ void tc_mcentral_init(void) {
         pthread_mutex_init(&tc_mcentral_[i].lock, NULL);
 }
 
-static struct mspan **list_head(struct mcentral *c, unsigned list) {
-    return list == LIST_PARTIAL ? &c->partial : list == LIST_FULL ? &c->full : &c->unswept;
+static _Atomic uint64_t gcspans; /* collected spans in existence */
+
+/* Which list s is (or goes) on: its kind, and the parity of its sweepgen. */
+static struct mspan **list_head(struct mcentral *c, const struct mspan *s, unsigned list) {
+    unsigned par = (s->sweepgen >> 1) & 1;
+    return list == LIST_PARTIAL ? &c->partial[par] : &c->full[par];
 }
+
+static unsigned swept_parity(void) { return (tc_sweepgen >> 1) & 1; }
 
 static int collected(const struct mspan *s) {
     return tc_spanclass_kind(s->spanclass) != SPAN_MANUAL;
 }
 
 static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
-    struct mspan **head = list_head(c, list);
+    struct mspan **head = list_head(c, s, list);
     __atomic_store_n(&s->list, (uint8_t)list, __ATOMIC_SEQ_CST);
     s->prev = NULL;
     s->next = *head;
@@ -49,7 +55,7 @@ static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
 }
 
 static void list_remove(struct mcentral *c, struct mspan *s) {
-    struct mspan **head = list_head(c, s->list);
+    struct mspan **head = list_head(c, s, s->list);
     if (s->prev) s->prev->next = s->next;
     else *head = s->next;
     if (s->next) s->next->prev = s->prev;
@@ -91,8 +97,10 @@ static int settle(struct mcentral *c, struct mspan *s) {
  * unswept spans swept on demand (Go's mcentral.cacheSpan) until one has
  * room; full ones go to the full list. */
 static struct mspan *take_collected(struct mcentral *c) {
+    unsigned sw = swept_parity();
     struct mspan *s;
-    while ((s = c->partial) == NULL && (s = c->unswept) != NULL) {
+    while ((s = c->partial[sw]) == NULL &&
+           ((s = c->partial[!sw]) != NULL || (s = c->full[!sw]) != NULL)) {
         list_remove(c, s);
         if (tc_sweep_span(s) != SWEEP_FULL) return s;
         list_push(c, s, LIST_FULL);
@@ -104,7 +112,7 @@ static struct mspan *take_collected(struct mcentral *c) {
 struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     struct mcentral *c = &tc_mcentral_[spc];
     central_lock(c);
-    struct mspan *s = c->partial;
+    struct mspan *s = c->partial[0];
     if (tc_spanclass_kind(spc) != SPAN_MANUAL) s = take_collected(c);
     else if (s) list_remove(c, s);
     if (s) {
@@ -120,7 +128,8 @@ struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     unsigned sc = tc_spanclass_sizeclass(spc);
     s = tc_mheap_alloc(tc_class_to_npages[sc], spc, 1);
     if (!s) return NULL;
-    s->sweepgen = tc_sweepgen;
+    s->sweepgen = tc_spanclass_kind(spc) == SPAN_MANUAL ? 0 : tc_sweepgen;
+    if (s->sweepgen) atomic_fetch_add(&gcspans, 1);
     central_lock(c);
     c->nspans++;
     s->list = LIST_CACHED;
@@ -157,9 +166,20 @@ void tc_mcentral_add_large(struct mspan *s) {
     struct mcentral *c = &tc_mcentral_[s->spanclass];
     central_lock(c);
     s->sweepgen = tc_sweepgen;
+    atomic_fetch_add(&gcspans, 1);
     c->nspans++;
     list_push(c, s, LIST_FULL);
     central_unlock(c);
+}
+
+uint64_t tc_mcentral_gcspans(void) { return atomic_load(&gcspans); }
+
+/* Lock held: an unswept span of c, off its list, or NULL. */
+static struct mspan *pop_unswept(struct mcentral *c) {
+    unsigned un = !swept_parity();
+    struct mspan *s = c->partial[un] ? c->partial[un] : c->full[un];
+    if (s) list_remove(c, s);
+    return s;
 }
 
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {
@@ -167,14 +187,15 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
         if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
         struct mcentral *c = &tc_mcentral_[spc];
-        while (n < budget && c->unswept) { /* racy peek; checked under the lock */
+        unsigned un = !swept_parity();
+        while (n < budget && (c->partial[un] || c->full[un])) { /* racy peek */
             central_lock(c);
-            struct mspan *s = c->unswept, *dead = NULL;
+            struct mspan *s = pop_unswept(c), *dead = NULL;
             if (s) {
-                list_remove(c, s);
                 enum sweep_result r = tc_sweep_span(s);
                 if (r == SWEEP_EMPTY) {
                     c->nspans--;
+                    atomic_fetch_sub(&gcspans, 1);
                     dead = s;
                 } else {
                     list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);
@@ -188,38 +209,13 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     return n;
 }
 
-/* Splice list `from` onto the unswept list, marking each span unswept. */
-static uint64_t unsweep_list(struct mcentral *c, struct mspan **from) {
-    uint64_t n = 0;
-    struct mspan *s;
-    while ((s = *from) != NULL) {
-        list_remove(c, s);
-        s->sweepgen = tc_sweepgen - 2;
-        list_push(c, s, LIST_UNSWEPT);
-        n++;
-    }
-    return n;
-}
-
-uint64_t tc_mcentral_unsweep_all(void) {
-    uint64_t n = 0;
-    for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
-        if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
-        struct mcentral *c = &tc_mcentral_[spc];
-        pthread_mutex_lock(&c->lock);
-        n += unsweep_list(c, &c->partial) + unsweep_list(c, &c->full);
-        pthread_mutex_unlock(&c->lock);
-    }
-    return n;
-}
-
 void tc_mcentral_unsweep_cached(struct mspan *s) {
     struct mcentral *c = &tc_mcentral_[s->spanclass];
     pthread_mutex_lock(&c->lock);
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
     s->list = LIST_NONE;
     s->sweepgen = tc_sweepgen - 2;
-    list_push(c, s, LIST_UNSWEPT);
+    list_push(c, s, LIST_PARTIAL);
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -1,7 +1,12 @@
 /* alloc/mcentral.h: Go's mcentral, the shared pool of spans of one class.
  *
  * A span that no P caches sits on its mcentral's partial list (has free
- * slots) or full list (none known). A P takes a partial span (or a new one
+ * slots) or full list (none known). Each kind of list exists twice,
+ * indexed by sweep parity as in Go: for collected classes, lists [h/2 % 2]
+ * hold swept spans and [1 - h/2 % 2] unswept ones, so when mark
+ * termination moves h on by 2 every swept span becomes unswept at once,
+ * without touching any span (a span's list index is its sweepgen/2 % 2).
+ * Malloc'd classes have sweepgen 0 and use index 0 only. A P takes a partial span (or a new one
  * from the heap) when its cached span runs out, and gives the old one back.
  * Remote frees can turn a full span partial or empty without its owner;
  * tc_mcentral_reconcile moves it to the right list or back to the heap.
@@ -21,9 +26,8 @@
 
 struct mcentral {
     pthread_mutex_t lock;
-    struct mspan *partial; /* uncached spans with free slots; lock */
-    struct mspan *full;    /* uncached spans without free slots; lock */
-    struct mspan *unswept; /* collected classes: spans awaiting a sweep */
+    struct mspan *partial[2]; /* uncached spans with free slots; lock */
+    struct mspan *full[2];    /* uncached spans without free slots; lock */
     uint64_t nspans;       /* spans of this class in use; lock */
 } __attribute__((aligned(64)));
 
@@ -45,11 +49,12 @@ TC_INTERNAL void tc_mcentral_add_large(struct mspan *s);
 /* Sweep up to budget unswept spans (returns how many were swept; empty
  * ones go back to the heap). */
 TC_INTERNAL uint64_t tc_mcentral_sweep_some(uint64_t budget);
-/* World stopped (the caller holds no mcentral lock): move span s, taken
- * from a P, and every listed span of collected classes to the unswept
- * lists. Returns the number of spans moved. */
-TC_INTERNAL uint64_t tc_mcentral_unsweep_all(void);
+/* World stopped, h just moved on: span s, taken from a P's mcache,
+ * joins the unswept spans of its class. */
 TC_INTERNAL void tc_mcentral_unsweep_cached(struct mspan *s);
+/* Spans of collected classes in existence (each needs one sweep per
+ * cycle). */
+TC_INTERNAL uint64_t tc_mcentral_gcspans(void);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);
 TC_INTERNAL void tc_mcentral_unlock_all(void);

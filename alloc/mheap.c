@@ -13,9 +13,13 @@
  * Scavenging. Each bin keeps its dirty (resident) spans at the front and
  * its scavenged ones at the back, so allocation reuses resident memory
  * first and the scavenger finds dirty spans by looking at list heads.
- * When the dirty free memory exceeds the retention limit (4 MiB or an
- * eighth of the in-use heap, whichever is larger), spans are released to
- * the OS, largest first, until half the limit remains. The madvise call
+ * When the dirty free memory exceeds the retention limit (64 MiB or a
+ * quarter of the in-use heap, whichever is larger), spans are released to
+ * the OS, largest first, until half the limit remains. A smaller limit
+ * was measured: a vector growing by realloc then faulted every page of
+ * every new buffer back in (hundreds of thousands of minor faults, 10x
+ * slower than glibc); jemalloc keeps dirty pages for seconds for the same
+ * reason. gc_release_memory() and malloc_trim(0) release everything. The madvise call
  * itself runs without the heap lock: the span is parked in state BUSY, so
  * neighbours freed meanwhile do not coalesce into it.
  *
@@ -49,7 +53,7 @@ static void heap_unlock(void) {
     pthread_mutex_unlock(&H->lock);
     tc_region_end();
 }
-#define RETAIN_MIN ((uint64_t)4 << 20)
+#define RETAIN_MIN ((uint64_t)64 << 20)
 
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
@@ -301,7 +305,7 @@ static size_t scavenge_locked(uint64_t keep_bytes) {
 }
 
 static uint64_t retain_limit(void) {
-    uint64_t inuse = H->pagesInUse * TC_PAGE_SIZE / 8;
+    uint64_t inuse = H->pagesInUse * TC_PAGE_SIZE / 4;
     return inuse > RETAIN_MIN ? inuse : RETAIN_MIN;
 }
 

@@ -48,7 +48,6 @@ enum mspan_list {
     LIST_PARTIAL,     /* mcentral: has free slots */
     LIST_FULL,        /* mcentral: no free slot known */
     LIST_CACHED,      /* in a P's mcache (xowner says which) */
-    LIST_UNSWEPT,     /* mcentral: collected span awaiting its sweep */
 };
 
 struct mspan {

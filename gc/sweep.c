@@ -7,10 +7,12 @@
  * object's span is one slot and follows the same rule.
  *
  * When. At mark termination (world stopped) the sweep generation h moves
- * on by 2 and every collected span, including those the Ps cached, goes to
- * its class's unswept list with sweepgen h-2. Spans are then swept
- * concurrently by the collector thread (tc_sweep_some) and lazily by
- * allocation (the mcentral sweeps the span it is about to hand out), each
+ * on by 2, which by itself turns every listed collected span into an
+ * unswept one (mcentral lists are indexed by sweep parity), and the spans
+ * the Ps cached join them: the stop costs O(Ps), not O(heap). Spans are
+ * then swept concurrently by the collector thread (tc_sweep_some) and by
+ * allocation, lazily (the mcentral sweeps the span it is about to hand
+ * out), each
  * under its class's mcentral lock, which gives the h-2 -> h-1 -> h
  * ownership of Go's CAS. Every span is swept before the next cycle starts.
  *
@@ -55,21 +57,20 @@ uint64_t tc_sweep_freed(void) { return atomic_load(&freed); }
 
 void tc_sweep_begin_stopped(void) {
     tc_sweepgen += 2;
-    uint64_t n = 0;
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         struct mcache *c = &pp->mcache;
-        for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
-            enum span_kind k = tc_spanclass_kind(spc);
-            struct mspan *s = c->alloc[spc];
-            if ((k != SPAN_SCAN && k != SPAN_NOSCAN) || s == &tc_emptyspan) continue;
-            c->alloc[spc] = &tc_emptyspan;
-            tc_mcentral_unsweep_cached(s);
-            n++;
+        for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
+            for (unsigned k = SPAN_SCAN; k <= SPAN_NOSCAN; k++) {
+                unsigned spc = tc_spanclass(sc, (enum span_kind)k);
+                struct mspan *s = c->alloc[spc];
+                if (s == &tc_emptyspan) continue;
+                c->alloc[spc] = &tc_emptyspan;
+                tc_mcentral_unsweep_cached(s);
+            }
         }
         c->tiny = c->tinyoffset = 0;
     }
-    n += tc_mcentral_unsweep_all();
-    atomic_store(&unswept, n);
+    atomic_store(&unswept, tc_mcentral_gcspans());
 }
 
 /* Sweep in the background; returns how many spans were swept. */

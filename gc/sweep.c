@@ -12,9 +12,8 @@
  * the Ps cached join them: the stop costs O(Ps), not O(heap). Spans are
  * then swept concurrently by the collector thread (tc_sweep_some) and by
  * allocation, lazily (the mcentral sweeps the span it is about to hand
- * out), each
- * under its class's mcentral lock, which gives the h-2 -> h-1 -> h
- * ownership of Go's CAS. Every span is swept before the next cycle starts.
+ * out), each under its class's mcentral lock, which gives the h-2 -> h-1
+ * -> h ownership of Go's CAS. Every span is swept before the next cycle starts.
  *
  * Finalizers: before the bits are swapped, an unmarked object with a
  * finalizer is queued and marked, so it survives this sweep (Go revives it

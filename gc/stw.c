@@ -56,13 +56,20 @@ static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timesp
 
 /* ---- the stop protocol, thread side ---- */
 
+/* Rounds are sequence numbers; "a reached b" tolerates wrap-around. */
+static int reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+/* Stop for round seq until the collector lets round seq (or a later one)
+ * go. A thread stopping at the end of a region waits with signals open,
+ * so the next round's signal can arrive inside this wait and complete a
+ * nested stop: hence "reached", not "equals". */
 static void stop_here(struct gthread *t, uint32_t seq) {
     char here;
     t->sp = (uintptr_t)&here;
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
     futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
     uint32_t r;
-    while ((r = atomic_load_explicit(&t->resume_seq, memory_order_acquire)) != seq)
+    while (!reached(r = atomic_load_explicit(&t->resume_seq, memory_order_acquire), seq))
         futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
 }
 
@@ -72,7 +79,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
     struct gthread *t = tc_gthread;
     if (t) {
         uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
-        if (atomic_load_explicit(&t->ack_seq, memory_order_relaxed) != seq) {
+        if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
             if (tc_region_depth) tc_region_pending = 1;
             else stop_here(t, seq);
         }
@@ -85,7 +92,7 @@ void tc_gc_region_exit_slow(void) {
     tc_region_pending = 0;
     if (!t) return;
     uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
-    if (atomic_load_explicit(&t->ack_seq, memory_order_relaxed) == seq) return;
+    if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
     jmp_buf regs; /* callee-saved registers onto the scanned stack */
     if (setjmp(regs) == 0) stop_here(t, seq);
     __asm__ volatile("" : : "r"(&regs) : "memory");
@@ -135,7 +142,7 @@ static void wait_stopped(struct gthread *t, uint32_t seq) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     unsigned waited = 0;
     uint32_t a;
-    while ((a = atomic_load_explicit(&t->ack_seq, memory_order_acquire)) != seq) {
+    while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq)) {
         futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
         if (++waited % 500 == 0) /* about 5 s: the signal may be blocked */
             tc_print("tricolor: warning: thread %p has not stopped for %u s (gc signal %d blocked?)",

@@ -1,0 +1,17 @@
+package main; import "unsafe" // call_result_level1_global: level=1 result reaching a global leaks x's content
+var g unsafe.Pointer
+func deref(p unsafe.Pointer) unsafe.Pointer {
+    var q unsafe.Pointer; q = *(*unsafe.Pointer)(p); _ = q
+    return q
+return nil }
+func main() {
+    var x unsafe.Pointer; _ = x
+    x = unsafe.Pointer(new([1]unsafe.Pointer))
+    var a unsafe.Pointer; a = unsafe.Pointer(&x); _ = a
+    var r unsafe.Pointer; r = deref(a); _ = r
+    g = r
+    println(g)
+}
+
+// Declarations the IR does not spell out.
+var _ unsafe.Pointer

@@ -1,0 +1,15 @@
+package main; import "unsafe" // param_content_and_result: one parameter, two facts: content to the heap, value to the result
+var g unsafe.Pointer
+func h(p unsafe.Pointer) unsafe.Pointer {
+    var q unsafe.Pointer; q = *(*unsafe.Pointer)(p); _ = q
+    g = q
+    return p
+return nil }
+func main() {
+    var n unsafe.Pointer; n = unsafe.Pointer(new([1]unsafe.Pointer)); _ = n
+    var r unsafe.Pointer; r = h(n); _ = r
+    println(r)
+}
+
+// Declarations the IR does not spell out.
+var _ unsafe.Pointer

@@ -113,7 +113,10 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     if (!s) return NULL;
     tc_bits_store(&s->allocBits[0], ~0ull);
     atomic_store_explicit(&s->xallocCount, 1, memory_order_relaxed);
-    if (zero && s->needzero) memset((void *)s->startAddr, 0, size);
+    /* A collected object is scanned to the end of its span: zero it all,
+     * or the tail keeps old pointers (and an object allocated black is
+     * never scanned, so nothing would shade them). */
+    if (zero && s->needzero) memset((void *)s->startAddr, 0, kind == SPAN_MANUAL ? size : s->elemsize);
     if (kind != SPAN_MANUAL) {
         tc_mcentral_add_large(s);
         tc_gc_note_alloc(s->elemsize);
@@ -244,6 +247,7 @@ static void free_large(struct mspan *s, uintptr_t p, const char *who) {
  * pending free nobody will act on. */
 static int free_remote(struct mspan *s, unsigned idx) {
     unsigned spc = s->spanclass;
+    TC_ASSERT(tc_spanclass_kind(spc) == SPAN_MANUAL);
     uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
     uint64_t bit = 1ull << (idx & 63);
     int32_t prev = atomic_fetch_add(&s->xremoteCount, 1);

@@ -256,6 +256,10 @@ void tc_gc_read_stats(struct gc_stats *st) {
     st->gc_next = atomic_load(&next_gc);
     st->gc_percent = atomic_load(&gcpercent);
     st->gc_freed = tc_sweep_freed();
+    /* The allocator counted these objects in, the sweeper took them out. */
+    uint64_t fb = tc_sweep_freed_bytes();
+    st->nfree += st->gc_freed;
+    st->alloc_bytes = st->alloc_bytes > fb ? st->alloc_bytes - fb : 0;
     st->gc_finalizers_run = tc_finalizers_run_count();
     tc_registry_lock();
     st->gc_threads = tc_registry_count();

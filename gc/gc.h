@@ -128,6 +128,7 @@ TC_INLINE void tc_wb_shade(struct gthread *t, uintptr_t p) {
 /* ---- sweep.c (plus gc/hooks.h) ---- */
 TC_INTERNAL int tc_sweep_done(void);
 TC_INTERNAL uint64_t tc_sweep_freed(void);
+TC_INTERNAL uint64_t tc_sweep_freed_bytes(void);
 /* World stopped: h += 2; every collected span goes to its mcentral's
  * unswept list (cached ones too); tiny blocks are dropped. */
 TC_INTERNAL void tc_sweep_begin_stopped(void);

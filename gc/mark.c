@@ -146,6 +146,7 @@ static void greyobject(struct gcw *w, uintptr_t p) {
     uint64_t bit = 1ull << (idx & 63);
     if (!(tc_bits_load(&s->allocBits[idx >> 6]) & bit)) return; /* free slot */
     _Atomic uint64_t *m = &s->gcmarkBits[idx >> 6];
+    TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
     if (tc_bits_load(m) & bit) return;
     if (atomic_fetch_or_explicit(m, bit, memory_order_relaxed) & bit) return;
     w->marked += s->elemsize;
@@ -221,6 +222,7 @@ uint64_t tc_drain(uint64_t budget) {
 }
 
 void tc_mark_black(struct mspan *s, uintptr_t obj) {
+    TC_ASSERT(atomic_load(&tc_gcphase) != GC_OFF);
     unsigned idx = (unsigned)(((obj - s->startAddr) * s->divMul) >> 32);
     atomic_fetch_or_explicit(&s->gcmarkBits[idx >> 6], 1ull << (idx & 63), memory_order_relaxed);
     atomic_fetch_add_explicit(&bytes_marked, s->elemsize, memory_order_relaxed);

@@ -205,6 +205,7 @@ static struct gthread *new_record(void) {
     return t;
 }
 
+/* The top (highest address, exclusive) of this thread's stack. */
 static uintptr_t stack_top(void) {
     pthread_attr_t attr;
     void *addr = NULL;

@@ -27,6 +27,7 @@
 uint32_t tc_sweepgen = 2;
 static _Atomic uint64_t unswept;  /* spans left to sweep this cycle */
 static _Atomic uint64_t freed;    /* objects freed, all cycles */
+static _Atomic uint64_t freed_bytes; /* their slot bytes */
 
 enum sweep_result tc_sweep_span(struct mspan *s) {
     TC_ASSERT(s->sweepgen == tc_sweepgen - 2);
@@ -45,7 +46,9 @@ enum sweep_result tc_sweep_span(struct mspan *s) {
     tc_mspan_rewind(s);
     s->needzero = 1;
     s->sweepgen = tc_sweepgen;
-    atomic_fetch_add_explicit(&freed, before > live ? before - live : 0, memory_order_relaxed);
+    uint64_t nfreed = before > live ? before - live : 0;
+    atomic_fetch_add_explicit(&freed, nfreed, memory_order_relaxed);
+    atomic_fetch_add_explicit(&freed_bytes, nfreed * s->elemsize, memory_order_relaxed);
     atomic_fetch_sub_explicit(&unswept, 1, memory_order_relaxed);
     TC_ASSERT_INTERNAL(tc_mspan_verify(s));
     return live == 0 ? SWEEP_EMPTY : live < s->nelems ? SWEEP_PARTIAL : SWEEP_FULL;
@@ -53,6 +56,7 @@ enum sweep_result tc_sweep_span(struct mspan *s) {
 
 int tc_sweep_done(void) { return atomic_load(&unswept) == 0; }
 uint64_t tc_sweep_freed(void) { return atomic_load(&freed); }
+uint64_t tc_sweep_freed_bytes(void) { return atomic_load(&freed_bytes); }
 
 void tc_sweep_begin_stopped(void) {
     tc_sweepgen += 2;

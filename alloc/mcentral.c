@@ -31,8 +31,6 @@ void tc_mcentral_init(void) {
         pthread_mutex_init(&tc_mcentral_[i].lock, NULL);
 }
 
-static _Atomic uint64_t gcspans; /* collected spans in existence */
-
 /* Which list s is (or goes) on: its kind, and the parity of its sweepgen. */
 static struct mspan **list_head(struct mcentral *c, const struct mspan *s, unsigned list) {
     unsigned par = (s->sweepgen >> 1) & 1;
@@ -129,7 +127,6 @@ struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     s = tc_mheap_alloc(tc_class_to_npages[sc], spc, 1);
     if (!s) return NULL;
     s->sweepgen = tc_spanclass_kind(spc) == SPAN_MANUAL ? 0 : tc_sweepgen;
-    if (s->sweepgen) atomic_fetch_add(&gcspans, 1);
     central_lock(c);
     c->nspans++;
     s->list = LIST_CACHED;
@@ -166,13 +163,22 @@ void tc_mcentral_add_large(struct mspan *s) {
     struct mcentral *c = &tc_mcentral_[s->spanclass];
     central_lock(c);
     s->sweepgen = tc_sweepgen;
-    atomic_fetch_add(&gcspans, 1);
     c->nspans++;
     list_push(c, s, LIST_FULL);
     central_unlock(c);
 }
 
-uint64_t tc_mcentral_gcspans(void) { return atomic_load(&gcspans); }
+int tc_mcentral_unswept_empty(void) {
+    unsigned un = !swept_parity();
+    for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
+        if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
+        struct mcentral *c = &tc_mcentral_[spc];
+        if (__atomic_load_n(&c->partial[un], __ATOMIC_RELAXED) ||
+            __atomic_load_n(&c->full[un], __ATOMIC_RELAXED))
+            return 0;
+    }
+    return 1;
+}
 
 /* Lock held: an unswept span of c, off its list, or NULL. */
 static struct mspan *pop_unswept(struct mcentral *c) {
@@ -195,7 +201,6 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
                 enum sweep_result r = tc_sweep_span(s);
                 if (r == SWEEP_EMPTY) {
                     c->nspans--;
-                    atomic_fetch_sub(&gcspans, 1);
                     dead = s;
                 } else {
                     list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);

@@ -52,9 +52,9 @@ TC_INTERNAL uint64_t tc_mcentral_sweep_some(uint64_t budget);
 /* World stopped, h just moved on: span s, taken from a P's mcache,
  * joins the unswept spans of its class. */
 TC_INTERNAL void tc_mcentral_unsweep_cached(struct mspan *s);
-/* Spans of collected classes in existence (each needs one sweep per
- * cycle). */
-TC_INTERNAL uint64_t tc_mcentral_gcspans(void);
+/* Whether no collected span waits for its sweep on any list (exact when
+ * the world is stopped or the lists are quiet). */
+TC_INTERNAL int tc_mcentral_unswept_empty(void);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);
 TC_INTERNAL void tc_mcentral_unlock_all(void);

@@ -44,13 +44,20 @@ TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
 #define HEAP_MIN ((uint64_t)4 << 20)
 #define NPAUSE 256
 
+/* Held by the collector thread for a whole cycle, sweep included, and by
+ * fork's prepare handler: a child never inherits half a cycle. */
+static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t ctl = PTHREAD_MUTEX_INITIALIZER; /* below: ctl */
 static pthread_cond_t ctl_cond = PTHREAD_COND_INITIALIZER;
 static uint32_t requested, done, swept; /* cycles asked for, marked, swept */
 static int trigger, driver_started;
 static _Atomic int gcpercent = 100;
 static _Atomic uint64_t heap_live, next_gc = HEAP_MIN, heap_marked;
-static uint64_t pauses[NPAUSE], npauses, pause_total, pause_max;
+/* The pause ring has a leaf lock of its own: pauses are recorded while
+ * the registry lock is held, and ctl is taken by fork's prepare handler
+ * after the registry lock (order: registry < ctl, registry < pause). */
+static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t pauses[NPAUSE], npauses, pause_total, pause_max; /* pause_lock */
 static uint64_t mark_ns, marked_total;
 static uint64_t start_ns;
 
@@ -61,11 +68,11 @@ uint64_t tc_nanotime(void) {
 }
 
 void tc_record_pause(uint64_t ns) {
-    pthread_mutex_lock(&ctl);
+    pthread_mutex_lock(&pause_lock);
     pauses[npauses++ % NPAUSE] = ns;
     pause_total += ns;
     if (ns > pause_max) pause_max = ns;
-    pthread_mutex_unlock(&ctl);
+    pthread_mutex_unlock(&pause_lock);
 }
 
 static uint64_t goal(uint64_t live) {
@@ -172,12 +179,14 @@ static void *driver_main(void *arg) {
         uint32_t n = done + 1;
         if (requested < n) requested = n;
         pthread_mutex_unlock(&ctl);
+        pthread_mutex_lock(&cycle_lock);
         run_cycle(n);
         pthread_mutex_lock(&ctl);
         done = n;
         pthread_cond_broadcast(&ctl_cond);
         pthread_mutex_unlock(&ctl);
         while (tc_sweep_some(64)) continue; /* 4. background sweep */
+        pthread_mutex_unlock(&cycle_lock);
         pthread_mutex_lock(&ctl);
         swept = n;
         pthread_cond_broadcast(&ctl_cond);
@@ -233,11 +242,11 @@ GC_API int gc_setpercent(int percent) {
 }
 
 GC_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
-    pthread_mutex_lock(&ctl);
+    pthread_mutex_lock(&pause_lock);
     size_t have = npauses < NPAUSE ? (size_t)npauses : NPAUSE;
     if (n > have) n = have;
     for (size_t i = 0; i < n; i++) ns[i] = pauses[(npauses - n + i) % NPAUSE];
-    pthread_mutex_unlock(&ctl);
+    pthread_mutex_unlock(&pause_lock);
     return n;
 }
 
@@ -246,11 +255,13 @@ TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);
 void tc_gc_read_stats(struct gc_stats *st) {
     pthread_mutex_lock(&ctl);
     st->gc_num = done;
-    st->gc_pause_total_ns = pause_total;
-    st->gc_pause_max_ns = pause_max;
     st->gc_mark_ns = mark_ns;
     st->gc_marked_bytes_total = marked_total;
     pthread_mutex_unlock(&ctl);
+    pthread_mutex_lock(&pause_lock);
+    st->gc_pause_total_ns = pause_total;
+    st->gc_pause_max_ns = pause_max;
+    pthread_mutex_unlock(&pause_lock);
     st->gc_heap_live = atomic_load(&heap_live);
     st->gc_heap_marked = atomic_load(&heap_marked);
     st->gc_next = atomic_load(&next_gc);
@@ -284,24 +295,33 @@ static void parse_gogc(void) {
 
 /* ---- start-up and fork ---- */
 
+/* The locks are taken outside a region: the collector holds the registry
+ * lock while it stops threads, and a thread waiting for it inside a region
+ * would never stop. Once we hold it no stop can start, and the region that
+ * follows covers the allocator's own fork handler. */
 static void fork_prepare(void) {
-    tc_region_begin(); /* a stop must not catch us holding these */
-    pthread_mutex_lock(&ctl);
+    pthread_mutex_lock(&cycle_lock);
     tc_registry_lock();
+    pthread_mutex_lock(&ctl);
+    pthread_mutex_lock(&pause_lock);
+    tc_region_begin();
 }
 
 static void fork_parent(void) {
-    tc_registry_unlock();
-    pthread_mutex_unlock(&ctl);
     tc_region_end();
+    pthread_mutex_unlock(&pause_lock);
+    pthread_mutex_unlock(&ctl);
+    tc_registry_unlock();
+    pthread_mutex_unlock(&cycle_lock);
 }
 
 /* The child has no collector, worker or finalizer thread: they start
- * again when needed. A cycle cannot be in flight: the parent's driver was
- * between cycles (it holds ctl across none of run_cycle, but the registry
- * lock we hold covers both stops). */
+ * again when needed. No cycle is in flight (cycle_lock), so the heap is
+ * swept and unmarked. */
 static void fork_child(void) {
+    pthread_mutex_init(&cycle_lock, NULL);
     pthread_mutex_init(&ctl, NULL);
+    pthread_mutex_init(&pause_lock, NULL);
     pthread_cond_init(&ctl_cond, NULL);
     driver_started = 0;
     trigger = 0;

@@ -104,6 +104,10 @@ static void *finalizer_main(void *arg) {
         e.fn((void *)e.obj, e.arg);
         atomic_fetch_add(&nrun, 1);
         gc_keepalive((void *)e.obj);
+        /* This frame lives as long as the thread: a stale copy of obj here
+         * would keep it, and all it points to, alive for good. */
+        *(volatile uintptr_t *)&e.obj = 0;
+        *(void *volatile *)&e.arg = NULL;
     }
     return NULL;
 }

@@ -11,8 +11,9 @@
  * GC_MARKTERM (world stopped, marking finished). tc_gcphase changes only
  * while the world is stopped.
  *
- * Lock order, outermost first: cycle lock < thread registry < roots lock
- * < P pool < mcentral < finalizer lock < heap < work queue. While the
+ * Lock order, outermost first: cycle lock < thread registry < ctl (cycle
+ * requests) < pause ring; thread registry < roots lock < P pool <
+ * mcentral < finalizer lock < heap < work queue. While the
  * world is stopped the collector takes only the registry, roots,
  * finalizer, GC-class mcentral and work-queue locks: a suspended thread
  * is never inside a region that holds one of them (gc regions, below),

@@ -25,7 +25,6 @@
 #include "alloc/mcentral.h"
 
 uint32_t tc_sweepgen = 2;
-static _Atomic uint64_t unswept;  /* spans left to sweep this cycle */
 static _Atomic uint64_t freed;    /* objects freed, all cycles */
 static _Atomic uint64_t freed_bytes; /* their slot bytes */
 
@@ -49,12 +48,11 @@ enum sweep_result tc_sweep_span(struct mspan *s) {
     uint64_t nfreed = before > live ? before - live : 0;
     atomic_fetch_add_explicit(&freed, nfreed, memory_order_relaxed);
     atomic_fetch_add_explicit(&freed_bytes, nfreed * s->elemsize, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&unswept, 1, memory_order_relaxed);
     TC_ASSERT_INTERNAL(tc_mspan_verify(s));
     return live == 0 ? SWEEP_EMPTY : live < s->nelems ? SWEEP_PARTIAL : SWEEP_FULL;
 }
 
-int tc_sweep_done(void) { return atomic_load(&unswept) == 0; }
+int tc_sweep_done(void) { return tc_mcentral_unswept_empty(); }
 uint64_t tc_sweep_freed(void) { return atomic_load(&freed); }
 uint64_t tc_sweep_freed_bytes(void) { return atomic_load(&freed_bytes); }
 
@@ -73,7 +71,6 @@ void tc_sweep_begin_stopped(void) {
         }
         c->tiny = c->tinyoffset = 0;
     }
-    atomic_store(&unswept, tc_mcentral_gcspans());
 }
 
 /* Sweep in the background; returns how many spans were swept. */

@@ -1,0 +1,247 @@
+/* tests/gc/api.c: the collector's API contracts, one process, no children
+ * (the environment, signal and fork contracts are in procs.c).
+ *
+ *   setpercent: gc_setpercent returns the previous value and stats show
+ *     the new one; with -1 allocating 256 MiB completes no cycle while
+ *     gc_collect still does; back at 100 the same allocation does start
+ *     cycles (so "no cycle" above could have failed).
+ *   pauses: every cycle records two stop-the-world pauses (sweep
+ *     termination and mark termination, as in Go): gc_read_pauses grows by
+ *     2 per completed cycle (up to the 256 kept), the newest entries add up
+ *     to the growth of gc_pause_total_ns, none exceeds gc_pause_max_ns,
+ *     and a short read returns the newest ones.
+ *   stats: invariants between fields once all threads are quiet, the
+ *     marked bytes follow the live data, gc_threads counts a new thread.
+ *   zeroing: gc_alloc and gc_alloc_noscan return zeroed memory, also when
+ *     they reuse slots that were filled with 0xFF and collected.
+ *   tiny: 4-byte noscan objects are packed 4 bytes apart in 16-byte
+ *     blocks (Go's tiny allocator), and a tiny object stays intact while
+ *     its neighbours come and go.
+ *   large: a 10 MiB pointer array keeps alive an object referenced only
+ *     from its last word, while the array itself is referenced only by an
+ *     interior pointer to its middle; dropping that pointer frees both. */
+#include <unistd.h>
+
+#include "gc_test.h"
+
+#define MiB ((size_t)1 << 20)
+
+GCT_NOINLINE static void alloc_and_drop(size_t total) {
+    for (size_t done = 0; done < total;) {
+        size_t sz = (done / 4096) % 7 == 0 ? 65536 : 256;
+        unsigned char *p = gc_alloc(sz);
+        if (!p) abort();
+        p[0] = p[sz - 1] = 1;
+        done += sz;
+    }
+}
+
+TEST(setpercent_and_off) {
+    int prev = gc_setpercent(50);
+    EXPECT_EQ_U(gc_setpercent(77), 50);
+    EXPECT_TRUE(gct_stats().gc_percent == 77);
+    EXPECT_EQ_U(gc_setpercent(-1), 77);
+    EXPECT_TRUE(gct_stats().gc_percent < 0);
+
+    gc_collect();
+    uint32_t n0 = gct_stats().gc_num;
+    alloc_and_drop(256 * MiB);
+    EXPECT_EQ_U(gct_stats().gc_num, n0);
+    gc_collect();
+    EXPECT_EQ_U(gct_stats().gc_num, n0 + 1);
+
+    EXPECT_TRUE(gc_setpercent(100) < 0);
+    n0 = gct_stats().gc_num;
+    alloc_and_drop(256 * MiB);
+    uint64_t end = gct_now_ns() + 2000000000u;
+    while (gct_stats().gc_num == n0 && gct_now_ns() < end) gct_sleep_us(1000);
+    if (gct_stats().gc_num == n0) TC_FAIL_("GOGC=100: 256 MiB allocated without a cycle");
+    gc_setpercent(prev);
+}
+
+TEST(pauses_two_per_cycle) {
+    static uint64_t buf[256], newest[4];
+    int prev = gc_setpercent(-1); /* only the cycles below */
+    gc_collect();
+    struct gc_stats s0 = gct_stats();
+    size_t n0 = gc_read_pauses(buf, 256);
+    for (int i = 0; i < 3; i++) gc_collect();
+    struct gc_stats s1 = gct_stats();
+    size_t n1 = gc_read_pauses(buf, 256);
+    gc_setpercent(prev);
+
+    EXPECT_EQ_U(s1.gc_num - s0.gc_num, 3);
+    size_t want = n0 + 6 < 256 ? n0 + 6 : 256;
+    EXPECT_EQ_U(n1, want);
+    ASSERT_TRUE(n1 >= 6);
+    uint64_t sum = 0;
+    for (size_t i = n1 - 6; i < n1; i++) {
+        sum += buf[i];
+        EXPECT_TRUE(buf[i] > 0 && buf[i] <= s1.gc_pause_max_ns);
+    }
+    EXPECT_EQ_U(sum, s1.gc_pause_total_ns - s0.gc_pause_total_ns);
+    EXPECT_TRUE(s1.gc_pause_max_ns <= s1.gc_pause_total_ns);
+    /* Oldest first: a read of 4 gives the newest 4, in the same order. */
+    EXPECT_EQ_U(gc_read_pauses(newest, 4), 4);
+    for (int i = 0; i < 4; i++) EXPECT_EQ_U(newest[i], buf[n1 - 4 + (size_t)i]);
+}
+
+enum { HOLD_N = 1024, HOLD_SZ = 16384 };
+static void *hold[HOLD_N];
+
+GCT_NOINLINE static void hold_fill(int on) {
+    for (int i = 0; i < HOLD_N; i++) gc_store(&hold[i], on ? gc_alloc(HOLD_SZ) : NULL);
+}
+
+static void *idle_thread(void *arg) {
+    int *fds = arg;
+    char c;
+    while (read(fds[0], &c, 1) < 0) {
+    }
+    return NULL;
+}
+
+TEST(stats_invariants) {
+    gc_collect();
+    struct gc_stats s = gct_stats();
+    EXPECT_TRUE(s.heap_inuse + s.heap_free <= s.heap_sys);
+    EXPECT_TRUE(s.heap_released <= s.heap_free);
+    EXPECT_TRUE(s.alloc_bytes <= s.heap_inuse);
+    EXPECT_TRUE(s.nfree <= s.nmalloc);
+    EXPECT_TRUE(s.nprocs >= 1 && s.nprocs_idle <= s.nprocs);
+    EXPECT_TRUE(s.gc_num >= 1 && s.gc_threads >= 1);
+    EXPECT_TRUE(s.gc_heap_marked <= s.heap_inuse);
+    EXPECT_TRUE(s.gc_marked_bytes_total >= s.gc_heap_marked);
+    EXPECT_TRUE(s.gc_mark_ns > 0);
+    EXPECT_TRUE(s.gc_pause_max_ns > 0 && s.gc_pause_max_ns <= s.gc_pause_total_ns);
+    if (s.gc_percent > 0) EXPECT_TRUE(s.gc_next > s.gc_heap_marked);
+
+    /* 16 MiB held: marked and live bytes see it; dropped: they do not. */
+    hold_fill(1);
+    gc_collect();
+    struct gc_stats held = gct_stats();
+    EXPECT_TRUE(held.gc_heap_marked >= s.gc_heap_marked + HOLD_N * (uint64_t)HOLD_SZ);
+    EXPECT_TRUE(held.gc_heap_live >= HOLD_N * (uint64_t)HOLD_SZ);
+    EXPECT_TRUE(held.gc_marked_bytes_total - s.gc_marked_bytes_total >= HOLD_N * (uint64_t)HOLD_SZ);
+    hold_fill(0);
+    gc_collect();
+    struct gc_stats dropped = gct_stats();
+    EXPECT_TRUE(dropped.gc_heap_marked + (HOLD_N - 16) * (uint64_t)HOLD_SZ <= held.gc_heap_marked);
+    EXPECT_TRUE(dropped.gc_freed - held.gc_freed >= HOLD_N - 16);
+
+    /* A live thread is registered; an exited one no longer is. */
+    int fds[2];
+    ASSERT_TRUE(pipe(fds) == 0);
+    uint32_t base = gct_stats().gc_threads;
+    pthread_t t;
+    ASSERT_TRUE(pthread_create(&t, NULL, idle_thread, fds) == 0);
+    uint64_t end = gct_now_ns() + 2000000000u;
+    while (gct_stats().gc_threads != base + 1 && gct_now_ns() < end) gct_sleep_us(1000);
+    EXPECT_EQ_U(gct_stats().gc_threads, base + 1);
+    ASSERT_TRUE(write(fds[1], "x", 1) == 1);
+    pthread_join(t, NULL);
+    end = gct_now_ns() + 2000000000u;
+    while (gct_stats().gc_threads != base && gct_now_ns() < end) gct_sleep_us(1000);
+    EXPECT_EQ_U(gct_stats().gc_threads, base);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static const size_t zero_sizes[] = {8, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096,
+                                    8192, 16384, 32768, 40000, 100000, 1 << 20};
+#define NZS (sizeof zero_sizes / sizeof zero_sizes[0])
+
+GCT_NOINLINE static void dirty(void) {
+    for (size_t s = 0; s < NZS; s++)
+        for (int i = 0; i < 32; i++) {
+            void *p = (i & 1) ? gc_alloc_noscan(zero_sizes[s]) : gc_alloc(zero_sizes[s]);
+            if (!p) abort();
+            memset(p, 0xFF, zero_sizes[s]);
+        }
+}
+
+TEST(alloc_zeroes) {
+    for (int round = 0; round < 3; round++) {
+        dirty();
+        gc_collect();
+        for (size_t s = 0; s < NZS; s++)
+            for (int i = 0; i < 32; i++) {
+                size_t sz = zero_sizes[s];
+                unsigned char *p = (i & 1) ? gc_alloc_noscan(sz) : gc_alloc(sz);
+                ASSERT_TRUE(p != NULL);
+                size_t k = 0;
+                while (k < sz && p[k] == 0) k++;
+                if (k < sz) {
+                    TC_FAIL_("%s(%zu): byte %zu is %#x", (i & 1) ? "gc_alloc_noscan" : "gc_alloc",
+                             sz, k, p[k]);
+                    return;
+                }
+            }
+    }
+}
+
+static uint32_t *tiny_kept;
+
+GCT_NOINLINE static void tiny_churn(int n) {
+    for (int i = 0; i < n; i++) {
+        uint32_t *p = gc_alloc_noscan(4 + (size_t)(i % 3) * 4);
+        if (!p) abort();
+        *p = 0x11111111;
+    }
+}
+
+TEST(tiny_packing) {
+    uintptr_t p[9];
+    for (int i = 0; i < 9; i++) p[i] = (uintptr_t)gc_alloc_noscan(4);
+    int adjacent = 0;
+    for (int i = 0; i < 8; i++) {
+        EXPECT_TRUE(p[i] % 4 == 0);
+        adjacent += p[i + 1] == p[i] + 4;
+    }
+    /* 16-byte blocks hold four of them: most neighbours are adjacent. */
+    EXPECT_TRUE(adjacent >= 4);
+
+    uint32_t *t = gc_alloc_noscan(4);
+    ASSERT_TRUE(t != NULL);
+    *t = 0xDEADBEEF;
+    gc_store((void **)&tiny_kept, t);
+    t = NULL;
+    for (int i = 0; i < 5; i++) {
+        tiny_churn(20000);
+        gc_collect();
+    }
+    EXPECT_EQ_U(*tiny_kept, 0xDEADBEEF);
+    gc_store((void **)&tiny_kept, NULL);
+}
+
+#define LARGE (10 * MiB)
+static void *large_mid; /* the only reference to the array: its middle */
+
+GCT_NOINLINE static void make_large(struct gct_watch *w) {
+    void **a = gc_alloc(LARGE);
+    if (!a) abort();
+    size_t nw = LARGE / sizeof *a, nonzero = 0;
+    for (size_t i = 0; i < nw; i++) nonzero += a[i] != NULL;
+    EXPECT_EQ_U(nonzero, 0);
+    gct_attach(&a[nw - 1], w, 777);
+    gc_store(&large_mid, (char *)a + LARGE / 2);
+}
+
+GCT_NOINLINE static int check_large(const struct gct_watch *w) {
+    void **a = (void **)((char *)large_mid - LARGE / 2);
+    return gct_check_slot(&a[LARGE / sizeof *a - 1], w);
+}
+
+TEST(large_array_far_end) {
+    static struct gct_watch w;
+    uint64_t large0 = gct_stats().large_alloc;
+    make_large(&w);
+    EXPECT_TRUE(gct_stats().large_alloc > large0);
+    gct_clobber_stack();
+    EXPECT_TRUE(gct_survives(&w, 20));
+    EXPECT_TRUE(check_large(&w));
+    gc_store(&large_mid, NULL);
+    EXPECT_TRUE(gct_wait_final(&w, 10));
+}
+
+TC_TEST_MAIN()

@@ -279,7 +279,7 @@ static int parse_call(struct parser *p, const char **outs, int nouts)
     if (expect_punct(p, '(', "after the function name")) return -1;
     while (!is_punct(peek(p), ')')) {
         const char *arg;
-        int r;
+        int r = -1; /* set by the call that reports success */
         if (s->nargs && expect_punct(p, ',', "between arguments")) return -1;
         if (expect_name(p, "an argument name", &arg)) return -1;
         if (ref_read(p, arg, &r) || push_ref(p, &s->args, &s->nargs, r)) return -1;
@@ -296,7 +296,7 @@ static int parse_call(struct parser *p, const char **outs, int nouts)
                         nouts == 1 ? "" : "s", name, f->nresults);
     }
     for (int i = 0; i < nouts; i++) {
-        int r;
+        int r = -1; /* set by the call that reports success */
         for (int j = 0; j < i; j++)
             if (strcmp(outs[i], outs[j]) == 0) return perr(p, "%s assigned twice by one call", outs[i]);
         if (ref_write(p, outs[i], &r) || push_ref(p, &s->outs, &s->nouts, r)) return -1;
@@ -326,7 +326,7 @@ static int parse_assign(struct parser *p)
     struct tc_ir_stmt *s;
     const char *src;
     uint64_t n;
-    int r;
+    int r = -1; /* set by the call that reports success */
     if (is_word(t, "new") || is_word(t, "make")) {
         enum tc_ir_op op = is_word(t, "new") ? TC_IR_NEW : TC_IR_MAKE;
         next(p);
@@ -371,7 +371,7 @@ static int parse_return(struct parser *p)
     next(p); /* return */
     while (peek(p)->kind != TC_TOK_END) {
         const char *name;
-        int r;
+        int r = -1; /* set by the call that reports success */
         if (s->nargs && expect_punct(p, ',', "between returned names")) return -1;
         if (expect_name(p, "a name to return", &name)) return -1;
         if (ref_read(p, name, &r) || push_ref(p, &s->args, &s->nargs, r)) return -1;
@@ -445,7 +445,7 @@ static int parse_loop_or_if(struct parser *p, int is_loop)
         return push_block(p, &s->body, BK_LOOP, s);
     }
     const char *name;
-    int r;
+    int r = -1; /* set by the call that reports success */
     if (expect_name(p, "a name after 'if'", &name)) return -1;
     if (expect_punct(p, '{', "after the condition") || expect_end(p)) return -1;
     if (ref_read(p, name, &r) || !(s = emit(p, TC_IR_IF))) return -1;
@@ -459,7 +459,7 @@ static int parse_stmt(struct parser *p)
     if (is_punct(t, '}')) return close_block(p);
     if (is_punct(t, '*')) { /* *NAME = NAME */
         const char *ptr, *val;
-        int rp, rv;
+        int rp = -1, rv = -1; /* set by ref_read on success */
         next(p);
         if (expect_name(p, "a pointer name after '*'", &ptr)) return -1;
         if (expect_punct(p, '=', "in the store")) return -1;
@@ -479,7 +479,7 @@ static int parse_stmt(struct parser *p)
     if (is_word(t, "call")) return parse_call(p, NULL, 0);
     if (is_word(t, "print")) {
         const char *name;
-        int r;
+        int r = -1; /* set by the call that reports success */
         next(p);
         if (expect_name(p, "a name after 'print'", &name) || expect_end(p)) return -1;
         if (ref_read(p, name, &r)) return -1;

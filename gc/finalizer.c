@@ -92,6 +92,33 @@ static void enqueue_ready(struct finentry e) {
 
 /* ---- the finalizer thread ---- */
 
+/* After a finalizer ran, its object's address may linger in scratch
+ * registers and in the dead frames just below our stack pointer; a stop
+ * while we wait for the next entry would scan both (the signal frame
+ * saves the registers, the handler's frames reuse that stack), keeping the
+ * object and all it points to alive for good. So wipe them. */
+__attribute__((noinline)) static void wipe_stack_below(void) {
+    volatile uintptr_t pad[512];
+    for (size_t i = 0; i < sizeof pad / sizeof pad[0]; i++) pad[i] = 0;
+    __asm__ volatile("" : : "r"(pad) : "memory");
+}
+
+static void forget_object(void) {
+    wipe_stack_below();
+#if defined(__x86_64__)
+    __asm__ volatile("xor %%eax, %%eax\n\txor %%ecx, %%ecx\n\txor %%edx, %%edx\n\t"
+                     "xor %%esi, %%esi\n\txor %%edi, %%edi\n\txor %%r8d, %%r8d\n\t"
+                     "xor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\txor %%r11d, %%r11d\n\t"
+                     "pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+                     "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+                     "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7"
+                     :
+                     :
+                     : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "xmm0",
+                       "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "memory");
+#endif
+}
+
 static void *finalizer_main(void *arg) {
     (void)arg;
     for (;;) {
@@ -108,6 +135,7 @@ static void *finalizer_main(void *arg) {
          * would keep it, and all it points to, alive for good. */
         *(volatile uintptr_t *)&e.obj = 0;
         *(void *volatile *)&e.arg = NULL;
+        forget_object();
     }
     return NULL;
 }

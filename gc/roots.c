@@ -4,8 +4,11 @@
  * every loaded shared object, found with dl_iterate_phdr at the start of
  * each cycle (so objects dlopen'ed later are included) while the world
  * runs: the loader lock may be held by a thread we would otherwise stop.
- * The arena index (32 MiB of our own .bss, pointers to metadata only) is
- * cut out.
+ * libtricolor's own data is left out when it is a shared object: it holds
+ * no roots by design (registered ranges and finalizers are walked
+ * explicitly), and words like the heap bounds would pin objects. Linked
+ * statically it is part of the program's data; then at least the arena
+ * index (32 MiB of pointers to metadata) is cut out.
  *
  * Registered ranges: gc_add_roots, and every uncollectable object (its
  * own range, so the object stays marked and its contents scanned).
@@ -16,6 +19,7 @@
  *
  * All scanning is conservative, through tc_scan_range. The roots lock is
  * only taken inside gc regions (it is taken during the checkmark stop). */
+#include <dlfcn.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -69,8 +73,10 @@ static void add_global(uintptr_t lo, uintptr_t hi) {
     if (hi > xhi) vec_push(&globals, xhi, hi);
 }
 
-static int global_segments(struct dl_phdr_info *info, size_t size, void *unused) {
-    (void)size, (void)unused;
+static int global_segments(struct dl_phdr_info *info, size_t size, void *self_base) {
+    (void)size;
+    if (info->dlpi_name && info->dlpi_name[0] && (void *)info->dlpi_addr == self_base)
+        return 0; /* libtricolor.so itself */
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && ph->p_memsz)
@@ -80,8 +86,10 @@ static int global_segments(struct dl_phdr_info *info, size_t size, void *unused)
 }
 
 void tc_roots_refresh_globals(void) {
+    Dl_info self;
+    void *base = dladdr((void *)&tc_heap_lo, &self) ? self.dli_fbase : NULL;
     globals.n = 0;
-    dl_iterate_phdr(global_segments, NULL);
+    dl_iterate_phdr(global_segments, base);
 }
 
 /* ---- TLS ---- */

@@ -20,6 +20,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/mheap.h"
+#include "include/tricolor.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -128,6 +129,7 @@ EXPORT size_t malloc_usable_size(void *p) {
 
 EXPORT int malloc_trim(size_t pad) {
     tc_ensure_init();
+    if (pad == 0) return gc_release_memory() > 0;
     return tc_mheap_scavenge(pad) > 0;
 }
 

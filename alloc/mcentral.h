@@ -28,6 +28,8 @@ struct mcentral {
     pthread_mutex_t lock;
     struct mspan *partial[2]; /* uncached spans with free slots; lock */
     struct mspan *full[2];    /* uncached spans without free slots; lock */
+    struct mspan *spare;   /* malloc'd classes: one emptied span kept for
+                              the next refill instead of the heap; lock */
     uint64_t nspans;       /* spans of this class in use; lock */
 } __attribute__((aligned(64)));
 
@@ -55,6 +57,9 @@ TC_INTERNAL void tc_mcentral_unsweep_cached(struct mspan *s);
 /* Whether no collected span waits for its sweep on any list (exact when
  * the world is stopped or the lists are quiet). */
 TC_INTERNAL int tc_mcentral_unswept_empty(void);
+
+/* Give every kept empty span back to the heap (gc_release_memory). */
+TC_INTERNAL void tc_mcentral_release_spares(void);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);
 TC_INTERNAL void tc_mcentral_unlock_all(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/region.h"
 #include "gc/hooks.h"
@@ -77,6 +78,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
 
 GC_API size_t gc_release_memory(void) {
     tc_ensure_init();
+    tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }
 

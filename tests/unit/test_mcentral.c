@@ -18,10 +18,18 @@ static void remote_free(struct mspan *s, unsigned idx) {
     tc_mcentral_reconcile(s, s->spanclass, s->gen);
 }
 
+/* Fill cached span s, give it back, and free its slots remotely. */
+static void fill_and_free_remotely(struct mspan *s) {
+    for (unsigned i = 0; i < s->nelems; i++) ASSERT_TRUE(take(s) != NULL);
+    tc_mcentral_uncache_span(s);
+    for (unsigned i = 0; i < s->nelems; i++) remote_free(s, i);
+}
+
 TEST(full_span_goes_partial_after_a_remote_free_and_home_when_empty) {
     tc_ensure_init();
     unsigned spc = tc_spanclass(40, SPAN_MANUAL); /* 2688 B, 3 per span */
     struct mcentral *c = &tc_mcentral_[spc];
+    tc_mcentral_release_spares();
     uint64_t nspans = c->nspans;
     struct mspan *s = tc_mcentral_cache_span(spc, &fake_p);
     ASSERT_TRUE(s != NULL);
@@ -36,7 +44,23 @@ TEST(full_span_goes_partial_after_a_remote_free_and_home_when_empty) {
     EXPECT_EQ_U(tc_mspan_count(s), 2);
     remote_free(s, 0);
     remote_free(s, 2);
-    EXPECT_TRUE(s->state != MSPAN_INUSE); /* back in the heap (maybe merged) */
+    /* The first span to empty is kept as the class's spare... */
+    EXPECT_TRUE(c->spare == s);
+    EXPECT_EQ_U(s->state, MSPAN_INUSE);
+    EXPECT_EQ_U(c->nspans, nspans + 1);
+    /* ...and handed out again before the heap is asked for a new one. */
+    struct mspan *again = tc_mcentral_cache_span(spc, &fake_p);
+    EXPECT_TRUE(again == s);
+    EXPECT_TRUE(c->spare == NULL);
+    /* With a spare in place, the next span to empty goes to the heap. */
+    struct mspan *other = tc_mcentral_cache_span(spc, &fake_p);
+    ASSERT_TRUE(other != NULL && other != s);
+    fill_and_free_remotely(s);
+    EXPECT_TRUE(c->spare == s);
+    fill_and_free_remotely(other);
+    EXPECT_TRUE(other->state != MSPAN_INUSE); /* back in the heap (maybe merged) */
+    tc_mcentral_release_spares();
+    EXPECT_TRUE(s->state != MSPAN_INUSE);
     EXPECT_EQ_U(c->nspans, nspans);
     EXPECT_TRUE(tc_mheap_verify());
 }
@@ -55,7 +79,7 @@ TEST(stale_reconcile_after_reuse_is_ignored) {
     EXPECT_TRUE(again == s); /* partial spans are reused first */
     EXPECT_EQ_U(tc_mspan_count(again), 1);
     EXPECT_TRUE(tc_mspan_free_local(again, 0));
-    tc_mcentral_uncache_span(again); /* empty: back to the heap */
+    tc_mcentral_uncache_span(again); /* empty: the spare, or back to the heap */
     EXPECT_TRUE(tc_mheap_verify());
 }
 

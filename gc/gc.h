@@ -101,6 +101,22 @@ TC_INTERNAL void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi),
                                void (*object)(uintptr_t p));
 TC_INTERNAL void tc_thread_record_tls(struct gthread *t);
 
+/* The allocated object of a collected span that address p points into
+ * (interior pointers included): its span, and its slot in *idx. NULL when
+ * p is outside the heap, in a free span or slot, past the last slot, or
+ * in malloc'd memory. Lock-free: reads racy but validated fields, as the
+ * marker must for any word that may look like a pointer. */
+TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
+    if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return NULL;
+    struct mspan *s = tc_spanof(p);
+    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return NULL;
+    if (tc_spanclass_kind(s->spanclass) == SPAN_MANUAL) return NULL;
+    unsigned i = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    if (!(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1)) return NULL; /* free */
+    *idx = i;
+    return s;
+}
+
 /* ---- mark.c ---- */
 /* Grey the object containing p, if p points into a collected object. */
 TC_INTERNAL void tc_shade(uintptr_t p);

@@ -137,20 +137,17 @@ uint64_t tc_mark_bytes(void) { return atomic_load(&bytes_marked); }
 /* ---- shading and scanning ---- */
 
 static void greyobject(struct gcw *w, uintptr_t p) {
-    if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
-    struct mspan *s = tc_spanof(p);
-    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return;
-    enum span_kind kind = tc_spanclass_kind(s->spanclass);
-    if (kind == SPAN_MANUAL) return;
-    unsigned idx = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    unsigned idx;
+    struct mspan *s = tc_find_object(p, &idx);
+    if (!s) return;
     uint64_t bit = 1ull << (idx & 63);
-    if (!(tc_bits_load(&s->allocBits[idx >> 6]) & bit)) return; /* free slot */
     _Atomic uint64_t *m = &s->gcmarkBits[idx >> 6];
     TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
     if (tc_bits_load(m) & bit) return;
     if (atomic_fetch_or_explicit(m, bit, memory_order_relaxed) & bit) return;
     w->marked += s->elemsize;
-    if (kind == SPAN_SCAN) push(w, s->startAddr + (uintptr_t)idx * s->elemsize);
+    if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
+        push(w, s->startAddr + (uintptr_t)idx * s->elemsize);
 }
 
 /* Conservative: reads words other threads may be writing, and stack or

@@ -69,14 +69,10 @@ static void push(uintptr_t obj) {
 static int strong; /* the words being scanned must point to marked objects */
 
 static void visit(uintptr_t p) {
-    if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
-    struct mspan *s = tc_spanof(p);
-    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return;
-    enum span_kind kind = tc_spanclass_kind(s->spanclass);
-    if (kind == SPAN_MANUAL) return;
-    unsigned idx = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    unsigned idx;
+    struct mspan *s = tc_find_object(p, &idx);
+    if (!s) return;
     uint64_t bit = 1ull << (idx & 63);
-    if (!(tc_bits_load(&s->allocBits[idx >> 6]) & bit)) return;
     uintptr_t obj = s->startAddr + (uintptr_t)idx * s->elemsize;
     int marked = (tc_bits_load(&s->gcmarkBits[idx >> 6]) & bit) != 0;
     if (!marked && !strong) return; /* a stale stack word (see above) */
@@ -94,7 +90,7 @@ static void visit(uintptr_t p) {
                  from_thread ? (void *)from_thread->tid : NULL,
                  from_thread ? (void *)from_thread->stack_hi : NULL, tls_index(from_thread, from_word),
                  from_thread ? from_thread->ntls : 0);
-    if (kind == SPAN_SCAN) push(obj);
+    if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN) push(obj);
 }
 
 __attribute__((no_sanitize("address", "thread"))) static void scan(uintptr_t lo, uintptr_t hi) {

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -283,7 +284,8 @@ static void unregister_cleanup(void *unused) {
 static void *thread_start(void *p) {
     struct start_args a = *(struct start_args *)p; /* arg is now on our stack */
     tc_thread_register();
-    gc_free(p); /* the record kept arg visible while no stack held it */
+    gc_remove_roots(p, (char *)p + sizeof a); /* it kept arg visible till now */
+    free(p);
     void *r;
     pthread_cleanup_push(unregister_cleanup, NULL);
     r = a.fn(a.arg);
@@ -299,12 +301,18 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
     static create_fn real;
     if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
     if (!real) return EAGAIN;
-    struct start_args *a = gc_alloc_uncollectable(sizeof *a);
+    /* malloc'd and registered as a root, not gc_alloc'd: a program that
+     * only uses malloc must not feed the collector's pacing. */
+    struct start_args *a = malloc(sizeof *a);
     if (!a) return EAGAIN;
     a->fn = fn;
     a->arg = arg;
+    gc_add_roots(a, a + 1);
     int rc = real(tid, attr, thread_start, a);
-    if (rc != 0) gc_free(a);
+    if (rc != 0) {
+        gc_remove_roots(a, a + 1);
+        free(a);
+    }
     return rc;
 }
 

@@ -119,22 +119,27 @@ static void forget_object(void) {
 #endif
 }
 
+/* Run one queued finalizer. A function of its own, not inlined: the
+ * object's address lives only in this frame and in registers it uses, so
+ * when it returns the callee-saved registers hold the loop's values again
+ * (a register kept alive across the call would otherwise hold the object
+ * while we sleep, and the stop signal's frame would keep it forever). */
+__attribute__((noinline)) static void run_one(void) {
+    tc_region_begin();
+    pthread_mutex_lock(&fin_lock);
+    struct finentry e = ready[--nready]; /* obj is on our stack now */
+    pthread_mutex_unlock(&fin_lock);
+    tc_region_end();
+    e.fn((void *)e.obj, e.arg);
+    atomic_fetch_add(&nrun, 1);
+    gc_keepalive((void *)e.obj);
+}
+
 static void *finalizer_main(void *arg) {
     (void)arg;
     for (;;) {
         while (sem_wait(&fin_ready) != 0) continue; /* stoppable: no lock held */
-        tc_region_begin();
-        pthread_mutex_lock(&fin_lock);
-        struct finentry e = ready[--nready]; /* obj is on our stack now */
-        pthread_mutex_unlock(&fin_lock);
-        tc_region_end();
-        e.fn((void *)e.obj, e.arg);
-        atomic_fetch_add(&nrun, 1);
-        gc_keepalive((void *)e.obj);
-        /* This frame lives as long as the thread: a stale copy of obj here
-         * would keep it, and all it points to, alive for good. */
-        *(volatile uintptr_t *)&e.obj = 0;
-        *(void *volatile *)&e.arg = NULL;
+        run_one();
         forget_object();
     }
     return NULL;

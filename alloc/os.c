@@ -35,6 +35,11 @@ void tc_os_release(void *p, size_t size) {
     madvise(p, size, MADV_DONTNEED);
 }
 
+void *tc_os_grow(void *p, size_t old_size, size_t new_size) {
+    void *q = p ? mremap(p, old_size, new_size, MREMAP_MAYMOVE) : tc_os_alloc_meta(new_size);
+    return q == MAP_FAILED ? NULL : q;
+}
+
 void *tc_os_alloc_meta(size_t size) {
     void *p = mmap(NULL, size, PROT, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;

@@ -24,4 +24,9 @@ TC_INTERNAL void tc_os_release(void *p, size_t size);
 /* Map size bytes of zeroed metadata memory (never returned). */
 TC_INTERNAL void *tc_os_alloc_meta(size_t size);
 
+/* Grow a metadata array mapped by this call (or NULL, old_size 0) to
+ * new_size bytes, keeping its contents (mremap); the array may move.
+ * NULL when the OS refuses, with the old mapping untouched. */
+TC_INTERNAL void *tc_os_grow(void *p, size_t old_size, size_t new_size);
+
 #endif

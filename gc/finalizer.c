@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "alloc/alloc.h"
+#include "alloc/os.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
 #include "include/tricolor.h"
@@ -79,11 +80,8 @@ static void insert(struct finentry e) {
 static void enqueue_ready(struct finentry e) {
     if (nready == readycap) {
         size_t c = readycap ? readycap * 2 : 256;
-        struct finentry *q = map(c * sizeof *q);
-        if (ready) {
-            memcpy(q, ready, nready * sizeof *q);
-            munmap(ready, readycap * sizeof *q);
-        }
+        struct finentry *q = tc_os_grow(ready, readycap * sizeof *q, c * sizeof *q);
+        if (!q) tc_fatal("out of memory for finalizers");
         ready = q;
         readycap = c;
     }

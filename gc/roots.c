@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "alloc/mheap.h"
+#include "alloc/os.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
 #include "include/tricolor.h"
@@ -45,13 +46,8 @@ static struct rangevec globals; /* collector thread only */
 static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
-        struct range *v = mmap(NULL, cap * sizeof *v, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (v == MAP_FAILED) tc_fatal("out of memory for the root table");
-        if (r->v) {
-            memcpy(v, r->v, r->n * sizeof *v);
-            munmap(r->v, r->cap * sizeof *v);
-        }
+        struct range *v = tc_os_grow(r->v, r->cap * sizeof *v, cap * sizeof *v);
+        if (!v) tc_fatal("out of memory for the root table");
         r->v = v;
         r->cap = cap;
     }

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "alloc/mheap.h"
+#include "alloc/os.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
 #include "gc/hooks.h"
@@ -55,11 +56,8 @@ static void *map(size_t bytes) {
 static void push(uintptr_t obj) {
     if (nstack == stackcap) {
         size_t c = stackcap ? stackcap * 2 : 1 << 16;
-        uintptr_t *n = map(c * sizeof *n);
-        if (stack) {
-            memcpy(n, stack, nstack * sizeof *n);
-            munmap(stack, stackcap * sizeof *n);
-        }
+        uintptr_t *n = tc_os_grow(stack, stackcap * sizeof *n, c * sizeof *n);
+        if (!n) tc_fatal("gccheckmark: out of memory");
         stack = n;
         stackcap = c;
     }

@@ -152,17 +152,24 @@ static void start_thread(void) {
 
 /* ---- collector side ---- */
 
-void tc_finalizers_mark(void) {
-    tc_region_begin();
+/* What finalizers keep alive: scan() the contents (not the object) of
+ * every object with a finalizer, object() every queued one. The marker
+ * and the checkmark walk the same roots through this one function. */
+void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
     pthread_mutex_lock(&fin_lock);
     for (size_t i = 0; i < cap; i++) {
         if (table[i].obj <= 1) continue;
         struct mspan *s = tc_spanof(table[i].obj);
         if (s && tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
-            tc_scan_range(table[i].obj, table[i].obj + s->elemsize);
+            scan(table[i].obj, table[i].obj + s->elemsize);
     }
-    for (size_t i = 0; i < nready; i++) tc_shade(ready[i].obj);
+    for (size_t i = 0; i < nready; i++) object(ready[i].obj);
     pthread_mutex_unlock(&fin_lock);
+}
+
+void tc_finalizers_mark(void) {
+    tc_region_begin();
+    tc_finalizers_roots(tc_scan_range, tc_shade);
     tc_region_end();
 }
 
@@ -187,17 +194,6 @@ void tc_finalizers_sweep(struct mspan *s) {
 
 uint64_t tc_finalizers_run_count(void) { return atomic_load(&nrun); }
 
-void tc_checkmark_finalizers(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
-    pthread_mutex_lock(&fin_lock);
-    for (size_t i = 0; i < cap; i++) {
-        if (table[i].obj <= 1) continue;
-        struct mspan *s = tc_spanof(table[i].obj);
-        if (s && tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
-            scan(table[i].obj, table[i].obj + s->elemsize);
-    }
-    for (size_t i = 0; i < nready; i++) object(ready[i].obj);
-    pthread_mutex_unlock(&fin_lock);
-}
 
 void tc_finalizers_after_fork_child(void) {
     pthread_mutex_init(&fin_lock, NULL);

@@ -156,9 +156,10 @@ TC_INTERNAL void tc_finalizers_mark(void);  /* shade what they reach */
  * and keep those objects (set their mark bits). */
 TC_INTERNAL void tc_finalizers_sweep(struct mspan *s);
 TC_INTERNAL uint64_t tc_finalizers_run_count(void);
-/* Checkmark: walk what finalizers keep alive (world stopped). */
-TC_INTERNAL void tc_checkmark_finalizers(void (*scan)(uintptr_t lo, uintptr_t hi),
-                                         void (*object)(uintptr_t p));
+/* Walk what finalizers keep alive: scan() each finalizer object's
+ * contents, object() each queued object (the marker and the checkmark). */
+TC_INTERNAL void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi),
+                                     void (*object)(uintptr_t p));
 TC_INTERNAL void tc_finalizers_after_fork_child(void);
 
 /* ---- verify.c ---- */

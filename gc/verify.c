@@ -122,7 +122,7 @@ void tc_checkmark(void) {
     tc_roots_lock();
     tc_roots_each(scan, visit_root_object);
     tc_roots_unlock();
-    tc_checkmark_finalizers(scan, visit_root_object);
+    tc_finalizers_roots(scan, visit_root_object);
     drain();
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
         from_thread = t;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "alloc/fixalloc.h"
+#include "alloc/mheap.h"
 #include "alloc/mcentral.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
@@ -153,9 +154,9 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
         pp->mcache.alloc[spc] = &tc_emptyspan;
         tc_mcentral_uncache_span(s);
     }
-    /* A partial span may owe its place to a remote free that is counted
-     * but whose bit is not set yet: then it has no slot for us; give it
-     * back and take another (the freer finishes within instructions). */
+    /* Every partial span has a free slot in its bits (mcentral's settle),
+     * so this takes one round; a span without one, which would be a bug
+     * there, goes back and the next is tried. */
     void *v;
     for (;;) {
         s = tc_mcentral_cache_span(spc, pp);
@@ -172,15 +173,58 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
 void tc_p_lock_pool(void) { pthread_mutex_lock(&pool_lock); }
 void tc_p_unlock_pool(void) { pthread_mutex_unlock(&pool_lock); }
 
+/* A bin after fork. An orphaned P's thread may have stopped inside a push,
+ * a pop or a flush, leaving entries that were never written or whose
+ * objects went back and may since sit in another P's bin (or be live).
+ * An entry is kept only if its object is allocated and carries the key:
+ * then it is free, because nothing hands an object out with the key in
+ * it. The key is flipped while the bins are scanned, so an object seen
+ * twice (in any two bins) is kept once; restore_bin puts it back. What is
+ * dropped is leaked, which loses memory but never gives an object out
+ * twice. */
+static void repair_bin(struct freebin *b) {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        uintptr_t p = (uintptr_t)b->items[i];
+        struct mspan *s = tc_spanof(p);
+        if (!s || s->state != MSPAN_INUSE || p < s->startAddr || p >= s->limit ||
+            (p - s->startAddr) % s->elemsize || *(uint64_t *)p != tc_free_key)
+            continue;
+        unsigned idx = (unsigned)((p - s->startAddr) / s->elemsize);
+        if (!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1)) continue;
+        *(uint64_t *)p = ~tc_free_key;
+        b->items[kept++] = (void *)p;
+    }
+    b->n = kept;
+}
+
+static void restore_bin(struct freebin *b) {
+    for (uint32_t i = 0; i < b->n; i++) *(uint64_t *)b->items[i] = tc_free_key;
+}
+
 /* In the child only the forking thread exists: every other running P is
- * orphaned. Park them all (their cached spans stay cached: the next thread
- * to take one continues where the old owner stopped). */
+ * orphaned, possibly halfway through a fast path (nothing on a fast path
+ * is a region, so even a fork that stopped the world can land there).
+ * Their spans are repaired from the allocation bits and every bin is
+ * checked (the forking thread's first: its entries are sound); then the
+ * orphans are parked. Their cached spans stay cached, and the next thread
+ * to take such a P continues with them. */
 void tc_p_after_fork_child(void) {
     pthread_mutex_init(&pool_lock, NULL);
     idle_ps = NULL;
     nidle = 0;
+    struct p *self = tc_tls_p;
+    if (self)
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&self->mcache.free[sc]);
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
-        if (pp == tc_tls_p) continue;
+        if (pp == self) continue;
+        for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++)
+            if (pp->mcache.alloc[i] != &tc_emptyspan) tc_mspan_repair(pp->mcache.alloc[i]);
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&pp->mcache.free[sc]);
+    }
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) restore_bin(&pp->mcache.free[sc]);
+        if (pp == self) continue;
         pp->status = P_IDLE;
         pp->link = idle_ps;
         idle_ps = pp;

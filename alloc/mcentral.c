@@ -68,13 +68,24 @@ static void list_remove(struct mcentral *c, struct mspan *s) {
     __atomic_store_n(&s->list, LIST_NONE, __ATOMIC_SEQ_CST);
 }
 
+/* Any remote free whose bit is set but not merged yet? (seq_cst loads:
+ * see settle.) */
+static int remote_bits_set(const struct mspan *s) {
+    for (unsigned w = 0; w < s->nwords; w++)
+        if (atomic_load(&s->remoteBits[w])) return 1;
+    return 0;
+}
+
 /* Lock held, span uncached and on no list. Put it on the right list, or
  * return 1 if it should go back to the heap.
  *
- * A span goes on the full list only if no remote free is pending after the
- * list is published. The store of `list` and the load of xremoteCount are
- * seq_cst, as are the freer's increment and its load of `list`: either we
- * see its count and choose partial, or it sees "full" and reconciles. */
+ * Partial means a free slot in allocBits, so whoever caches it finds one.
+ * A span goes on the full list only if no remote bit is set after the list
+ * is published. The store of `list` and the load of the bits are seq_cst,
+ * as are the freer's bit and its load of `list`: either we see its bit and
+ * choose partial, or it sees "full" and reconciles. A freer that counted
+ * itself but has not set its bit yet does not keep the span partial (it
+ * would have no slot to give), it only keeps the span from the heap. */
 static int settle(struct mcentral *c, struct mspan *s) {
     if (collected(s)) { /* only the sweeper frees collected spans */
         list_push(c, s, tc_mspan_count(s) < s->nelems ? LIST_PARTIAL : LIST_FULL);
@@ -94,14 +105,15 @@ static int settle(struct mcentral *c, struct mspan *s) {
         c->nspans--;
         return 1;
     }
-    if (n < s->nelems || atomic_load(&s->xremoteCount) > 0) {
+    if (n < s->nelems) {
         list_push(c, s, LIST_PARTIAL);
         return 0;
     }
     list_push(c, s, LIST_FULL);
-    if (atomic_load(&s->xremoteCount) > 0) { /* a freer raced the store */
+    if (remote_bits_set(s)) { /* a freer raced the store */
         list_remove(c, s);
         list_push(c, s, LIST_PARTIAL);
+        tc_mspan_merge_remote(s);
     }
     return 0;
 }

@@ -92,16 +92,28 @@ unsigned tc_mspan_merge_remote(struct mspan *s) {
     return n;
 }
 
-int tc_mspan_verify(const struct mspan *s) {
-    unsigned count = 0;
+/* Allocated slots by the bits: popcount of allocBits below nelems. Returns
+ * UINT32_MAX if I2 (padding set) does not hold. */
+static uint32_t count_bits(const struct mspan *s) {
+    uint32_t count = 0;
     for (unsigned w = 0; w < s->nwords; w++) {
         uint64_t word = tc_bits_load(&s->allocBits[w]);
         unsigned lo = w * 64, valid = s->nelems - lo < 64 ? s->nelems - lo : 64;
-        if (valid < 64 && (word >> valid) != ~0ull >> valid) return 0; /* I2 */
+        if (valid < 64 && (word >> valid) != ~0ull >> valid) return UINT32_MAX; /* I2 */
         uint64_t mask = valid < 64 ? (1ull << valid) - 1 : ~0ull;
         count += (unsigned)__builtin_popcountll(word & mask);
     }
-    if (count != tc_mspan_count(s)) return 0; /* I1 */
+    return count;
+}
+
+void tc_mspan_repair(struct mspan *s) {
+    atomic_store_explicit(&s->xallocCount, count_bits(s), memory_order_relaxed);
+    tc_mspan_rewind(s);
+}
+
+int tc_mspan_verify(const struct mspan *s) {
+    uint32_t count = count_bits(s);
+    if (count == UINT32_MAX || count != tc_mspan_count(s)) return 0; /* I2, I1 */
     for (unsigned i = 0; i < s->freeindex && i < s->nelems; i++) /* I3 */
         if (!(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1)) return 0;
     unsigned base = s->cacheword * 64u;

@@ -168,6 +168,13 @@ TC_INLINE uint32_t tc_mspan_count(const struct mspan *s) {
     return atomic_load_explicit(&((struct mspan *)s)->xallocCount, memory_order_relaxed);
 }
 
+/* After fork, for a span cached by a P whose thread is gone: that thread
+ * may have stopped between any two stores of the fast paths above, so the
+ * count and the cursor are derived again from allocBits (I1, I3..I5). A
+ * slot it was taking or giving back is decided by its bit alone, and only
+ * the dead thread knew that slot. */
+TC_INTERNAL void tc_mspan_repair(struct mspan *s);
+
 /* Check I1..I5; returns 1 when they hold. Owner or lock holder only. */
 TC_INTERNAL int tc_mspan_verify(const struct mspan *s);
 

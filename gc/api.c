@@ -19,6 +19,8 @@
 
 static void *alloc_object(size_t size, enum span_kind kind) {
     tc_ensure_init();
+    if (TC_UNLIKELY(!atomic_load_explicit(&tc_collected_used, memory_order_relaxed)))
+        tc_note_collected_use();
     tc_region_enter();
     struct p *pp = tc_tls_p;
     struct mspan *s = NULL;

@@ -53,9 +53,9 @@ static uint32_t requested, done, swept; /* cycles asked for, marked, swept */
 static int trigger, driver_started;
 static _Atomic int gcpercent = 100;
 static _Atomic uint64_t heap_live, next_gc = HEAP_MIN, heap_marked;
+_Atomic int tc_collected_used; /* 1 once gc_alloc was called; set under the registry lock */
 /* The pause ring has a leaf lock of its own: pauses are recorded while
- * the registry lock is held, and ctl is taken by fork's prepare handler
- * after the registry lock (order: registry < ctl, registry < pause). */
+ * the registry lock is held (order: registry < pause). */
 static pthread_mutex_t pause_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t pauses[NPAUSE], npauses, pause_total, pause_max; /* pause_lock */
 static uint64_t mark_ns, marked_total;
@@ -206,6 +206,15 @@ static void ensure_driver(void) {
 
 /* ---- hooks and API ---- */
 
+/* Under the registry lock, which fork's prepare handler holds while it
+ * reads the flag: a first gc_alloc either counts for this fork (and is
+ * waited for at the gate) or starts after it. */
+void tc_note_collected_use(void) {
+    tc_registry_lock();
+    atomic_store(&tc_collected_used, 1);
+    tc_registry_unlock();
+}
+
 void tc_gc_note_alloc(uint64_t bytes) {
     uint64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
     int phase = atomic_load_explicit(&tc_gcphase, memory_order_relaxed);
@@ -298,19 +307,38 @@ static void parse_gogc(void) {
 /* The locks are taken outside a region: the collector holds the registry
  * lock while it stops threads, and a thread waiting for it inside a region
  * would never stop. Once we hold it no stop can start, and the region that
- * follows covers the allocator's own fork handler. */
+ * follows covers the allocator's own fork handler.
+ *
+ * Once the program has called gc_alloc, fork also closes the fork gate
+ * (gc/stw.c): every other thread is then outside its gc regions, so none
+ * holds a collected span between two allocator structures (a refill
+ * waiting for an mcentral lock this handler is about to take holds one).
+ * The child has no thread to finish such a move: the span would never be
+ * swept again, its mark bits would go stale, and the child's second cycle
+ * would take its objects for scanned and free what they point to. Threads
+ * are not stopped for it (a stopped thread may hold a lock fork itself
+ * needs, such as stdio's), and a program that only mallocs is not even
+ * asked: its threads may block every signal. What it can lose in the child
+ * is a span's worth of memory, never an object (alloc/mcache.c).
+ *
+ * ctl and the pause ring are not locked: their writers are the collector
+ * thread (excluded by cycle_lock) and callers that a fork may cut short,
+ * and the child starts both afresh. */
+static int fork_gated; /* cycle_lock */
+
 static void fork_prepare(void) {
     pthread_mutex_lock(&cycle_lock);
     tc_registry_lock();
-    pthread_mutex_lock(&ctl);
-    pthread_mutex_lock(&pause_lock);
+    fork_gated = atomic_load(&tc_collected_used);
+    if (fork_gated) tc_fork_gate_close();
+    tc_roots_lock();
     tc_region_begin();
 }
 
 static void fork_parent(void) {
     tc_region_end();
-    pthread_mutex_unlock(&pause_lock);
-    pthread_mutex_unlock(&ctl);
+    tc_roots_unlock();
+    if (fork_gated) tc_fork_gate_open();
     tc_registry_unlock();
     pthread_mutex_unlock(&cycle_lock);
 }
@@ -328,6 +356,7 @@ static void fork_child(void) {
     requested = done = swept = (done > swept ? done : swept);
     atomic_store(&tc_gcphase, GC_OFF);
     tc_stw_after_fork_child();
+    tc_roots_after_fork_child();
     tc_mark_after_fork_child();
     tc_finalizers_after_fork_child();
     tc_region_depth--;

@@ -78,14 +78,29 @@ TC_INTERNAL void tc_suspend_thread(struct gthread *t);
 TC_INTERNAL void tc_resume_thread(struct gthread *t);
 TC_INTERNAL void tc_stw_after_fork_child(void);
 
+/* The fork gate (registry lock held): close it and return once every other
+ * registered thread is outside its gc regions; it then enters none until
+ * the gate opens. Threads outside regions are not stopped, only asked. */
+TC_INTERNAL void tc_fork_gate_close(void);
+TC_INTERNAL void tc_fork_gate_open(void);
+TC_INTERNAL extern _Atomic uint32_t tc_fork_gate; /* 1 while closed */
+TC_INTERNAL void tc_fork_gate_wait(void);
+/* Whether fork needs the gate: set by the first gc_alloc, before its region. */
+TC_INTERNAL extern _Atomic int tc_collected_used;
+TC_INTERNAL void tc_note_collected_use(void);
+
 /* Enter a gc region (alloc/region.h) as a registered thread: code that
  * takes locks the collector takes while the world is stopped (GC-class
  * mcentral, work queue, roots) or that must not be split by a stop (the
- * barrier, allocate-black). Leave with tc_region_end(). */
+ * barrier, allocate-black). An outermost entry waits while the fork gate
+ * is closed. Leave with tc_region_end(). */
 TC_INLINE struct gthread *tc_region_enter(void) {
     struct gthread *t = tc_gthread;
     if (TC_UNLIKELY(!t)) t = tc_thread_register();
     tc_region_begin();
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_fork_gate, memory_order_relaxed) != 0) &&
+        tc_region_depth == 1)
+        tc_fork_gate_wait();
     return t;
 }
 
@@ -94,6 +109,7 @@ TC_INTERNAL void tc_roots_refresh_globals(void); /* concurrent only */
 TC_INTERNAL void tc_roots_mark(void);           /* globals, ranges, TLS */
 TC_INTERNAL void tc_roots_lock(void);
 TC_INTERNAL void tc_roots_unlock(void);
+TC_INTERNAL void tc_roots_after_fork_child(void); /* fork's prepare holds the lock */
 TC_INTERNAL int tc_roots_remove_object(uintptr_t p); /* gc_free */
 /* Call scan on every root range and object on every registered range's
  * start (roots lock held by the caller). */

@@ -56,6 +56,7 @@ static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
 
 void tc_roots_lock(void) { pthread_mutex_lock(&roots_lock); }
 void tc_roots_unlock(void) { pthread_mutex_unlock(&roots_lock); }
+void tc_roots_after_fork_child(void) { pthread_mutex_init(&roots_lock, NULL); }
 
 /* ---- globals ---- */
 

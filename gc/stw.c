@@ -19,6 +19,14 @@
  * registers with setjmp. Everything in the handler is async-signal-safe:
  * atomics, futex system calls, errno saved and restored.
  *
+ * Fork gate. fork() must not catch a thread inside a gc region (see
+ * gc/cycle.c), but stopping threads for it would be wrong: one stopped
+ * while holding a lock fork takes after our handler (stdio's list lock)
+ * would deadlock it. So the forking thread closes the gate and sends the
+ * same signal; a thread outside its regions only acknowledges and goes
+ * on, one inside acknowledges when it leaves, and an outermost gc region
+ * entered while the gate is closed waits for it to open.
+ *
  * The signal is the first real-time signal nobody handles (or
  * GODEBUG=gcsignal=N), installed with SA_RESTART so blocking calls in the
  * program do not fail with EINTR, and only when the first cycle starts;
@@ -74,6 +82,16 @@ static void stop_here(struct gthread *t, uint32_t seq) {
         futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
 }
 
+/* The round of the last fork gate: a thread asked in that round only
+ * acknowledges that it is outside its regions, and goes on. */
+static _Atomic uint32_t fork_round;
+_Atomic uint32_t tc_fork_gate;
+
+static void acknowledge(struct gthread *t, uint32_t seq) {
+    atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
+    futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
 static void suspend_handler(int sig, siginfo_t *si, void *uc) {
     (void)sig, (void)si, (void)uc;
     int saved = errno;
@@ -82,6 +100,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
         uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
         if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
             if (tc_region_depth) tc_region_pending = 1;
+            else if (seq == atomic_load(&fork_round)) acknowledge(t, seq);
             else stop_here(t, seq);
         }
     }
@@ -94,9 +113,25 @@ void tc_gc_region_exit_slow(void) {
     if (!t) return;
     uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
     if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
+    if (seq == atomic_load(&fork_round)) {
+        acknowledge(t, seq);
+        return;
+    }
     jmp_buf regs; /* callee-saved registers onto the scanned stack */
     if (setjmp(regs) == 0) stop_here(t, seq);
     __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
+/* An outermost gc region was entered with the gate closed: leave it
+ * (acknowledging if asked), wait for the gate to open, enter again. The
+ * gate was closed before the request was sent, so a thread that
+ * acknowledged outside a region sees it closed at its next entry. */
+void tc_fork_gate_wait(void) {
+    do {
+        tc_region_end();
+        while (atomic_load(&tc_fork_gate)) futex(&tc_fork_gate, FUTEX_WAIT_PRIVATE, 1, NULL);
+        tc_region_begin();
+    } while (atomic_load(&tc_fork_gate));
 }
 
 /* ---- signal installation ---- */
@@ -166,6 +201,23 @@ void tc_stop_world(void) {
         if (!is_self(t)) request_stop(t, seq);
     for (struct gthread *t = threads; t; t = t->next)
         if (!is_self(t)) wait_stopped(t, seq);
+}
+
+void tc_fork_gate_close(void) {
+    if (!gc_signal) install_signal();
+    check_signal();
+    atomic_store(&tc_fork_gate, 1);
+    uint32_t seq = ++round_seq;
+    atomic_store(&fork_round, seq);
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) request_stop(t, seq);
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) wait_stopped(t, seq);
+}
+
+void tc_fork_gate_open(void) {
+    atomic_store(&tc_fork_gate, 0);
+    futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
 void tc_start_world(void) {
@@ -259,6 +311,7 @@ void tc_thread_unregister(void) {
 
 void tc_stw_after_fork_child(void) {
     pthread_mutex_init(&registry_lock, NULL);
+    atomic_store(&tc_fork_gate, 0);
     struct gthread *self = tc_gthread;
     threads = NULL;
     nthreads = 0;

@@ -30,7 +30,10 @@
  *  5. Collected objects are freed by the collector only; gc_free is for
  *     uncollectable objects. free() must never see a gc_alloc pointer.
  *  6. The collector stops threads with a real-time signal (handlers use
- *     SA_RESTART); a thread that blocks that signal stalls collection.
+ *     SA_RESTART); a thread that blocks that signal stalls collection,
+ *     and fork() too: fork asks every thread with that signal to finish
+ *     the collector call it is in (none is stopped), so that the child
+ *     inherits a consistent heap and may go on using the collector.
  *
  * Environment (read once, at the first allocation):
  *   GOGC=N|off             heap growth, in percent of the live heap, that

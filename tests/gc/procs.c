@@ -14,11 +14,12 @@
  *     SIGPWR (the usual choices of other collectors), and the program's
  *     own handlers for them run, raised and sent, while a thread collects
  *     back to back.
- *   fork_from_thread: two threads build and verify checksummed lists and
- *     a third collects in a loop while a fourth (not the main thread)
- *     forks 40 times; each child must allocate, collect, verify the lists
- *     it inherited and exit 0 within its 10 s alarm. (A parent that
- *     deadlocks in fork shows up as the test's meson timeout.)
+ *   fork_from_thread: four threads build and verify checksummed lists and
+ *     a fifth collects in a loop while a sixth (not the main thread)
+ *     forks 60 times; each child must allocate, collect three times,
+ *     verify the lists it inherited after each cycle and exit 0 within
+ *     its 10 s alarm. (A parent that deadlocks in fork shows up as the
+ *     test's meson timeout.)
  *
  * Children are this program again (/proc/self/exe) with TC_GC_PROCS_CHILD
  * naming their job; a constructor runs the job and exits before the
@@ -271,7 +272,7 @@ struct lnode {
     unsigned char pad[40];
 };
 
-enum { SLOTS = 16, LIST_LEN = 200, FORKS = 40 };
+enum { SLOTS = 16, LIST_LEN = 200, FORKS = 60, MUTATORS = 4 };
 static struct lnode *lists[SLOTS];
 static pthread_mutex_t lists_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int fork_stop, verify_errors;
@@ -318,22 +319,25 @@ static void *list_mutator(void *arg) {
  * held by a parent thread at fork time, so the slots are read without it
  * (nobody writes them here). */
 static int child_work(void) {
-    alarm(10); /* a deadlocked child dies with SIGALRM */
+    alarm(10);
     for (int s = 0; s < SLOTS; s++)
         if (!list_ok(__atomic_load_n(&lists[s], __ATOMIC_ACQUIRE), LIST_LEN)) return 3;
-    struct lnode *mine = build_list(424242, 2000);
-    gc_collect();
-    gc_collect();
-    if (!list_ok(mine, 2000)) return 4;
-    for (int s = 0; s < SLOTS; s++)
-        if (!list_ok(__atomic_load_n(&lists[s], __ATOMIC_ACQUIRE), LIST_LEN)) return 5;
-    return gc_alloc(1 << 20) ? 0 : 6;
+    /* Three cycles: a span the parent's threads left in flight keeps its
+     * mark bits unless the child sweeps it, which shows from the second. */
+    for (int round = 0; round < 3; round++) {
+        struct lnode *mine = build_list(424242 + (uint64_t)round, 2000);
+        gc_collect();
+        if (!list_ok(mine, 2000)) return 4;
+        for (int s = 0; s < SLOTS; s++)
+            if (!list_ok(__atomic_load_n(&lists[s], __ATOMIC_ACQUIRE), LIST_LEN)) return 5 + round;
+    }
+    return gc_alloc(1 << 20) ? 0 : 8;
 }
 
 static void *forker(void *arg) {
     int *failures = arg;
     for (int i = 0; i < FORKS && *failures < 3; i++) { /* 3 failures are enough */
-        gct_sleep_us(3000);
+        gct_sleep_us(1000);
         pid_t pid = fork();
         if (pid == 0) _exit(child_work()); /* _exit: no stdio flush of the parent's buffers */
         if (pid < 0) {
@@ -353,18 +357,18 @@ static void *forker(void *arg) {
 }
 
 TEST(fork_from_thread) {
-    pthread_t m[2], c, f;
+    pthread_t m[MUTATORS], c, f;
     int failures = 0;
     atomic_store(&fork_stop, 0);
     atomic_store(&collect_stop, 0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < MUTATORS; i++)
         ASSERT_TRUE(pthread_create(&m[i], NULL, list_mutator, (void *)(uintptr_t)(i + 1)) == 0);
     ASSERT_TRUE(pthread_create(&c, NULL, collector_loop, NULL) == 0);
     ASSERT_TRUE(pthread_create(&f, NULL, forker, &failures) == 0);
     pthread_join(f, NULL);
     atomic_store(&fork_stop, 1);
     atomic_store(&collect_stop, 1);
-    for (int i = 0; i < 2; i++) pthread_join(m[i], NULL);
+    for (int i = 0; i < MUTATORS; i++) pthread_join(m[i], NULL);
     pthread_join(c, NULL);
     EXPECT_EQ_U(failures, 0);
     EXPECT_EQ_U(atomic_load(&verify_errors), 0);

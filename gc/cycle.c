@@ -49,7 +49,11 @@ TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t ctl = PTHREAD_MUTEX_INITIALIZER; /* below: ctl */
 static pthread_cond_t ctl_cond = PTHREAD_COND_INITIALIZER;
-static uint32_t requested, done, swept; /* cycles asked for, marked, swept */
+static uint32_t requested, done; /* cycles asked for, marked; ctl */
+/* Cycles swept: written under ctl, and a futex word gc_collect waits on
+ * parked without holding ctl (a thread held by a stop must not hold a
+ * lock that allocation takes inside a region). */
+static _Atomic uint32_t swept;
 static int trigger, driver_started;
 static _Atomic int gcpercent = 100;
 static _Atomic uint64_t heap_live, next_gc = HEAP_MIN, heap_marked;
@@ -188,7 +192,8 @@ static void *driver_main(void *arg) {
         while (tc_sweep_some(64)) continue; /* 4. background sweep */
         pthread_mutex_unlock(&cycle_lock);
         pthread_mutex_lock(&ctl);
-        swept = n;
+        atomic_store(&swept, n);
+        tc_futex_wake_all(&swept);
         pthread_cond_broadcast(&ctl_cond);
         pthread_mutex_unlock(&ctl);
     }
@@ -239,8 +244,9 @@ GC_API void gc_collect(void) {
     uint32_t target = (requested > done ? requested : done) + 1;
     requested = target;
     pthread_cond_signal(&ctl_cond);
-    while (swept < target) pthread_cond_wait(&ctl_cond, &ctl);
     pthread_mutex_unlock(&ctl);
+    uint32_t v;
+    while ((int32_t)((v = atomic_load(&swept)) - target) < 0) tc_parked_futex_wait(&swept, v);
 }
 
 GC_API int gc_setpercent(int percent) {
@@ -353,7 +359,9 @@ static void fork_child(void) {
     pthread_cond_init(&ctl_cond, NULL);
     driver_started = 0;
     trigger = 0;
-    requested = done = swept = (done > swept ? done : swept);
+    uint32_t sw = atomic_load(&swept);
+    requested = done = (done > sw ? done : sw);
+    atomic_store(&swept, done);
     atomic_store(&tc_gcphase, GC_OFF);
     tc_stw_after_fork_child();
     tc_roots_after_fork_child();

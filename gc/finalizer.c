@@ -136,7 +136,7 @@ __attribute__((noinline)) static void run_one(void) {
 static void *finalizer_main(void *arg) {
     (void)arg;
     for (;;) {
-        while (sem_wait(&fin_ready) != 0) continue; /* stoppable: no lock held */
+        while (tc_parked_sem_wait(&fin_ready) != 0) continue; /* no lock held */
         run_one();
         forget_object();
     }

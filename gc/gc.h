@@ -23,6 +23,7 @@
 #define TC_GC_GC_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -52,6 +53,11 @@ struct gthread {
     _Atomic uint32_t ack_seq;      /* thread: "stopped for round N" */
     _Atomic uint32_t resume_seq;   /* collector: "round N is over" */
     uintptr_t sp;                  /* stack pointer while stopped */
+    /* Parking (gc/park.c): a thread blocked in a call that cannot touch
+     * the collected heap is taken as stopped without a signal. */
+    _Atomic uint32_t park;         /* PARK_RUNNING, PARK_PARKED or PARK_HELD */
+    uintptr_t park_sp;             /* owner: stack pointer while parked */
+    int held;                      /* collector: took it as stopped; registry lock */
     /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
     uintptr_t wbbuf[TC_WBBUF_ENTRIES];
     unsigned wbn;
@@ -61,6 +67,27 @@ struct gthread {
 /* This thread's record, or NULL if it is not registered. */
 TC_INTERNAL extern __thread struct gthread *tc_gthread
     __attribute__((tls_model("initial-exec")));
+
+/* ---- park.c ---- */
+enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2 };
+/* Thread side: park before a blocking call (returns 0 if it did not:
+ * unregistered, inside a region, already parked), unpark after it; an
+ * unpark waits while the collector holds the thread. */
+TC_INTERNAL int tc_park(uintptr_t sp);
+TC_INTERNAL void tc_unpark(void);
+/* Collector side (registry lock held): take a parked thread as stopped
+ * (1), or leave it to the signal (0); give it back. */
+TC_INTERNAL int tc_hold(struct gthread *t);
+TC_INTERNAL void tc_unhold(struct gthread *t);
+/* The runtime's own blocking waits, parked; they hold no lock. */
+TC_INTERNAL long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v);
+TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
+TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
+struct sigaction;
+/* sigaction itself, past the interposition that wraps the program's
+ * handlers (the collector's own handler is not wrapped). */
+TC_INTERNAL int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+TC_INTERNAL int tc_gc_signal(void); /* 0 until installed */
 
 /* ---- stw.c ---- */
 TC_INTERNAL void tc_stw_init(void);
@@ -97,6 +124,8 @@ TC_INTERNAL void tc_note_collected_use(void);
 TC_INLINE struct gthread *tc_region_enter(void) {
     struct gthread *t = tc_gthread;
     if (TC_UNLIKELY(!t)) t = tc_thread_register();
+    /* Nothing runs parked: the program's handlers unpark (gc/park.c). */
+    TC_ASSERT(atomic_load_explicit(&t->park, memory_order_relaxed) == PARK_RUNNING);
     tc_region_begin();
     if (TC_UNLIKELY(atomic_load_explicit(&tc_fork_gate, memory_order_relaxed) != 0) &&
         tc_region_depth == 1)

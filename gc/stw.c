@@ -16,8 +16,9 @@
  * region (the barrier, allocation, anything holding a lock the collector
  * needs while the world is stopped), the handler only notes the request;
  * the thread stops itself when it leaves the region, after spilling its
- * registers with setjmp. Everything in the handler is async-signal-safe:
- * atomics, futex system calls, errno saved and restored.
+ * callee-saved registers into its frame. Everything in the handler is
+ * async-signal-safe: atomics, futex system calls, errno saved and restored.
+ * A thread parked in a blocking call is held, not signalled (gc/park.c).
  *
  * Fork gate. fork() must not catch a thread inside a gc region (see
  * gc/cycle.c), but stopping threads for it would be wrong: one stopped
@@ -117,9 +118,10 @@ void tc_gc_region_exit_slow(void) {
         acknowledge(t, seq);
         return;
     }
-    jmp_buf regs; /* callee-saved registers onto the scanned stack */
-    if (setjmp(regs) == 0) stop_here(t, seq);
-    __asm__ volatile("" : : "r"(&regs) : "memory");
+    /* Every callee-saved register into this frame, above stop_here's: plain
+     * (setjmp would mangle the frame pointer, which may hold a pointer). */
+    __builtin_unwind_init();
+    stop_here(t, seq);
 }
 
 /* An outermost gc region was entered with the gate closed: leave it
@@ -138,7 +140,7 @@ void tc_fork_gate_wait(void) {
 
 static int handler_is_free(int sig) {
     struct sigaction old;
-    return sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+    return tc_real_sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
            old.sa_handler == SIG_DFL;
 }
 
@@ -155,13 +157,13 @@ static void install_signal(void) {
     installed.sa_sigaction = suspend_handler;
     installed.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&installed.sa_mask);
-    if (sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
+    if (tc_real_sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
     gc_signal = sig;
 }
 
 static void check_signal(void) {
     struct sigaction now;
-    if (sigaction(gc_signal, NULL, &now) == 0 && now.sa_sigaction != suspend_handler)
+    if (tc_real_sigaction(gc_signal, NULL, &now) == 0 && now.sa_sigaction != suspend_handler)
         tc_fatal("the program replaced the handler of signal %d, which the collector uses "
                  "(choose another with GODEBUG=gcsignal=N)", gc_signal);
 }
@@ -193,16 +195,21 @@ static void release(struct gthread *t, uint32_t seq) {
 
 static int is_self(struct gthread *t) { return t == tc_gthread; }
 
+int tc_gc_signal(void) { return gc_signal; }
+
+/* A parked thread is held instead of signalled (gc/park.c). */
 void tc_stop_world(void) {
     if (!gc_signal) install_signal();
     check_signal();
     uint32_t seq = ++round_seq;
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t)) request_stop(t, seq);
+        if (!is_self(t) && !tc_hold(t)) request_stop(t, seq);
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t)) wait_stopped(t, seq);
+        if (!is_self(t) && !t->held) wait_stopped(t, seq);
 }
 
+/* A parked thread cannot be inside a region: it is skipped, and it meets
+ * the closed gate at its next gc region. */
 void tc_fork_gate_close(void) {
     if (!gc_signal) install_signal();
     check_signal();
@@ -210,9 +217,12 @@ void tc_fork_gate_close(void) {
     uint32_t seq = ++round_seq;
     atomic_store(&fork_round, seq);
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t)) request_stop(t, seq);
+        t->held = !is_self(t) && atomic_load(&t->park) != PARK_RUNNING;
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t)) wait_stopped(t, seq);
+        if (!is_self(t) && !t->held) request_stop(t, seq);
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t) && !t->held) wait_stopped(t, seq);
+    for (struct gthread *t = threads; t; t = t->next) t->held = 0;
 }
 
 void tc_fork_gate_open(void) {
@@ -221,18 +231,25 @@ void tc_fork_gate_open(void) {
 }
 
 void tc_start_world(void) {
-    for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t)) release(t, round_seq);
+    for (struct gthread *t = threads; t; t = t->next) {
+        if (is_self(t)) continue;
+        if (t->held) tc_unhold(t);
+        else release(t, round_seq);
+    }
 }
 
 void tc_suspend_thread(struct gthread *t) {
     if (!gc_signal) install_signal();
     uint32_t seq = ++round_seq;
+    if (tc_hold(t)) return;
     request_stop(t, seq);
     wait_stopped(t, seq);
 }
 
-void tc_resume_thread(struct gthread *t) { release(t, round_seq); }
+void tc_resume_thread(struct gthread *t) {
+    if (t->held) tc_unhold(t);
+    else release(t, round_seq);
+}
 
 /* ---- registry ---- */
 
@@ -324,6 +341,9 @@ void tc_stw_after_fork_child(void) {
 
 /* ---- pthread_create interposition ---- */
 
+static __thread int creating_system_thread
+    __attribute__((tls_model("initial-exec"))); /* tc_create_system_thread */
+
 struct start_args {
     void *(*fn)(void *);
     void *arg;
@@ -354,6 +374,7 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
     static create_fn real;
     if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
     if (!real) return EAGAIN;
+    if (creating_system_thread) return real(tid, attr, fn, arg);
     /* malloc'd and registered as a root, not gc_alloc'd: a program that
      * only uses malloc must not feed the collector's pacing. */
     struct start_args *a = malloc(sizeof *a);
@@ -371,17 +392,22 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
 
 /* Thread creation for the collector's own threads: not registered. */
 TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
+/* Through the first pthread_create in the search order, which is a
+ * sanitizer's if one is loaded (it must see every thread it will run
+ * code on), and then ours, which passes it on unregistered. */
 int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
-    static create_fn real;
-    if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
-    if (!real) return EAGAIN;
+    static create_fn first;
+    if (!first) first = (create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
+    if (!first) return EAGAIN;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* system threads take no signals */
-    int rc = real(tid, &attr, fn, arg);
+    creating_system_thread = 1;
+    int rc = first(tid, &attr, fn, arg);
+    creating_system_thread = 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     return rc;

@@ -30,7 +30,11 @@ PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idl
               "gc_register_thread", "gc_unregister_thread", "gc_set_finalizer",
               "gc_keepalive", "gc_read_pauses",
               # interposed so every thread is known to the collector
-              "pthread_create"]
+              "pthread_create",
+              # interposed so a thread blocked in them needs no stop signal
+              # (gc/park.c), and the program's handlers run unparked
+              "nanosleep", "clock_nanosleep", "usleep", "sleep", "poll",
+              "select", "epoll_wait", "sigaction", "signal", "bsd_signal"]
 # linker-made symbols some toolchains put in .dynsym
 LINKER_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
 DEFINED = set("TWi")  # text, weak, indirect function

@@ -1,0 +1,251 @@
+/* gc/park.c: threads blocked outside the collected heap need no signal.
+ *
+ * A stop signals every registered thread and waits for each to answer;
+ * a thread asleep in the kernel must first be woken and scheduled, which
+ * on a small machine costs tens of microseconds per thread and dominates
+ * the pause (measured: 30-90 us just to send five signals, because each
+ * woken thread preempts the collector). Go does not stop goroutines that
+ * sit in a system call either. So a registered thread about to block in
+ * a call that cannot touch the collected heap parks: it saves its
+ * callee-saved registers in its own frame, publishes that stack pointer
+ * and sets park = PARKED. The collector takes a parked thread as stopped
+ * by moving it to HELD (compare-and-swap, so a thread that wakes at the
+ * same moment either parks out first and gets the signal, or finds itself
+ * held and waits on the park word until the collector lets it go), scans
+ * it from the published stack pointer and never signals it.
+ *
+ * Parking is sound only if nothing runs on the thread while it is parked.
+ * Two things can: the program's signal handlers and cancellation cleanup
+ * handlers. So every handler the program installs through sigaction or
+ * signal is called through a trampoline that unparks first (waiting if
+ * held) and parks again afterwards, and each blocking wrapper pushes a
+ * cleanup handler that unparks. The program sees its own handlers in what
+ * sigaction returns.
+ *
+ * The wrappers: gc_collect's wait and the finalizer thread's (direct),
+ * and the sleeps, poll, select and epoll_wait (interposed). Not
+ * pthread_join: a sanitizer's runtime interposes it before us, and it must
+ * see every join. A program that has never called gc_alloc does not park. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc/report.h"
+#include "gc/gc.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static long futex(_Atomic uint32_t *w, int op, uint32_t val) {
+    return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
+}
+
+/* ---- thread side ---- */
+
+int tc_park(uintptr_t sp) {
+    struct gthread *t = tc_gthread;
+    if (!t || tc_region_depth || !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
+        atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
+        return 0;
+    t->park_sp = sp;
+    atomic_store(&t->park, PARK_PARKED); /* seq_cst: after park_sp and every store before */
+    return 1;
+}
+
+/* Returns 1 if the thread was parked. */
+static int unpark(struct gthread *t) {
+    uint32_t v = PARK_PARKED;
+    while (!atomic_compare_exchange_strong(&t->park, &v, PARK_RUNNING)) {
+        if (v == PARK_RUNNING) return 0;
+        futex(&t->park, FUTEX_WAIT_PRIVATE, PARK_HELD); /* the collector has us */
+        v = PARK_PARKED;
+    }
+    return 1;
+}
+
+void tc_unpark(void) {
+    struct gthread *t = tc_gthread;
+    if (t) unpark(t);
+}
+
+static void cleanup_unpark(void *parked) {
+    if (parked) tc_unpark();
+}
+
+/* Run `call` parked. __builtin_unwind_init makes this function save every
+ * callee-saved register in its frame, above `here`, so the registers the
+ * callers still hold are scanned with the stack. */
+#define PARKED_CALL(type, call)                                                                    \
+    do {                                                                                           \
+        char here;                                                                                 \
+        __builtin_unwind_init();                                                                   \
+        int parked_ = tc_park((uintptr_t)&here);                                                   \
+        type r_;                                                                                   \
+        pthread_cleanup_push(cleanup_unpark, (void *)(intptr_t)parked_);                           \
+        r_ = call;                                                                                 \
+        pthread_cleanup_pop(0);                                                                    \
+        if (parked_) {                                                                             \
+            int e_ = errno;                                                                        \
+            tc_unpark();                                                                           \
+            errno = e_;                                                                            \
+        }                                                                                          \
+        __asm__ volatile("" : : "r"(&here) : "memory");                                          \
+        return r_;                                                                                 \
+    } while (0)
+
+#define RESOLVE(name) (real_##name ? 1 : ((real_##name = dlsym(RTLD_NEXT, #name)) != NULL))
+
+/* ---- collector side (registry lock held) ---- */
+
+int tc_hold(struct gthread *t) {
+    uint32_t v = PARK_PARKED;
+    if (!atomic_compare_exchange_strong(&t->park, &v, PARK_HELD)) return 0;
+    t->sp = t->park_sp;
+    t->held = 1;
+    return 1;
+}
+
+void tc_unhold(struct gthread *t) {
+    t->held = 0;
+    atomic_store(&t->park, PARK_PARKED);
+    futex(&t->park, FUTEX_WAKE_PRIVATE, 1);
+}
+
+/* ---- the program's signal handlers ---- */
+
+static _Atomic(uintptr_t) user_fn[NSIG]; /* the program's handler, SIG_DFL or SIG_IGN */
+static _Atomic int user_flags[NSIG];
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+
+int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!RESOLVE(sigaction)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real_sigaction(sig, act, old);
+}
+
+static void trampoline(int sig, siginfo_t *si, void *uc) {
+    struct gthread *t = tc_gthread;
+    int parked = t && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING &&
+                 unpark(t);
+    uintptr_t fn = atomic_load(&user_fn[sig]);
+    int flags = atomic_load(&user_flags[sig]);
+    if (flags & SA_RESETHAND) atomic_store(&user_fn[sig], (uintptr_t)SIG_DFL); /* as the kernel did */
+    if (fn != (uintptr_t)SIG_DFL && fn != (uintptr_t)SIG_IGN) {
+        if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+        else ((void (*)(int))fn)(sig);
+    }
+    if (parked) atomic_store(&t->park, PARK_PARKED); /* the blocked frames above are unchanged */
+}
+
+static int wrappable(int sig) { return sig > 0 && sig < NSIG && sig != tc_gc_signal(); }
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!wrappable(sig)) return tc_real_sigaction(sig, act, old);
+    struct sigaction mine, prev;
+    const struct sigaction *use = act;
+    if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+        mine = *act;
+        mine.sa_sigaction = trampoline;
+        mine.sa_flags |= SA_SIGINFO;
+        use = &mine;
+    }
+    uintptr_t fn_before = atomic_load(&user_fn[sig]);
+    int flags_before = atomic_load(&user_flags[sig]);
+    if (act) { /* published first: a signal may arrive as soon as it is installed */
+        atomic_store(&user_fn[sig], (uintptr_t)act->sa_handler);
+        atomic_store(&user_flags[sig], act->sa_flags);
+    }
+    int rc = tc_real_sigaction(sig, use, &prev);
+    if (rc != 0) {
+        atomic_store(&user_fn[sig], fn_before);
+        atomic_store(&user_flags[sig], flags_before);
+        return rc;
+    }
+    if (old) {
+        *old = prev;
+        if (prev.sa_sigaction == trampoline) { /* report what the program set */
+            old->sa_handler = (void (*)(int))fn_before;
+            old->sa_flags = flags_before;
+        }
+    }
+    return 0;
+}
+
+/* glibc's signal() reaches sigaction internally, past the interposition:
+ * BSD semantics (SA_RESTART, the signal blocked in its handler). */
+EXPORT sighandler_t signal(int sig, sighandler_t handler) {
+    struct sigaction act = {0}, old;
+    act.sa_handler = handler;
+    act.sa_flags = SA_RESTART;
+    sigemptyset(&act.sa_mask);
+    if (sig > 0 && sig < NSIG) sigaddset(&act.sa_mask, sig);
+    if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+    return old.sa_handler;
+}
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler) { return signal(sig, handler); }
+
+/* ---- blocking calls ---- */
+
+static int (*real_nanosleep)(const struct timespec *, struct timespec *);
+static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
+static int (*real_usleep)(useconds_t);
+static unsigned (*real_sleep)(unsigned);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+
+/* A symbol the next library does not have: fail as the call would. */
+#define NEED(name, fail)                                                                           \
+    do {                                                                                           \
+        if (!RESOLVE(name)) {                                                                      \
+            errno = ENOSYS;                                                                        \
+            return fail;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+EXPORT int nanosleep(const struct timespec *req, struct timespec *rem) {
+    NEED(nanosleep, -1);
+    PARKED_CALL(int, real_nanosleep(req, rem));
+}
+EXPORT int clock_nanosleep(clockid_t c, int flags, const struct timespec *req, struct timespec *rem) {
+    NEED(clock_nanosleep, ENOSYS);
+    PARKED_CALL(int, real_clock_nanosleep(c, flags, req, rem));
+}
+EXPORT int usleep(useconds_t us) {
+    NEED(usleep, -1);
+    PARKED_CALL(int, real_usleep(us));
+}
+EXPORT unsigned sleep(unsigned s) {
+    NEED(sleep, s);
+    PARKED_CALL(unsigned, real_sleep(s));
+}
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
+    NEED(poll, -1);
+    PARKED_CALL(int, real_poll(fds, n, timeout));
+}
+EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
+    NEED(select, -1);
+    PARKED_CALL(int, real_select(n, r, w, e, tv));
+}
+EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) {
+    NEED(epoll_wait, -1);
+    PARKED_CALL(int, real_epoll_wait(fd, ev, n, timeout));
+}
+
+/* The runtime's own waits. Never park holding a lock that code inside a
+ * region takes: a thread that wakes while held waits for the collector,
+ * and the collector waits for the threads in regions. */
+long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v) {
+    PARKED_CALL(long, futex(w, FUTEX_WAIT_PRIVATE, v));
+}
+void tc_futex_wake_all(_Atomic uint32_t *w) { futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX); }
+int tc_parked_sem_wait(sem_t *s) { PARKED_CALL(int, sem_wait(s)); }

@@ -106,6 +106,7 @@ def build_go(outdir):
     if not go:
         return None, "go not found"
     env = dict(os.environ)
+    outdir = os.path.abspath(outdir)  # go rejects a relative GOPATH
     env.setdefault("GOCACHE", os.path.join(outdir, "go-cache"))
     env.setdefault("GOPATH", os.path.join(outdir, "go-path"))
     exe = os.path.join(outdir, "gc-pause-go")

@@ -17,8 +17,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "alloc/fixalloc.h"
-#include "alloc/mheap.h"
 #include "alloc/mcentral.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
@@ -185,13 +185,9 @@ void tc_p_unlock_pool(void) { pthread_mutex_unlock(&pool_lock); }
 static void repair_bin(struct freebin *b) {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < b->n; i++) {
-        uintptr_t p = (uintptr_t)b->items[i];
-        struct mspan *s = tc_spanof(p);
-        if (!s || s->state != MSPAN_INUSE || p < s->startAddr || p >= s->limit ||
-            (p - s->startAddr) % s->elemsize || *(uint64_t *)p != tc_free_key)
-            continue;
-        unsigned idx = (unsigned)((p - s->startAddr) / s->elemsize);
-        if (!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1)) continue;
+        uintptr_t p = (uintptr_t)b->items[i], base;
+        struct mspan *s;
+        if (tc_classify(p, &s, &base) != PTR_OK || *(uint64_t *)p != tc_free_key) continue;
         *(uint64_t *)p = ~tc_free_key;
         b->items[kept++] = (void *)p;
     }

@@ -17,7 +17,9 @@
  * caches a span frees in place (plain stores); anyone else counts itself
  * in xremoteCount, then sets the slot's remote bit, and tells the mcentral
  * only when the span may have to change list (it was on the full list, or
- * its last object is gone). Large objects go straight back to the heap.
+ * its last object is gone). A large object goes back to the heap, or, if
+ * small enough, to this P's large-span cache for the next large malloc of
+ * the same page count (mcache.h).
  * Every bad pointer is classified before anything is written, so a bad
  * free damages nothing.
  *
@@ -109,9 +111,14 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     if (size > PTRDIFF_MAX) return NULL;
     uintptr_t npages = (size + TC_PAGE_SIZE - 1) / TC_PAGE_SIZE;
     uintptr_t apages = align > TC_PAGE_SIZE ? align / TC_PAGE_SIZE : 1;
-    struct mspan *s = tc_mheap_alloc(npages ? npages : 1, tc_spanclass(0, kind), apages);
-    if (!s) return NULL;
-    tc_bits_store(&s->allocBits[0], ~0ull);
+    if (!npages) npages = 1;
+    struct mspan *s = NULL;
+    if (kind == SPAN_MANUAL && apages == 1 && npages <= TC_LARGE_CACHE_MAX_SPAN)
+        s = tc_mcache_large_take(pp, npages);
+    if (!s) {
+        if (!(s = tc_mheap_alloc(npages, tc_spanclass(0, kind), apages))) return NULL;
+        tc_bits_store(&s->allocBits[0], ~0ull);
+    }
     atomic_store_explicit(&s->xallocCount, 1, memory_order_relaxed);
     /* A collected object is scanned to the end of its span: zero it all,
      * or the tail keeps old pointers (and an object allocated black is
@@ -235,7 +242,8 @@ static void free_large(struct mspan *s, uintptr_t p, const char *who) {
     }
     int saved = errno; /* free must not change errno; madvise may */
     uintptr_t bytes = s->elemsize;
-    tc_mheap_free(s);
+    struct p *pp = tc_tls_p;
+    if (!pp || !tc_mcache_large_put(pp, s)) tc_mheap_free(s);
     errno = saved;
     count_free(0, bytes);
 }

@@ -56,12 +56,19 @@ TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
 TC_INLINE int tc_free_fast(void *ptr) {
     struct p *pp = tc_tls_p;
     uintptr_t p = (uintptr_t)ptr;
-    struct mspan *s = tc_spanof(p);
-    if (TC_UNLIKELY(!pp || !s || !s->freeable)) return 0;
+    struct heaparena *ha = tc_arenaof(p);
+    if (TC_UNLIKELY(!pp || !ha)) return 0;
+    uintptr_t page = tc_arena_page(p);
+    /* The class first, from the page's byte: the bin is known before the
+     * span struct arrives (struct heaparena says why). The span then
+     * confirms it; a stale byte of a span being freed fails there. */
+    unsigned sc = atomic_load_explicit(&ha->freeclass[page], memory_order_relaxed);
+    struct mspan *s = atomic_load_explicit(&ha->spans[page], memory_order_acquire);
+    if (TC_UNLIKELY(!sc || !s || !s->freeable || s->spanclass != tc_spanclass(sc, SPAN_MANUAL)))
+        return 0;
     uintptr_t off = p - s->startAddr;
     unsigned idx = (unsigned)((off * s->divMul) >> 32);
     if (TC_UNLIKELY((uintptr_t)idx * s->elemsize != off)) return 0;
-    unsigned sc = tc_spanclass_sizeclass(s->spanclass);
     if (TC_UNLIKELY(!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1))) return 0;
     if (TC_UNLIKELY(*(uint64_t *)ptr == tc_free_key)) return 0;
     struct freebin *b = &pp->mcache.free[sc];

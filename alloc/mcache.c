@@ -43,19 +43,22 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
-/* Bins hold about 32 KiB of objects each (at most 128, at least one): at
- * most ~1.8 MiB per P when every bin is full, usually far less. */
+/* Bins hold about 32 KiB of objects each (at most 256, at least one): at
+ * most ~1.8 MiB per P when every bin is full, usually far less. 256 lets a
+ * batch of a few hundred small objects of one class be freed and taken
+ * again without a flush (jemalloc keeps up to 200 per small class). */
 static void mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
     uint32_t used = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
         uint32_t cap = (uint32_t)(32768 / tc_class_size(sc));
-        cap = cap > 128 ? 128 : cap < 1 ? 1 : cap;
+        cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
         c->free[sc] = (struct freebin){c->freeslots + used, 0, cap};
         used += cap;
     }
     TC_ASSERT(used <= TC_FREESLOTS);
     c->tiny = c->tinyoffset = 0;
+    c->nlarge = c->largepages = 0;
 }
 
 __thread int tc_region_depth __attribute__((tls_model("initial-exec")));
@@ -94,6 +97,7 @@ struct p *tc_p_acquire(void) {
 
 void tc_mcache_flush(struct mcache *c) {
     struct p *pp = (struct p *)c; /* mcache is a P's first member */
+    tc_mcache_large_flush(pp);
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         if (c->free[sc].n) tc_freebin_flush(pp, sc, 1);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
@@ -122,6 +126,50 @@ void tc_p_release(void) {
     nidle++;
     pthread_mutex_unlock(&pool_lock);
     tc_region_end();
+}
+
+/* ---- large spans ---- */
+
+static void large_remove(struct mcache *c, uint32_t i) {
+    c->largepages -= (uint32_t)c->large[i]->npages;
+    memmove(&c->large[i], &c->large[i + 1], (c->nlarge - i - 1) * sizeof c->large[0]);
+    c->nlarge--;
+}
+
+struct mspan *tc_mcache_large_take(struct p *pp, uintptr_t npages) {
+    struct mcache *c = &pp->mcache;
+    for (uint32_t i = c->nlarge; i-- > 0;) { /* newest first: warmest */
+        struct mspan *s = c->large[i];
+        if (s->npages != npages) continue;
+        large_remove(c, i);
+        tc_bits_store(&s->allocBits[0], ~0ull);
+        return s;
+    }
+    return NULL;
+}
+
+int tc_mcache_large_put(struct p *pp, struct mspan *s) {
+    struct mcache *c = &pp->mcache;
+    if (s->npages > TC_LARGE_CACHE_MAX_SPAN) return 0;
+    while (c->nlarge == TC_LARGE_CACHE || c->largepages + s->npages > TC_LARGE_CACHE_PAGES) {
+        struct mspan *old = c->large[0];
+        large_remove(c, 0);
+        tc_mheap_free(old);
+    }
+    s->needzero = 1;
+    c->large[c->nlarge] = s;
+    c->largepages += (uint32_t)s->npages;
+    c->nlarge++;
+    return 1;
+}
+
+void tc_mcache_large_flush(struct p *pp) {
+    struct mcache *c = &pp->mcache;
+    while (c->nlarge) {
+        struct mspan *s = c->large[c->nlarge - 1];
+        large_remove(c, c->nlarge - 1);
+        tc_mheap_free(s);
+    }
 }
 
 struct p *tc_p_all(void) {
@@ -194,6 +242,25 @@ static void repair_bin(struct freebin *b) {
     b->n = kept;
 }
 
+/* The large-span cache after fork, by the same rule: an entry is kept if
+ * it is an in-use large malloc'd span whose allocation bit is clear (so
+ * nobody holds its object), once over all Ps; bit 1 of its allocation word
+ * marks it seen until restore_large. */
+static void repair_large(struct mcache *c) {
+    uint32_t kept = 0, pages = 0;
+    for (uint32_t i = 0; i < c->nlarge && i < TC_LARGE_CACHE; i++) {
+        struct mspan *s = c->large[i];
+        if (!s || s->state != MSPAN_INUSE || s->spanclass != tc_spanclass(0, SPAN_MANUAL) ||
+            tc_spanof(s->startAddr) != s || (tc_bits_load(&s->allocBits[0]) & 3) != 2)
+            continue;
+        tc_bits_store(&s->allocBits[0], ~3ull);
+        c->large[kept++] = s;
+        pages += (uint32_t)s->npages;
+    }
+    c->nlarge = kept;
+    c->largepages = pages;
+}
+
 static void restore_bin(struct freebin *b) {
     for (uint32_t i = 0; i < b->n; i++) *(uint64_t *)b->items[i] = tc_free_key;
 }
@@ -210,16 +277,21 @@ void tc_p_after_fork_child(void) {
     idle_ps = NULL;
     nidle = 0;
     struct p *self = tc_tls_p;
-    if (self)
+    if (self) {
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&self->mcache.free[sc]);
+        repair_large(&self->mcache);
+    }
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         if (pp == self) continue;
         for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++)
             if (pp->mcache.alloc[i] != &tc_emptyspan) tc_mspan_repair(pp->mcache.alloc[i]);
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&pp->mcache.free[sc]);
+        repair_large(&pp->mcache);
     }
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) restore_bin(&pp->mcache.free[sc]);
+        for (uint32_t i = 0; i < pp->mcache.nlarge; i++)
+            tc_bits_store(&pp->mcache.large[i]->allocBits[0], ~1ull);
         if (pp == self) continue;
         pp->status = P_IDLE;
         pp->link = idle_ps;

@@ -30,14 +30,26 @@
 struct freebin {
     void **items;  /* cap slots in mcache.freeslots */
     uint32_t n;    /* objects in the bin */
-    uint32_t cap;  /* capacity: about 32 KiB of objects, 1..128 */
+    uint32_t cap;  /* capacity: about 32 KiB of objects, 1..256 */
 };
 
-#define TC_FREESLOTS 3584 /* >= sum of every bin's cap (3499) */
+#define TC_FREESLOTS 5120 /* >= sum of every bin's cap (5109) */
+
+/* Large malloc'd spans this P freed, kept whole for the next large malloc
+ * of the same page count: a large free and malloc then cost no heap lock
+ * (jemalloc's and mimalloc's thread caches keep large blocks too). A
+ * cached span stays MSPAN_INUSE with its one allocation bit clear, so a
+ * second free of it is still a double free. Bounded in spans and pages. */
+#define TC_LARGE_CACHE 8           /* spans */
+#define TC_LARGE_CACHE_PAGES 128   /* pages (1 MiB) over all cached spans */
+#define TC_LARGE_CACHE_MAX_SPAN 32 /* pages: larger spans are never kept */
 
 struct mcache {
     struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
     struct freebin free[TC_NUM_SIZE_CLASSES]; /* malloc'd classes only */
+    struct mspan *large[TC_LARGE_CACHE]; /* oldest first; [0, nlarge) valid */
+    uint32_t nlarge;      /* spans in large[] */
+    uint32_t largepages;  /* pages over large[0..nlarge) */
     uintptr_t tiny;       /* current 16-byte tiny block, or 0 */
     uintptr_t tinyoffset; /* bytes of the tiny block in use */
     void *freeslots[TC_FREESLOTS];
@@ -63,6 +75,7 @@ struct p {
     struct p *alllink; /* next P ever made; written once before publishing */
     uint32_t id;       /* index in creation order */
     uint8_t status;    /* enum p_status; pool lock */
+    unsigned lastsc;
 };
 
 /* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may
@@ -94,6 +107,16 @@ TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);
 TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
 /* Give every cached span back to its mcentral. */
 TC_INTERNAL void tc_mcache_flush(struct mcache *c);
+
+/* A cached large malloc'd span of exactly npages, marked allocated, or
+ * NULL. Owner only. */
+TC_INTERNAL struct mspan *tc_mcache_large_take(struct p *pp, uintptr_t npages);
+/* Keep large span s, whose allocation bit the caller has just cleared;
+ * returns 0 when it is not kept (too large) and must go to the heap. Older
+ * spans are given back to the heap to stay within the bounds. Owner only. */
+TC_INTERNAL int tc_mcache_large_put(struct p *pp, struct mspan *s);
+/* Give every cached large span back to the heap. Owner only. */
+TC_INTERNAL void tc_mcache_large_flush(struct p *pp);
 
 /* fork() support: the pool lock, and making the child's Ps consistent. */
 TC_INTERNAL void tc_p_lock_pool(void);

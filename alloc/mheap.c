@@ -87,6 +87,13 @@ static void set_all_pages(struct mspan *s, struct mspan *v) {
     for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, v);
 }
 
+/* The freeclass bytes of every page of s (see struct heaparena). */
+static void set_freeclass(struct mspan *s, uint8_t sc) {
+    for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE)
+        atomic_store_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)], sc,
+                              memory_order_relaxed);
+}
+
 /* ---- bins: circular doubly linked lists ---- */
 
 static unsigned bin_of(uintptr_t npages) {
@@ -264,6 +271,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
+        if (s->freeable) set_freeclass(s, (uint8_t)tc_spanclass_sizeclass(spc));
         s->state = MSPAN_INUSE;
     } else if (bits) {
         tc_fixalloc_free(&H->bitsalloc[nwords], bits);
@@ -314,6 +322,7 @@ static uint64_t retain_limit(void) {
 void tc_mheap_free(struct mspan *s) {
     heap_lock();
     TC_ASSERT(s->state == MSPAN_INUSE);
+    if (s->freeable) set_freeclass(s, 0);
     s->freeable = 0;
     tc_fixalloc_free(&H->bitsalloc[s->nwords], (void *)s->allocBits);
     s->allocBits = s->remoteBits = NULL;

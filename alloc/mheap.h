@@ -32,6 +32,12 @@
 
 struct heaparena {
     _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
+    /* page -> size class of its span if that span is in use, malloc'd and
+     * small (mspan.freeable), else 0; heap lock writes. free() reads it to
+     * pick its bin two loads after the pointer, without waiting for the
+     * span struct: the bin's address, the store free ends with, is then
+     * known early, and the next malloc does not stall behind it. */
+    _Atomic uint8_t freeclass[TC_PAGES_PER_ARENA];
 };
 
 struct mheap {
@@ -70,6 +76,17 @@ TC_INLINE struct mspan *tc_spanof(uintptr_t p) {
     if (TC_UNLIKELY(!ha)) return NULL;
     return atomic_load_explicit(&ha->spans[(p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1)],
                                 memory_order_acquire);
+}
+
+/* The arena record holding address p, or NULL. */
+TC_INLINE struct heaparena *tc_arenaof(uintptr_t p) {
+    uintptr_t ai = p >> TC_ARENA_SHIFT;
+    if (TC_UNLIKELY(ai >= TC_ARENA_ENTRIES)) return NULL;
+    return atomic_load_explicit(&tc_arenas_[ai], memory_order_acquire);
+}
+
+TC_INLINE uintptr_t tc_arena_page(uintptr_t p) {
+    return (p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1);
 }
 
 /* Whether p lies in memory the heap has reserved. */

@@ -20,11 +20,13 @@ TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 
 GC_API const char *gc_version(void) { return "0.1.0"; }
 
-/* Free bytes a P holds: its free bins and the free slots of its spans. */
+/* Free bytes a P holds: its free bins, its cached large spans and the free
+ * slots of its spans. */
 static uint64_t cached_free_bytes(struct p *pp) {
     uint64_t b = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         b += (uint64_t)__atomic_load_n(&pp->mcache.free[sc].n, __ATOMIC_RELAXED) * tc_class_size(sc);
+    b += (uint64_t)__atomic_load_n(&pp->mcache.largepages, __ATOMIC_RELAXED) * TC_PAGE_SIZE;
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = __atomic_load_n(&pp->mcache.alloc[i], __ATOMIC_RELAXED);
         if (s == &tc_emptyspan || !s) continue;
@@ -78,6 +80,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
 
 GC_API size_t gc_release_memory(void) {
     tc_ensure_init();
+    if (tc_tls_p) tc_mcache_large_flush(tc_tls_p);
     tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }

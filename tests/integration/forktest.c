@@ -23,7 +23,8 @@
  * other's objects (through a shared exchange ring) while main forks every
  * millisecond; each child starts six threads, which take over the Ps the
  * parent's threads left behind, possibly halfway through a fast path,
- * with their cached spans and free bins, and allocate from them. Each
+ * with their cached spans, free bins and large-span caches, and allocate
+ * from them. Each
  * child thread keeps 2000 objects live at once, filled with a pattern of
  * its own: an object handed out twice shows up as an overwritten pattern
  * or a double free. (Before the child repaired orphaned Ps, about one
@@ -200,12 +201,18 @@ TEST(fork_from_thread_while_allocating) {
 enum { RING = 1024, ORPHAN_WORKERS = 4, CHILD_THREADS = 6, CHILD_OBJS = 2000 };
 static _Atomic(char *) ring[RING];
 
+/* Mostly small; one in 64 a large object of 5..8 pages, so the Ps'
+ * large-span caches are in use (and taken over) too. */
+static size_t orphan_size(uint64_t r) {
+    return r % 64 == 0 ? 32769 + (r >> 8) % 32768 : (r >> 8) % 1024 + 1;
+}
+
 static void *ring_worker(void *arg) {
     uint64_t rng = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1;
     char *local[64] = {0};
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
         uint64_t r = tc_rand(&rng);
-        size_t n = (r >> 8) % 1024 + 1;
+        size_t n = orphan_size(r);
         free(local[r % 64]);
         local[r % 64] = malloc(n);
         free(atomic_exchange(&ring[(r >> 20) % RING], malloc(n))); /* mostly another's */
@@ -220,7 +227,7 @@ static void *orphan_child_thread(void *arg) {
     intptr_t bad = 0;
     for (int round = 0; round < 8; round++) {
         for (int i = 0; i < CHILD_OBJS; i++) {
-            o[i].n = tc_rand(&rng) % 1024 + 1;
+            o[i].n = orphan_size(tc_rand(&rng));
             o[i].seed = (uint32_t)tc_rand(&rng);
             if (!(o[i].p = malloc(o[i].n))) return (void *)1;
             tc_fill(o[i].p, o[i].n, o[i].seed);

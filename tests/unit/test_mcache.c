@@ -1,10 +1,12 @@
-/* Unit test for alloc/mcache.c: the P pool, refill and flush, and the tiny
- * allocator's packing and alignment rules (Go's). */
+/* Unit test for alloc/mcache.c: the P pool, refill and flush, the large-span
+ * cache, and the tiny allocator's packing and alignment rules (Go's). */
 #include <pthread.h>
+#include <string.h>
 
 #include "alloc/alloc.h"
 #include "alloc/mcache.h"
 #include "harness.h"
+#include "include/tricolor.h"
 
 TEST(tiny_blocks_pack_with_go_alignment) {
     tc_ensure_init();
@@ -74,6 +76,69 @@ TEST(flush_returns_every_cached_span) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++)
         if (pp->mcache.alloc[i] != &tc_emptyspan) { TC_FAIL_("class %u still cached", i); break; }
     for (int i = 0; i < 40; i++) tc_free(v[i], "free()"); /* remote now: no P */
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(large_free_is_reused_by_the_next_malloc_of_its_page_count) {
+    tc_ensure_init();
+    tc_p_release(); /* an empty cache */
+    char *a = tc_alloc_slow(40000, SPAN_MANUAL, 0, 0); /* 5 pages */
+    ASSERT_TRUE(a != NULL);
+    struct mspan *s = tc_spanof((uintptr_t)a);
+    memset(a, 0xab, 40000);
+    ASSERT_TRUE(tc_free(a, "free()"));
+    struct p *pp = tc_tls_p;
+    EXPECT_EQ_U(pp->mcache.nlarge, 1);
+    EXPECT_EQ_U(pp->mcache.largepages, 5);
+    EXPECT_TRUE(s->state == MSPAN_INUSE);
+    EXPECT_EQ_U(tc_bits_load(&s->allocBits[0]) & 1, 0); /* free, as seen by free() */
+    struct mspan *out;
+    uintptr_t base;
+    EXPECT_TRUE(tc_classify((uintptr_t)a, &out, &base) == PTR_UNALLOCATED);
+    /* A different page count does not take it; the same one does. */
+    char *b = tc_alloc_slow(60000, SPAN_MANUAL, 0, 0); /* 8 pages */
+    EXPECT_TRUE(b != a);
+    char *c = tc_alloc_slow(33000, SPAN_MANUAL, 1, 0); /* 5 pages, zeroed */
+    EXPECT_TRUE(c == a);
+    EXPECT_EQ_U(pp->mcache.nlarge, 0);
+    int zero = 1;
+    for (int i = 0; i < 33000; i++) zero &= c[i] == 0;
+    EXPECT_TRUE(zero); /* calloc of a cached span clears the old bytes */
+    EXPECT_TRUE(tc_classify((uintptr_t)c, &out, &base) == PTR_OK);
+    tc_free(b, "free()");
+    tc_free(c, "free()");
+    EXPECT_EQ_U(pp->mcache.nlarge, 2);
+    tc_p_release(); /* thread exit flushes the cache to the heap */
+    EXPECT_TRUE(s->state != MSPAN_INUSE || tc_spanof((uintptr_t)a) != s ||
+                (tc_bits_load(&s->allocBits[0]) & 1));
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
+TEST(large_cache_stays_within_its_bounds) {
+    tc_p_release();
+    void *v[3 * TC_LARGE_CACHE];
+    size_t n = sizeof v / sizeof v[0];
+    for (size_t i = 0; i < n; i++)
+        ASSERT_TRUE((v[i] = tc_alloc_slow(32768 + 8192 * (i % 20) + 1, SPAN_MANUAL, 0, 0)));
+    void *big = tc_alloc_slow((size_t)(TC_LARGE_CACHE_MAX_SPAN + 1) * 8192, SPAN_MANUAL, 0, 0);
+    ASSERT_TRUE(big != NULL);
+    for (size_t i = 0; i < n; i++) {
+        tc_free(v[i], "free()");
+        struct mcache *c = &tc_tls_p->mcache;
+        EXPECT_TRUE(c->nlarge <= TC_LARGE_CACHE && c->largepages <= TC_LARGE_CACHE_PAGES);
+        uint32_t pages = 0;
+        for (uint32_t k = 0; k < c->nlarge; k++) pages += (uint32_t)c->large[k]->npages;
+        EXPECT_EQ_U(pages, c->largepages);
+    }
+    uint32_t before = tc_tls_p->mcache.nlarge;
+    tc_free(big, "free()"); /* too large to keep: straight to the heap */
+    EXPECT_EQ_U(tc_tls_p->mcache.nlarge, before);
+    EXPECT_TRUE(tc_classify((uintptr_t)big, &(struct mspan *){0}, &(uintptr_t){0}) != PTR_OK);
+    struct gc_stats st;
+    gc_read_stats(&st);
+    EXPECT_TRUE(st.thread_cache_bytes >= (uint64_t)tc_tls_p->mcache.largepages * 8192);
+    gc_release_memory(); /* gives the caller's cached spans back */
+    EXPECT_EQ_U(tc_tls_p->mcache.nlarge, 0);
     EXPECT_TRUE(tc_mheap_verify());
 }
 

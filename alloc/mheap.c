@@ -60,8 +60,10 @@ static void heap_unlock(void) {
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
     tc_fixalloc_init(&H->arenaalloc, sizeof(struct heaparena));
-    for (unsigned n = 1; n < sizeof H->bitsalloc / sizeof H->bitsalloc[0]; n++)
-        tc_fixalloc_init(&H->bitsalloc[n], 2 * n * sizeof(uint64_t));
+    for (unsigned n = 1; n <= TC_MAX_OBJS_PER_SPAN / 64; n++) {
+        tc_fixalloc_init(&H->bitsalloc[0][n], tc_mspan_bitwords(tc_spanclass(1, SPAN_MANUAL), n) * 8);
+        tc_fixalloc_init(&H->bitsalloc[1][n], tc_mspan_bitwords(tc_spanclass(1, SPAN_SCAN), n) * 8);
+    }
 }
 
 /* ---- page table ---- */
@@ -253,15 +255,20 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     return s;
 }
 
+static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
+    return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
+}
+
 struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pages) {
     uintptr_t want = npages + align_pages - 1;
     if (want < npages) return NULL;
     unsigned nwords = tc_mspan_nwords(spc, npages);
+    struct fixalloc *ba = bits_family(spc, nwords);
     heap_lock();
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
     struct mspan *s = NULL;
-    _Atomic uint64_t *bits = f ? tc_fixalloc_alloc(&H->bitsalloc[nwords]) : NULL;
+    _Atomic uint64_t *bits = f ? tc_fixalloc_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
         uintptr_t start = TC_ALIGN_UP(f->startAddr, align_pages * TC_PAGE_SIZE);
@@ -274,7 +281,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
         if (s->freeable) set_freeclass(s, (uint8_t)tc_spanclass_sizeclass(spc));
         s->state = MSPAN_INUSE;
     } else if (bits) {
-        tc_fixalloc_free(&H->bitsalloc[nwords], bits);
+        tc_fixalloc_free(ba, bits);
     }
     heap_unlock();
     return s;
@@ -324,7 +331,7 @@ void tc_mheap_free(struct mspan *s) {
     TC_ASSERT(s->state == MSPAN_INUSE);
     if (s->freeable) set_freeclass(s, 0);
     s->freeable = 0;
-    tc_fixalloc_free(&H->bitsalloc[s->nwords], (void *)s->allocBits);
+    tc_fixalloc_free(bits_family(s->spanclass, s->nwords), (void *)s->allocBits);
     s->allocBits = s->remoteBits = NULL;
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */
     H->pagesInUse -= s->npages;

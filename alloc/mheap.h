@@ -47,7 +47,9 @@ struct mheap {
                                        first, scavenged ones last */
     uint64_t freemask[TC_HEAP_BINS / 64]; /* bit n: free[n] non-empty */
     struct fixalloc spanalloc;      /* struct mspan */
-    struct fixalloc bitsalloc[TC_MAX_OBJS_PER_SPAN / 64 + 1]; /* by nwords */
+    /* Bitmaps by nwords: [0] malloc'd spans (allocBits + remoteBits),
+     * [1] collected spans (allocBits + mark bytes); see mspan.h. */
+    struct fixalloc bitsalloc[2][TC_MAX_OBJS_PER_SPAN / 64 + 1];
     struct fixalloc arenaalloc;     /* struct heaparena */
     uint64_t gen;                   /* last mspan.gen handed out */
     /* Counters, in pages unless named otherwise; heap lock. */

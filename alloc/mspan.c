@@ -39,8 +39,9 @@ void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *bits) {
     s->nwords = (uint16_t)((s->nelems + 63) / 64);
     s->limit = s->startAddr + (uintptr_t)s->nelems * s->elemsize;
     s->allocBits = bits;
-    s->remoteBits = bits + s->nwords;
-    for (unsigned w = 0; w < 2u * s->nwords; w++) tc_bits_store(&bits[w], 0);
+    s->remoteBits = bits + s->nwords; /* or gcmarkBytes: the same address */
+    for (unsigned w = 0, n = tc_mspan_bitwords(spc, s->nwords); w < n; w++)
+        tc_bits_store(&bits[w], 0);
     unsigned tail = s->nelems & 63;
     if (tail) /* I2: slots past the end look allocated */
         tc_bits_store(&bits[s->nwords - 1], ~0ull << tail);
@@ -74,7 +75,7 @@ int tc_mspan_next_window(struct mspan *s) {
 }
 
 unsigned tc_mspan_merge_remote(struct mspan *s) {
-    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) return 0; /* gcmarkBits */
+    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) return 0; /* gcmarkBytes */
     unsigned n = 0;
     for (unsigned w = 0; w < s->nwords; w++) {
         if (!tc_bits_load(&s->remoteBits[w])) continue;

@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc/base.h"
 #include "alloc/sizeclass.h"
@@ -84,7 +85,8 @@ struct mspan {
     _Atomic uint64_t *allocBits;  /* nwords words; owner writes (relaxed) */
     union {
         _Atomic uint64_t *remoteBits; /* manual spans: frees by non-owners */
-        _Atomic uint64_t *gcmarkBits; /* collected spans: this cycle's marks */
+        _Atomic uint8_t *gcmarkBytes; /* collected spans: this cycle's marks,
+                                         one byte (0 or 1) per slot */
     };
     _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
     _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
@@ -94,11 +96,39 @@ struct mspan {
  * path falls through to refill without an "is it initialised" test. */
 TC_INTERNAL extern struct mspan tc_emptyspan;
 
-/* Set up geometry and bitmaps for a fresh span of class spc. allocBits and
- * remoteBits must point at 2 * nwords zeroed words (tc_mspan_nwords). */
+/* Set up geometry and bitmaps for a fresh span of class spc. bits must
+ * point at tc_mspan_bitwords(spc, nwords) words (tc_mspan_nwords):
+ * allocBits, then remoteBits (malloc'd spans) or the mark bytes (collected
+ * spans). */
 TC_INTERNAL void tc_mspan_init(struct mspan *s, unsigned spc,
                                _Atomic uint64_t *bits);
 TC_INTERNAL unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages);
+
+/* Mark state is a byte per slot, not a bit: markers set it with a plain
+ * store, where a bit would need an atomic OR (a locked instruction per
+ * object, which also stops the marker overlapping its cache misses). Two
+ * markers racing on one object may both see 0 and both scan it; that
+ * costs a scan, never a mark. Boehm GC's parallel marker uses mark bytes
+ * for the same reason. Sweeping packs them into allocBits. */
+TC_INLINE unsigned tc_mspan_bitwords(unsigned spc, unsigned nwords) {
+    return tc_spanclass_kind(spc) == SPAN_MANUAL ? 2 * nwords : 9 * nwords;
+}
+TC_INLINE int tc_mspan_marked(const struct mspan *s, unsigned idx) {
+    return atomic_load_explicit(&s->gcmarkBytes[idx], memory_order_relaxed) != 0;
+}
+TC_INLINE void tc_mspan_set_marked(struct mspan *s, unsigned idx) {
+    atomic_store_explicit(&s->gcmarkBytes[idx], 1, memory_order_relaxed);
+}
+/* Mark bytes of slots 64w..64w+63 as a bitmap word (bit k <-> slot 64w+k). */
+TC_INLINE uint64_t tc_mspan_mark_word(const struct mspan *s, unsigned w) {
+    uint64_t out = 0;
+    for (unsigned k = 0; k < 8; k++) {
+        uint64_t x;
+        memcpy(&x, (const uint8_t *)s->gcmarkBytes + 64 * w + 8 * k, 8);
+        out |= ((x * 0x0102040810204080ull) >> 56) << (8 * k); /* byte i -> bit i */
+    }
+    return out;
+}
 
 /* Slot index of address p in s; sets *exact to whether p is a slot start. */
 TC_INLINE unsigned tc_mspan_index(const struct mspan *s, uintptr_t p, int *exact) {

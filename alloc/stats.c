@@ -47,8 +47,8 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     st->heap_free = h->pagesFree * TC_PAGE_SIZE;
     st->heap_released = h->pagesReleased * TC_PAGE_SIZE;
     st->metadata_sys = h->spanalloc.sys + h->arenaalloc.sys;
-    for (size_t i = 1; i < sizeof h->bitsalloc / sizeof h->bitsalloc[0]; i++)
-        st->metadata_sys += h->bitsalloc[i].sys;
+    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
+        st->metadata_sys += h->bitsalloc[0][i].sys + h->bitsalloc[1][i].sys;
     pthread_mutex_unlock(&h->lock);
     tc_region_end();
     int64_t bytes = 0;

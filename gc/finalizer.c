@@ -176,7 +176,7 @@ void tc_finalizers_mark(void) {
 void tc_finalizers_sweep(struct mspan *s) {
     pthread_mutex_lock(&fin_lock);
     for (unsigned w = 0; w < s->nwords && used; w++) {
-        uint64_t dead = tc_bits_load(&s->allocBits[w]) & ~tc_bits_load(&s->gcmarkBits[w]);
+        uint64_t dead = tc_bits_load(&s->allocBits[w]) & ~tc_mspan_mark_word(s, w);
         while (dead) {
             unsigned idx = w * 64 + (unsigned)__builtin_ctzll(dead);
             dead &= dead - 1;
@@ -185,7 +185,7 @@ void tc_finalizers_sweep(struct mspan *s) {
             if (!e) continue;
             enqueue_ready(*e);
             e->obj = 1; /* deleted */
-            atomic_fetch_or(&s->gcmarkBits[w], 1ull << (idx & 63)); /* revive */
+            tc_mspan_set_marked(s, idx); /* revive */
             sem_post(&fin_ready);
         }
     }

@@ -36,11 +36,11 @@ enum sweep_result tc_sweep_span(struct mspan *s) {
     for (unsigned w = 0; w < s->nwords; w++) {
         unsigned valid = s->nelems - w * 64 < 64 ? s->nelems - w * 64 : 64;
         uint64_t mask = valid < 64 ? (1ull << valid) - 1 : ~0ull;
-        uint64_t m = tc_bits_load(&s->gcmarkBits[w]) & mask;
+        uint64_t m = tc_mspan_mark_word(s, w) & mask;
         live += (unsigned)__builtin_popcountll(m);
         tc_bits_store(&s->allocBits[w], m | ~mask); /* I2: padding stays set */
-        tc_bits_store(&s->gcmarkBits[w], 0);
     }
+    memset((void *)s->gcmarkBytes, 0, (size_t)s->nwords * 64);
     atomic_store_explicit(&s->xallocCount, live, memory_order_relaxed);
     tc_mspan_rewind(s);
     s->needzero = 1;

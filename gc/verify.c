@@ -70,9 +70,8 @@ static void visit(uintptr_t p) {
     unsigned idx;
     struct mspan *s = tc_find_object(p, &idx);
     if (!s) return;
-    uint64_t bit = 1ull << (idx & 63);
     uintptr_t obj = s->startAddr + (uintptr_t)idx * s->elemsize;
-    int marked = (tc_bits_load(&s->gcmarkBits[idx >> 6]) & bit) != 0;
+    int marked = tc_mspan_marked(s, idx);
     if (!marked && !strong) return; /* a stale stack word (see above) */
     uintptr_t v = (obj - tc_heap_lo) / 8;
     if (visited[v / 8] & (1u << (v % 8))) return;

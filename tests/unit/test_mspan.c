@@ -5,7 +5,7 @@
 #include "harness.h"
 
 static _Alignas(8192) char pages[10 * 8192];
-static _Atomic uint64_t bits[2 * 16];
+static _Atomic uint64_t bits[9 * 16]; /* the larger layout: collected spans */
 
 static struct mspan make_span(unsigned sizeclass) {
     struct mspan s = {0};
@@ -112,6 +112,30 @@ TEST(random_alloc_free_keeps_invariants) {
         if (step % 97 == 0) ASSERT_TRUE(tc_mspan_verify(&s));
     }
     EXPECT_EQ_U(tc_mspan_count(&s), nlive);
+}
+
+TEST(mark_bytes_pack_into_bitmap_words) {
+    unsigned classes[] = {1, 3, 26, 67};
+    uint64_t rng = 12345;
+    for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++) {
+        struct mspan s = {0};
+        s.startAddr = (uintptr_t)pages;
+        s.npages = tc_class_to_npages[classes[k]];
+        tc_mspan_init(&s, tc_spanclass(classes[k], SPAN_SCAN), bits);
+        EXPECT_TRUE((void *)s.gcmarkBytes == (void *)(bits + s.nwords));
+        uint64_t want[16] = {0};
+        for (unsigned i = 0; i < s.nelems; i++) {
+            EXPECT_TRUE(!tc_mspan_marked(&s, i)); /* init clears them */
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            if (rng >> 63) {
+                tc_mspan_set_marked(&s, i);
+                want[i / 64] |= 1ull << (i % 64);
+            }
+        }
+        for (unsigned w = 0; w < s.nwords; w++) EXPECT_EQ_U(tc_mspan_mark_word(&s, w), want[w]);
+        for (unsigned i = 0; i < s.nelems; i++)
+            EXPECT_EQ_U(tc_mspan_marked(&s, i), want[i / 64] >> (i % 64) & 1);
+    }
 }
 
 TC_TEST_MAIN()

@@ -1,8 +1,9 @@
-/* gc/sweep.c: turning mark bits into alloc bits.
+/* gc/sweep.c: turning marks into alloc bits.
  *
- * Go's bitmap sweep: no free list is built. A span's marks become its
- * allocation bits (a slot is allocated after the sweep iff it was marked),
- * its mark bits are cleared for the next cycle, and its search cursor goes
+ * Go's bitmap sweep: no free list is built. A span's marks (a byte per
+ * slot, packed into words here) become its allocation bits (a slot is
+ * allocated after the sweep iff it was marked), its mark bytes are
+ * cleared for the next cycle, and its search cursor goes
  * back to slot 0. A span with no mark left goes back to the heap; a large
  * object's span is one slot and follows the same rule.
  *

@@ -51,46 +51,50 @@ enum mspan_list {
     LIST_CACHED,      /* in a P's mcache (xowner says which) */
 };
 
+/* Field order is for the cache: the first 64 bytes hold everything the
+ * malloc and free fast paths and the marker's object lookup read, and the
+ * struct is line aligned, so each of them misses on one line at most. */
 struct mspan {
-    struct mspan *next, *prev; /* heap free bin or mcentral list; its lock */
-
-    uintptr_t startAddr;  /* first byte; page aligned */
-    uintptr_t npages;     /* length in 8 KiB pages */
-    uintptr_t limit;      /* end of the last slot */
-    uint64_t gen;         /* unique per allocation of this struct; heap lock
-                             writes, others read to detect reuse */
-
+    /* -- hot line -- */
+    _Alignas(64) uintptr_t startAddr; /* first byte; page aligned */
     uintptr_t elemsize;   /* bytes per slot (whole span for large) */
-    uint32_t divMul;      /* slot index = (offset * divMul) >> 32; 0 if large */
-    uint16_t nelems;      /* slots in the span */
-    uint16_t nwords;      /* 64-bit words per bitmap */
-    uint16_t spanclass;   /* sizeclass << 2 | kind */
-    uint8_t state;        /* enum mspan_state; heap lock */
-    uint8_t needzero;     /* slots or pages may hold old data */
-    uint8_t scavenged;    /* free span: all pages released to the OS */
-    uint8_t list;         /* enum mspan_list; mcentral lock; read racily by
-                             remote freers (seq_cst, see mcentral.c) */
-    uint8_t freeable;     /* in use, manual and small: free's fast path may
-                             take it; heap lock writes */
-    uint8_t hasfinal;     /* some object here may have a finalizer */
-    uint32_t sweepgen;    /* collected spans, relative to tc_sweepgen (h):
-                             h-2 needs sweeping, h-1 being swept, h swept;
-                             mcentral lock */
-
-    /* Allocation state: owner only (see the essay above). */
-    uint16_t freeindex;   /* slot; every slot below it is allocated */
-    uint16_t cacheword;   /* allocBits word that allocCache mirrors */
-    uint64_t allocCache;  /* 1 = free, bit k <-> slot freeindex + k */
-    _Atomic uint32_t xallocCount; /* slots set in allocBits; owner writes */
+    uintptr_t limit;      /* end of the last slot */
     _Atomic uint64_t *allocBits;  /* nwords words; owner writes (relaxed) */
     union {
         _Atomic uint64_t *remoteBits; /* manual spans: frees by non-owners */
         _Atomic uint8_t *gcmarkBytes; /* collected spans: this cycle's marks,
                                          one byte (0 or 1) per slot */
     };
+    /* Allocation state: owner only (see the essay above). */
+    uint64_t allocCache;  /* 1 = free, bit k <-> slot freeindex + k */
+    uint32_t divMul;      /* slot index = (offset * divMul) >> 32; 0 if large */
+    _Atomic uint32_t xallocCount; /* slots set in allocBits; owner writes */
+    uint16_t spanclass;   /* sizeclass << 2 | kind */
+    uint16_t freeindex;   /* slot; every slot below it is allocated */
+    uint8_t state;        /* enum mspan_state; heap lock */
+    uint8_t freeable;     /* in use, manual and small: free's fast path may
+                             take it; heap lock writes */
+    uint16_t nelems;      /* slots in the span */
+
+    /* -- the rest -- */
+    struct mspan *next, *prev; /* heap free bin or mcentral list; its lock */
+    uintptr_t npages;     /* length in 8 KiB pages */
+    uint64_t gen;         /* unique per allocation of this struct; heap lock
+                             writes, others read to detect reuse */
+    uint16_t cacheword;   /* allocBits word that allocCache mirrors (owner) */
+    uint16_t nwords;      /* 64-bit words per bitmap */
+    uint8_t needzero;     /* slots or pages may hold old data */
+    uint8_t scavenged;    /* free span: all pages released to the OS */
+    uint8_t list;         /* enum mspan_list; mcentral lock; read racily by
+                             remote freers (seq_cst, see mcentral.c) */
+    uint8_t hasfinal;     /* some object here may have a finalizer */
+    uint32_t sweepgen;    /* collected spans, relative to tc_sweepgen (h):
+                             h-2 needs sweeping, h-1 being swept, h swept;
+                             mcentral lock */
     _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
     _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
 };
+_Static_assert(offsetof(struct mspan, next) == 64, "mspan's hot fields fill one line");
 
 /* The span every empty mcache slot points at: no free slot, so the fast
  * path falls through to refill without an "is it initialised" test. */

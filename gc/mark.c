@@ -51,6 +51,7 @@ struct gcw {
 
 static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct workbuf *full_list, *empty_list; /* work_lock */
+static _Atomic unsigned nfull; /* buffers on full_list; work_lock writes */
 static unsigned nbusy;                         /* work_lock */
 static _Atomic uint64_t bytes_marked;
 
@@ -76,6 +77,7 @@ static void push(struct gcw *w, uintptr_t p) {
         if (b) {
             b->next = full_list;
             full_list = b;
+            nfull++;
         }
         b = w->buf = get_empty_locked();
         pthread_mutex_unlock(&work_lock);
@@ -95,6 +97,7 @@ static uintptr_t pop(struct gcw *w) {
         }
         b = w->buf = full_list;
         full_list = b->next;
+        nfull--;
     }
     pthread_mutex_unlock(&work_lock);
     return b && b->n ? b->obj[--b->n] : 0;
@@ -115,6 +118,7 @@ static void gcw_end(struct gcw *w) {
         if (w->buf->n) {
             w->buf->next = full_list;
             full_list = w->buf;
+            nfull++;
         } else {
             w->buf->next = empty_list;
             empty_list = w->buf;
@@ -124,6 +128,27 @@ static void gcw_end(struct gcw *w) {
     nbusy--;
     pthread_mutex_unlock(&work_lock);
     atomic_fetch_add_explicit(&bytes_marked, w->marked, memory_order_relaxed);
+}
+
+/* Go's gcw.balance: a marker whose private buffer holds work while the
+ * global list is empty gives the older half away. Without it a depth-first
+ * walk of a tree, whose grey stack stays far below a full buffer, keeps
+ * every other marker idle for the whole cycle. The older half holds the
+ * entries nearest the roots: the largest pieces of work. */
+static void balance(struct gcw *w) {
+    struct workbuf *b = w->buf;
+    if (!b || b->n < 8 || atomic_load_explicit(&nfull, memory_order_relaxed) != 0) return;
+    pthread_mutex_lock(&work_lock);
+    struct workbuf *nb = get_empty_locked();
+    uint64_t half = b->n / 2;
+    memcpy(nb->obj, b->obj, half * sizeof b->obj[0]);
+    memmove(b->obj, b->obj + half, (b->n - half) * sizeof b->obj[0]);
+    nb->n = half;
+    b->n -= half;
+    nb->next = full_list;
+    full_list = nb;
+    nfull++;
+    pthread_mutex_unlock(&work_lock);
 }
 
 int tc_work_empty(void) {
@@ -182,7 +207,7 @@ static uint64_t scanobject(struct gcw *w, uintptr_t p) {
 
 static uint64_t drain(struct gcw *w, uint64_t budget) {
     uintptr_t fifo[PREFETCH_AHEAD];
-    unsigned head = 0, n = 0;
+    unsigned head = 0, n = 0, nscanned = 0;
     uint64_t scanned = 0;
     while (budget == 0 || scanned < budget) {
         for (uintptr_t p; n < PREFETCH_AHEAD && (p = pop(w)) != 0; n++) {
@@ -194,6 +219,7 @@ static uint64_t drain(struct gcw *w, uint64_t budget) {
         head = (head + 1) % PREFETCH_AHEAD; /* a power of two: a mask */
         n--;
         scanned += scanobject(w, p);
+        if ((++nscanned & 63) == 0) balance(w);
     }
     for (; n; n--, head = (head + 1) % PREFETCH_AHEAD) push(w, fifo[head]); /* over budget */
     return scanned;

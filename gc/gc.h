@@ -28,6 +28,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "alloc/base.h"
 #include "alloc/mheap.h"
@@ -79,6 +82,10 @@ TC_INTERNAL void tc_unpark(void);
  * (1), or leave it to the signal (0); give it back. */
 TC_INTERNAL int tc_hold(struct gthread *t);
 TC_INTERNAL void tc_unhold(struct gthread *t);
+/* The futex system call on a 32-bit word (stw.c and park.c). */
+TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
+}
 /* The runtime's own blocking waits, parked; they hold no lock. */
 TC_INTERNAL long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v);
 TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);

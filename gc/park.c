@@ -43,10 +43,6 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static long futex(_Atomic uint32_t *w, int op, uint32_t val) {
-    return syscall(SYS_futex, (uint32_t *)w, op, val, NULL, NULL, 0);
-}
-
 /* ---- thread side ---- */
 
 int tc_park(uintptr_t sp) {
@@ -64,7 +60,7 @@ static int unpark(struct gthread *t) {
     uint32_t v = PARK_PARKED;
     while (!atomic_compare_exchange_strong(&t->park, &v, PARK_RUNNING)) {
         if (v == PARK_RUNNING) return 0;
-        futex(&t->park, FUTEX_WAIT_PRIVATE, PARK_HELD); /* the collector has us */
+        tc_futex(&t->park, FUTEX_WAIT_PRIVATE, PARK_HELD, NULL); /* the collector has us */
         v = PARK_PARKED;
     }
     return 1;
@@ -115,7 +111,7 @@ int tc_hold(struct gthread *t) {
 void tc_unhold(struct gthread *t) {
     t->held = 0;
     atomic_store(&t->park, PARK_PARKED);
-    futex(&t->park, FUTEX_WAKE_PRIVATE, 1);
+    tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* ---- the program's signal handlers ---- */
@@ -245,7 +241,7 @@ EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) {
  * region takes: a thread that wakes while held waits for the collector,
  * and the collector waits for the threads in regions. */
 long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v) {
-    PARKED_CALL(long, futex(w, FUTEX_WAIT_PRIVATE, v));
+    PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, NULL));
 }
-void tc_futex_wake_all(_Atomic uint32_t *w) { futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX); }
+void tc_futex_wake_all(_Atomic uint32_t *w) { tc_futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
 int tc_parked_sem_wait(sem_t *s) { PARKED_CALL(int, sem_wait(s)); }

@@ -60,10 +60,6 @@ static uint32_t round_seq;           /* registry lock */
 static int gc_signal;                /* 0 until installed */
 static struct sigaction installed;
 
-static long futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
-    return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
-}
-
 /* ---- the stop protocol, thread side ---- */
 
 /* Rounds are sequence numbers; "a reached b" tolerates wrap-around. */
@@ -77,10 +73,10 @@ static void stop_here(struct gthread *t, uint32_t seq) {
     char here;
     t->sp = (uintptr_t)&here;
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
-    futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+    tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
     uint32_t r;
     while (!reached(r = atomic_load_explicit(&t->resume_seq, memory_order_acquire), seq))
-        futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
+        tc_futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
 }
 
 /* The round of the last fork gate: a thread asked in that round only
@@ -90,7 +86,7 @@ _Atomic uint32_t tc_fork_gate;
 
 static void acknowledge(struct gthread *t, uint32_t seq) {
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
-    futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+    tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static void suspend_handler(int sig, siginfo_t *si, void *uc) {
@@ -131,7 +127,7 @@ void tc_gc_region_exit_slow(void) {
 void tc_fork_gate_wait(void) {
     do {
         tc_region_end();
-        while (atomic_load(&tc_fork_gate)) futex(&tc_fork_gate, FUTEX_WAIT_PRIVATE, 1, NULL);
+        while (atomic_load(&tc_fork_gate)) tc_futex(&tc_fork_gate, FUTEX_WAIT_PRIVATE, 1, NULL);
         tc_region_begin();
     } while (atomic_load(&tc_fork_gate));
 }
@@ -181,7 +177,7 @@ static void wait_stopped(struct gthread *t, uint32_t seq) {
     unsigned waited = 0;
     uint32_t a;
     while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq)) {
-        futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
+        tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
         if (++waited % 500 == 0) /* about 5 s: the signal may be blocked */
             tc_print("tricolor: warning: thread %p has not stopped for %u s (gc signal %d blocked?)",
                      (void *)t->tid, waited / 100, gc_signal);
@@ -190,7 +186,7 @@ static void wait_stopped(struct gthread *t, uint32_t seq) {
 
 static void release(struct gthread *t, uint32_t seq) {
     atomic_store_explicit(&t->resume_seq, seq, memory_order_release);
-    futex(&t->resume_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+    tc_futex(&t->resume_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static int is_self(struct gthread *t) { return t == tc_gthread; }
@@ -227,7 +223,7 @@ void tc_fork_gate_close(void) {
 
 void tc_fork_gate_open(void) {
     atomic_store(&tc_fork_gate, 0);
-    futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+    tc_futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
 void tc_start_world(void) {

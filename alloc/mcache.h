@@ -40,7 +40,7 @@ struct freebin {
  * (jemalloc's and mimalloc's thread caches keep large blocks too). A
  * cached span stays MSPAN_INUSE with its one allocation bit clear, so a
  * second free of it is still a double free. Bounded in spans and pages. */
-#define TC_LARGE_CACHE 8           /* spans */
+#define TC_LARGE_CACHE 16          /* spans */
 #define TC_LARGE_CACHE_PAGES 128   /* pages (1 MiB) over all cached spans */
 #define TC_LARGE_CACHE_MAX_SPAN 32 /* pages: larger spans are never kept */
 

@@ -88,6 +88,7 @@ static uint64_t goal(uint64_t live) {
 /* ---- one cycle ---- */
 
 static uint64_t stop(void) {
+    tc_stop_prepare(); /* a system call; the world is not stopped yet */
     uint64_t t0 = tc_nanotime();
     tc_stop_world();
     return t0;
@@ -99,6 +100,7 @@ static void start(uint64_t t0) {
 }
 
 static void scan_stacks(void) {
+    tc_stop_prepare();
     tc_registry_lock();
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
         tc_suspend_thread(t);

@@ -104,6 +104,9 @@ TC_INTERNAL void tc_registry_lock(void);
 TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);
+/* Install the stop signal if needed and check that it is still ours;
+ * before tc_stop_world or tc_suspend_thread, outside the timed pause. */
+TC_INTERNAL void tc_stop_prepare(void);
 /* Stop every registered thread but the caller (registry lock held). */
 TC_INTERNAL void tc_stop_world(void);
 TC_INTERNAL void tc_start_world(void);

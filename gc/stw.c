@@ -193,10 +193,14 @@ static int is_self(struct gthread *t) { return t == tc_gthread; }
 
 int tc_gc_signal(void) { return gc_signal; }
 
-/* A parked thread is held instead of signalled (gc/park.c). */
-void tc_stop_world(void) {
+void tc_stop_prepare(void) {
     if (!gc_signal) install_signal();
     check_signal();
+}
+
+/* A parked thread is held instead of signalled (gc/park.c). */
+void tc_stop_world(void) {
+    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
     uint32_t seq = ++round_seq;
     for (struct gthread *t = threads; t; t = t->next)
         if (!is_self(t) && !tc_hold(t)) request_stop(t, seq);
@@ -207,8 +211,7 @@ void tc_stop_world(void) {
 /* A parked thread cannot be inside a region: it is skipped, and it meets
  * the closed gate at its next gc region. */
 void tc_fork_gate_close(void) {
-    if (!gc_signal) install_signal();
-    check_signal();
+    tc_stop_prepare();
     atomic_store(&tc_fork_gate, 1);
     uint32_t seq = ++round_seq;
     atomic_store(&fork_round, seq);
@@ -235,7 +238,7 @@ void tc_start_world(void) {
 }
 
 void tc_suspend_thread(struct gthread *t) {
-    if (!gc_signal) install_signal();
+    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
     uint32_t seq = ++round_seq;
     if (tc_hold(t)) return;
     request_stop(t, seq);

@@ -265,6 +265,10 @@ static void restore_bin(struct freebin *b) {
     for (uint32_t i = 0; i < b->n; i++) *(uint64_t *)b->items[i] = tc_free_key;
 }
 
+static void restore_large(struct mcache *c) {
+    for (uint32_t i = 0; i < c->nlarge; i++) tc_bits_store(&c->large[i]->allocBits[0], ~1ull);
+}
+
 /* In the child only the forking thread exists: every other running P is
  * orphaned, possibly halfway through a fast path (nothing on a fast path
  * is a region, so even a fork that stopped the world can land there).
@@ -290,8 +294,7 @@ void tc_p_after_fork_child(void) {
     }
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) restore_bin(&pp->mcache.free[sc]);
-        for (uint32_t i = 0; i < pp->mcache.nlarge; i++)
-            tc_bits_store(&pp->mcache.large[i]->allocBits[0], ~1ull);
+        restore_large(&pp->mcache);
         if (pp == self) continue;
         pp->status = P_IDLE;
         pp->link = idle_ps;

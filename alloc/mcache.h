@@ -75,7 +75,6 @@ struct p {
     struct p *alllink; /* next P ever made; written once before publishing */
     uint32_t id;       /* index in creation order */
     uint8_t status;    /* enum p_status; pool lock */
-    unsigned lastsc;
 };
 
 /* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may

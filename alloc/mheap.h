@@ -69,17 +69,6 @@ TC_INTERNAL extern _Atomic(struct heaparena *) tc_arenas_[TC_ARENA_ENTRIES];
 
 TC_INTERNAL void tc_mheap_init(void);
 
-/* The span holding address p, or NULL. The result may be free or stale:
- * callers check state (and gen when racing with frees). */
-TC_INLINE struct mspan *tc_spanof(uintptr_t p) {
-    uintptr_t ai = p >> TC_ARENA_SHIFT;
-    if (TC_UNLIKELY(ai >= TC_ARENA_ENTRIES)) return NULL;
-    struct heaparena *ha = atomic_load_explicit(&tc_arenas_[ai], memory_order_acquire);
-    if (TC_UNLIKELY(!ha)) return NULL;
-    return atomic_load_explicit(&ha->spans[(p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1)],
-                                memory_order_acquire);
-}
-
 /* The arena record holding address p, or NULL. */
 TC_INLINE struct heaparena *tc_arenaof(uintptr_t p) {
     uintptr_t ai = p >> TC_ARENA_SHIFT;
@@ -87,8 +76,17 @@ TC_INLINE struct heaparena *tc_arenaof(uintptr_t p) {
     return atomic_load_explicit(&tc_arenas_[ai], memory_order_acquire);
 }
 
+/* p's page index within its arena record. */
 TC_INLINE uintptr_t tc_arena_page(uintptr_t p) {
     return (p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1);
+}
+
+/* The span holding address p, or NULL. The result may be free or stale:
+ * callers check state (and gen when racing with frees). */
+TC_INLINE struct mspan *tc_spanof(uintptr_t p) {
+    struct heaparena *ha = tc_arenaof(p);
+    if (TC_UNLIKELY(!ha)) return NULL;
+    return atomic_load_explicit(&ha->spans[tc_arena_page(p)], memory_order_acquire);
 }
 
 /* Whether p lies in memory the heap has reserved. */

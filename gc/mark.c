@@ -70,15 +70,17 @@ static struct workbuf *get_empty_locked(void) {
     return b;
 }
 
+static void put_full_locked(struct workbuf *b) {
+    b->next = full_list;
+    full_list = b;
+    nfull++;
+}
+
 static void push(struct gcw *w, uintptr_t p) {
     struct workbuf *b = w->buf;
     if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) {
         pthread_mutex_lock(&work_lock);
-        if (b) {
-            b->next = full_list;
-            full_list = b;
-            nfull++;
-        }
+        if (b) put_full_locked(b);
         b = w->buf = get_empty_locked();
         pthread_mutex_unlock(&work_lock);
     }
@@ -116,9 +118,7 @@ static void gcw_end(struct gcw *w) {
     pthread_mutex_lock(&work_lock);
     if (w->buf) {
         if (w->buf->n) {
-            w->buf->next = full_list;
-            full_list = w->buf;
-            nfull++;
+            put_full_locked(w->buf);
         } else {
             w->buf->next = empty_list;
             empty_list = w->buf;
@@ -145,9 +145,7 @@ static void balance(struct gcw *w) {
     memmove(b->obj, b->obj + half, (b->n - half) * sizeof b->obj[0]);
     nb->n = half;
     b->n -= half;
-    nb->next = full_list;
-    full_list = nb;
-    nfull++;
+    put_full_locked(nb);
     pthread_mutex_unlock(&work_lock);
 }
 

@@ -17,6 +17,20 @@
 
 static void *slot_a, *slot_b;
 
+/* Drop a control object and wait for its finalizer, then run 30 more
+ * cycles: a finalizer that was going to run has had its chance. 0 if the
+ * control never ran. */
+static int control_ran_then_settle(struct gct_watch *control, int tag) {
+    gct_attach(&slot_b, control, tag);
+    gc_store(&slot_b, NULL);
+    if (!gct_wait_final(control, WAIT_S)) return 0;
+    for (int i = 0; i < 30; i++) {
+        gc_collect();
+        gct_sleep_us(500);
+    }
+    return 1;
+}
+
 TEST(runs_once_after_unreachable_on_another_thread) {
     static struct gct_watch w;
     gct_attach(&slot_a, &w, 11);
@@ -55,13 +69,7 @@ GCT_NOINLINE static void attach_then_remove(struct gct_watch *w) {
 TEST(removed_with_null_fn) {
     static struct gct_watch removed, control;
     attach_then_remove(&removed);
-    gct_attach(&slot_b, &control, 32);
-    gc_store(&slot_b, NULL);
-    ASSERT_TRUE(gct_wait_final(&control, WAIT_S));
-    for (int i = 0; i < 30; i++) {
-        gc_collect();
-        gct_sleep_us(500);
-    }
+    ASSERT_TRUE(control_ran_then_settle(&control, 32));
     EXPECT_EQ_U(atomic_load(&removed.ran), 0);
 }
 
@@ -124,13 +132,7 @@ GCT_NOINLINE static void make_finalizer_cycle(void) {
 TEST(cycle_of_finalizer_objects_is_kept) {
     static struct gct_watch control;
     make_finalizer_cycle();
-    gct_attach(&slot_b, &control, 53);
-    gc_store(&slot_b, NULL);
-    ASSERT_TRUE(gct_wait_final(&control, WAIT_S));
-    for (int i = 0; i < 30; i++) {
-        gc_collect();
-        gct_sleep_us(500);
-    }
+    ASSERT_TRUE(control_ran_then_settle(&control, 53));
     EXPECT_EQ_U(atomic_load(&cyc_w[0].ran), 0);
     EXPECT_EQ_U(atomic_load(&cyc_w[1].ran), 0);
 }

@@ -157,24 +157,24 @@ static void parked_run(int tls) {
 TEST(other_thread_stack_root) { parked_run(0); }
 TEST(other_thread_tls_root) { parked_run(1); }
 
+/* An object held only in *slot (of this thread) survives; cleared, it goes. */
+static void slot_root_run(void **slot, struct gct_watch *w, int tag) {
+    gct_attach(slot, w, tag);
+    gct_clobber_stack();
+    EXPECT_TRUE(gct_survives(w, ROUNDS));
+    EXPECT_TRUE(gct_check_slot(slot, w));
+    gc_store(slot, NULL);
+    EXPECT_TRUE(gct_wait_final(w, 10));
+}
+
 TEST(main_thread_tls_root) {
     static struct gct_watch w;
-    gct_attach(&tls_slot, &w, 301);
-    gct_clobber_stack();
-    EXPECT_TRUE(gct_survives(&w, ROUNDS));
-    EXPECT_TRUE(gct_check_slot(&tls_slot, &w));
-    gc_store(&tls_slot, NULL);
-    EXPECT_TRUE(gct_wait_final(&w, 10));
+    slot_root_run(&tls_slot, &w, 301);
 }
 
 TEST(global_root) {
     static struct gct_watch w;
-    gct_attach(&global_slot, &w, 351);
-    gct_clobber_stack();
-    EXPECT_TRUE(gct_survives(&w, ROUNDS));
-    EXPECT_TRUE(gct_check_slot(&global_slot, &w));
-    gc_store(&global_slot, NULL);
-    EXPECT_TRUE(gct_wait_final(&w, 10));
+    slot_root_run(&global_slot, &w, 351);
 }
 
 /* ---- a dlopen'ed module's statics ---- */

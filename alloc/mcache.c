@@ -63,6 +63,7 @@ static void mcache_reset(struct mcache *c) {
 
 __thread int tc_region_depth __attribute__((tls_model("initial-exec")));
 __thread volatile int tc_region_pending __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t tc_stop_poll;
 
 /* The pool lock is only ever held inside a region (alloc/region.h). */
 static void pool_lock_in(void) {

@@ -9,11 +9,18 @@
  * tc_region_end stops the thread there). Regions nest; they cost a TLS
  * increment and decrement on slow paths only. gc_store and gc_alloc are
  * regions too, so the barrier and allocate-black are never split by a
- * stop. */
+ * stop.
+ *
+ * Polling. A stop first asks without a signal: it raises tc_stop_poll,
+ * and a thread leaving its outermost region sees it and stops there (on
+ * this kind of machine a signal costs tens of microseconds to send and as
+ * many to be delivered; a thread that allocates or stores pointers polls
+ * every few nanoseconds). Threads that do not poll soon are signalled. */
 #ifndef TC_ALLOC_REGION_H
 #define TC_ALLOC_REGION_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "alloc/base.h"
 
@@ -21,7 +28,11 @@ TC_INTERNAL extern __thread int tc_region_depth __attribute__((tls_model("initia
 TC_INTERNAL extern __thread volatile int tc_region_pending
     __attribute__((tls_model("initial-exec")));
 
-/* The collector's side: stop this thread now (gc/stw.c). */
+/* Nonzero while the collector is asking threads to stop (gc/stw.c); 2
+ * when a mark worker waits on it (a futex word). */
+TC_INTERNAL extern _Atomic uint32_t tc_stop_poll;
+
+/* The collector's side: stop this thread now if it was asked (gc/stw.c). */
 TC_INTERNAL void tc_gc_region_exit_slow(void);
 
 TC_INLINE void tc_region_begin(void) {
@@ -33,7 +44,8 @@ TC_INLINE void tc_region_end(void) {
     atomic_signal_fence(memory_order_seq_cst);
     if (--tc_region_depth == 0) {
         atomic_signal_fence(memory_order_seq_cst);
-        if (TC_UNLIKELY(tc_region_pending)) tc_gc_region_exit_slow();
+        if (TC_UNLIKELY(tc_region_pending | atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)))
+            tc_gc_region_exit_slow();
     }
 }
 

@@ -24,6 +24,8 @@
  *     between GC_EVENT_MARK_START and MARK_END.
  *   mutator progress: subtree replacements done in the window (each
  *     allocates op_bytes), against the --churn-mbps they aimed at.
+ *   pause_max_run_ns: the longest pause of the whole run, the build (one
+ *     thread allocating the heap as fast as it can) included.
  * At the end every tree is walked: node count and depths must be intact.
  *
  * Output: one line "GCPAUSE {json}" with the raw figures; the report
@@ -145,13 +147,18 @@ static void *mutator(void *arg) {
 #if defined(GCP_BOEHM)
 static uint64_t b_pauses[MAX_PAUSES];
 static size_t b_npauses;
-static uint64_t b_stop_at, b_mark_at, b_mark_ns;
+static uint64_t b_stop_at, b_mark_at, b_mark_ns, b_run_max;
 static long b_collections;
 static volatile int b_recording;
 
 static void GC_CALLBACK on_event(GC_EventType e) {
     uint64_t t = now_ns();
-    if (!b_recording) return;
+    if (e == GC_EVENT_PRE_STOP_WORLD) b_stop_at = t;
+    if (e == GC_EVENT_POST_START_WORLD && b_stop_at && t - b_stop_at > b_run_max) b_run_max = t - b_stop_at;
+    if (!b_recording) {
+        if (e == GC_EVENT_POST_START_WORLD) b_stop_at = 0;
+        return;
+    }
     switch (e) {
     case GC_EVENT_START: b_collections++; break;
     case GC_EVENT_PRE_STOP_WORLD: b_stop_at = t; break;
@@ -249,6 +256,7 @@ int main(int argc, char **argv) {
     size_t np;
     long cycles;
     double mark_s, marked, live;
+    uint64_t run_max;
 #if defined(GCP_TRICOLOR)
     static uint64_t buf[256];
     size_t n = gc_read_pauses(buf, 256);
@@ -258,7 +266,9 @@ int main(int argc, char **argv) {
     mark_s = (double)(s1.gc_mark_ns - s0.gc_mark_ns) / 1e9;
     marked = (double)(s1.gc_marked_bytes_total - s0.gc_marked_bytes_total);
     live = (double)s1.gc_heap_marked;
+    run_max = s1.gc_pause_max_ns;
 #else
+    run_max = b_run_max;
     pauses = b_pauses;
     np = b_npauses;
     cycles = b_collections;
@@ -269,9 +279,9 @@ int main(int argc, char **argv) {
     printf("GCPAUSE {\"impl\":\"%s\",\"heap_mb\":%g,\"node_bytes\":%zu,\"nodes\":%ld,"
            "\"threads\":%ld,\"churn_mbps\":%g,\"build_s\":%.3f,\"forced_cycles\":%ld,"
            "\"cycles\":%ld,\"wall_s\":%.3f,\"mark_s\":%.6f,\"marked_bytes\":%.0f,"
-           "\"live_bytes\":%.0f,\"mutator_ops\":%lld,\"op_bytes\":%zu,\"trees_bad\":%ld,\"pauses_ns\":[",
+           "\"live_bytes\":%.0f,\"pause_max_run_ns\":%llu,\"mutator_ops\":%lld,\"op_bytes\":%zu,\"trees_bad\":%ld,\"pauses_ns\":[",
            IMPL, heap_mb, sizeof(struct node), ntrees * per_tree, nthreads, churn_mbps, build_s,
-           ncycles, cycles, wall_s, mark_s, marked, live, window_ops,
+           ncycles, cycles, wall_s, mark_s, marked, live, (unsigned long long)run_max, window_ops,
            ((size_t)1 << (TREE_DEPTH - SUB_DEPTH + 1)) * sizeof(struct node) - sizeof(struct node), bad);
     for (size_t i = 0; i < np; i++) printf("%s%llu", i ? "," : "", (unsigned long long)pauses[i]);
     printf("]}\n");

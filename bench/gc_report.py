@@ -12,7 +12,8 @@ count, wall time per forced cycle, the mutators' allocation rate reached
 in the window (mut MB/s, against --churn-mbps: how much the collector held
 them back) and peak RSS; then the ratio
 tricolor/Boehm of mark throughput and the targets:
-  every STW pause < 100 us;  mark throughput >= Boehm's.
+  every STW pause < 100 us (in the window and over the whole run, the
+  heap's build included);  mark throughput >= Boehm's.
 Targets are reported, not enforced. Exit status: 0 when every run
 completed, 1 if one failed, 2 for usage or set-up errors.
 
@@ -66,21 +67,25 @@ def parse_result(stdout):
 
 
 def go_trace(stderr):
-    """Pauses (ns), mark seconds and marked bytes from gctrace lines."""
-    pauses, mark_s, marked, inside = [], 0.0, 0.0, False
+    """Pauses (ns), mark seconds and marked bytes from the gctrace lines of
+    the window; and the longest pause of the whole run (ns)."""
+    pauses, mark_s, marked, inside, run_max = [], 0.0, 0.0, False, 0.0
     for line in stderr.splitlines():
         if line.startswith("GCPAUSE-MEASURE"):
             inside = True
         elif line.startswith("GCPAUSE-END"):
             inside = False
-        elif inside:
+        else:
             m = TRACE.match(line)
-            if m:
-                stw1, mark, stw2 = (float(m.group(i)) for i in (1, 2, 3))
+            if not m:
+                continue
+            stw1, mark, stw2 = (float(m.group(i)) for i in (1, 2, 3))
+            run_max = max(run_max, stw1 * 1e6, stw2 * 1e6)
+            if inside:
                 pauses += [stw1 * 1e6, stw2 * 1e6]
                 mark_s += mark / 1e3
                 marked += float(m.group(6)) * 1048576
-    return pauses, mark_s, marked
+    return pauses, mark_s, marked, run_max
 
 
 def pct(sorted_ns, p):
@@ -171,7 +176,7 @@ def main():
             failed = True
             continue
         if name == "go":
-            r["pauses_ns"], r["mark_s"], r["marked_bytes"] = go_trace(err)
+            r["pauses_ns"], r["mark_s"], r["marked_bytes"], r["pause_max_run_ns"] = go_trace(err)
         r["max_rss_mb"] = rss / 1024.0
         results[name] = summarize(r)
 
@@ -187,8 +192,8 @@ def print_report(results, a):
           f"{a.threads} mutator threads churning {a.churn_mbps:g} MB/s, {a.cycles} forced cycles "
           f"(each collector in its own process; Boehm's nodes take 32 bytes)")
     hdr = (f"{'collector':<10} {'cycles':>6} {'pauses':>6} {'p50 us':>9} {'p90 us':>9} "
-           f"{'p99 us':>9} {'max us':>9} {'mark MB/s':>10} {'ms/cycle':>9} {'mut MB/s':>9} "
-           f"{'RSS MiB':>8}")
+           f"{'p99 us':>9} {'max us':>9} {'run max':>9} {'mark MB/s':>10} {'ms/cycle':>9} "
+           f"{'mut MB/s':>9} {'RSS MiB':>8}")
     print(hdr)
     print("-" * len(hdr))
     for name, r in results.items():
@@ -197,13 +202,18 @@ def print_report(results, a):
             continue
         p = r["pause_us"]
         print(f"{name:<10} {r['cycles']:>6} {r['npauses']:>6} {p['p50']:>9.1f} {p['p90']:>9.1f} "
-              f"{p['p99']:>9.1f} {p['max']:>9.1f} {r['mark_mb_s']:>10.0f} {r['cycle_ms']:>9.1f} "
+              f"{p['p99']:>9.1f} {p['max']:>9.1f} {r.get('pause_max_run_ns', 0) / 1e3:>9.1f} "
+              f"{r['mark_mb_s']:>10.0f} {r['cycle_ms']:>9.1f} "
               f"{r['mutator_mb_s']:>9.1f} {r['max_rss_mb']:>8.0f}")
+    print("(p50..max: the pauses of the measured window; run max: the longest pause of the whole "
+          "run, the heap's build by one thread included)")
     t = results.get("tricolor", {})
     if "pause_us" in t:
         mx = t["pause_us"]["max"]
-        print(f"target: every STW pause < {PAUSE_TARGET_US:g} us: tricolor max {mx:.1f} us "
-              f"-> {'MET' if mx < PAUSE_TARGET_US else 'MISSED'}")
+        run = t.get("pause_max_run_ns", 0) / 1e3
+        ok = mx < PAUSE_TARGET_US and run < PAUSE_TARGET_US
+        print(f"target: every STW pause < {PAUSE_TARGET_US:g} us: tricolor max {mx:.1f} us in the "
+              f"window, {run:.1f} us over the whole run -> {'MET' if ok else 'MISSED'}")
         b = results.get("boehm", {})
         if "mark_mb_s" in b:
             ratio = t["mark_mb_s"] / b["mark_mb_s"]

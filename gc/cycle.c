@@ -22,8 +22,8 @@
  * x GOGC/100 minimum. gc_setpercent(-1) or GOGC=off stops automatic
  * cycles; gc_collect always runs one.
  *
- * Every stop is timed from the first signal sent to the last thread let
- * go, and kept in a ring of the 256 most recent pauses. */
+ * Every stop is timed from the first request (gc/stw.c) to the last
+ * thread let go, and kept in a ring of the 256 most recent pauses. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,8 +95,7 @@ static uint64_t stop(void) {
 }
 
 static void start(uint64_t t0) {
-    tc_start_world();
-    tc_record_pause(tc_nanotime() - t0);
+    tc_record_pause(tc_start_world() - t0);
 }
 
 static void scan_stacks(void) {
@@ -226,7 +225,7 @@ void tc_gc_note_alloc(uint64_t bytes) {
     uint64_t live = atomic_fetch_add_explicit(&heap_live, bytes, memory_order_relaxed) + bytes;
     int phase = atomic_load_explicit(&tc_gcphase, memory_order_relaxed);
     if (phase == GC_MARK) {
-        tc_drain(bytes); /* assist: scan as much as we allocate */
+        tc_assist_debt += bytes; /* scan as much as we allocate */
     } else if (phase == GC_OFF && live >= atomic_load(&next_gc) && atomic_load(&gcpercent) >= 0) {
         pthread_mutex_lock(&ctl);
         if (requested <= done) {
@@ -235,6 +234,32 @@ void tc_gc_note_alloc(uint64_t bytes) {
             pthread_cond_signal(&ctl_cond);
         }
         pthread_mutex_unlock(&ctl);
+    }
+}
+
+/* Go's gcAssistAlloc, paid after the allocation instead of inside it:
+ * the object is already black, so a stop between two chunks is safe, and
+ * a stop no longer waits for a whole assist (paid inside gc_alloc's
+ * region, a span's worth of scanning kept stops waiting for milliseconds
+ * whenever the thread lost its CPU in the middle of it). Each
+ * chunk is a region of its own, so its grey buffer is published before a
+ * stop can take the thread, and it ends early when a stop is asked for.
+ * The phase only changes with the world stopped, so inside a region it
+ * holds still. Debt left when marking ends is forgiven. */
+__thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
+#define ASSIST_CHUNK ((uint64_t)64 << 10)
+
+void tc_gc_assist(void) {
+    uint64_t debt = tc_assist_debt;
+    tc_assist_debt = 0;
+    while (debt) {
+        tc_region_enter();
+        uint64_t n = 0;
+        if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) == GC_MARK)
+            n = tc_drain_assist(debt < ASSIST_CHUNK ? debt : ASSIST_CHUNK);
+        tc_region_end(); /* a stop asked for meanwhile happens here */
+        if (n == 0) break; /* marking is over, or nothing is grey */
+        debt = n < debt ? debt - n : 0;
     }
 }
 

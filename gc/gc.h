@@ -54,11 +54,10 @@ struct gthread {
     /* Suspension protocol (futex words, sequence numbers). */
     _Atomic uint32_t suspend_seq;  /* collector: "stop for round N" */
     _Atomic uint32_t ack_seq;      /* thread: "stopped for round N" */
-    _Atomic uint32_t resume_seq;   /* collector: "round N is over" */
     uintptr_t sp;                  /* stack pointer while stopped */
     /* Parking (gc/park.c): a thread blocked in a call that cannot touch
      * the collected heap is taken as stopped without a signal. */
-    _Atomic uint32_t park;         /* PARK_RUNNING, PARK_PARKED or PARK_HELD */
+    _Atomic uint32_t park;         /* PARK_*: see park.c */
     uintptr_t park_sp;             /* owner: stack pointer while parked */
     int held;                      /* collector: took it as stopped; registry lock */
     /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
@@ -72,7 +71,7 @@ TC_INTERNAL extern __thread struct gthread *tc_gthread
     __attribute__((tls_model("initial-exec")));
 
 /* ---- park.c ---- */
-enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2 };
+enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2, PARK_HELD_WAITING = 3 };
 /* Thread side: park before a blocking call (returns 0 if it did not:
  * unregistered, inside a region, already parked), unpark after it; an
  * unpark waits while the collector holds the thread. */
@@ -82,6 +81,45 @@ TC_INTERNAL void tc_unpark(void);
  * (1), or leave it to the signal (0); give it back. */
 TC_INTERNAL int tc_hold(struct gthread *t);
 TC_INTERNAL void tc_unhold(struct gthread *t);
+/* A thread that stops or parks publishes a stack pointer, and the
+ * collector scans its stack from there up. Values its callers keep in
+ * callee-saved registers must be in memory above that point: the thread
+ * stores them into a buffer in a frame that lives until it goes on
+ * (tc_spill_regs), then takes the stack pointer below it (tc_current_sp).
+ * __builtin_unwind_init alone is not enough: GCC may save the registers
+ * on some paths only and tail-call out of the frame (seen in
+ * tc_gc_region_exit_slow, which then stopped with a caller's pointer in
+ * a register nobody scanned). */
+#if defined(__x86_64__)
+#define TC_SPILL_WORDS 6
+TC_INLINE void tc_spill_regs(uintptr_t *buf) {
+    __asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\tmov %%r12, 16(%0)\n\t"
+                     "mov %%r13, 24(%0)\n\tmov %%r14, 32(%0)\n\tmov %%r15, 40(%0)"
+                     : : "r"(buf) : "memory");
+}
+TC_INLINE uintptr_t tc_current_sp(void) {
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+#elif defined(__aarch64__)
+#define TC_SPILL_WORDS 12
+TC_INLINE void tc_spill_regs(uintptr_t *buf) {
+    __asm__ volatile("stp x19, x20, [%0]\n\tstp x21, x22, [%0, #16]\n\tstp x23, x24, [%0, #32]\n\t"
+                     "stp x25, x26, [%0, #48]\n\tstp x27, x28, [%0, #64]\n\tstp x29, x30, [%0, #80]"
+                     : : "r"(buf) : "memory");
+}
+TC_INLINE uintptr_t tc_current_sp(void) {
+    uintptr_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return sp;
+}
+#else
+#error "tc_spill_regs: name this architecture's callee-saved registers"
+#endif
+/* Keeps buf (and so its frame) alive up to here: no tail call before. */
+#define TC_KEEP(buf) __asm__ volatile("" : : "r"(buf) : "memory")
+
 /* The futex system call on a 32-bit word (stw.c and park.c). */
 TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
     return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
@@ -90,6 +128,7 @@ TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct 
 TC_INTERNAL long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v);
 TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
 TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
+TC_INTERNAL int tc_parked_mutex_lock(pthread_mutex_t *m);
 struct sigaction;
 /* sigaction itself, past the interposition that wraps the program's
  * handlers (the collector's own handler is not wrapped). */
@@ -107,9 +146,13 @@ TC_INTERNAL uint32_t tc_registry_count(void);
 /* Install the stop signal if needed and check that it is still ours;
  * before tc_stop_world or tc_suspend_thread, outside the timed pause. */
 TC_INTERNAL void tc_stop_prepare(void);
+/* A mark worker gives its CPU to the threads a stop waits for: it sleeps
+ * while tc_stop_poll is up. */
+TC_INTERNAL void tc_stop_poll_wait(void);
 /* Stop every registered thread but the caller (registry lock held). */
 TC_INTERNAL void tc_stop_world(void);
-TC_INTERNAL void tc_start_world(void);
+/* Returns when the last thread was let go (tc_nanotime). */
+TC_INTERNAL uint64_t tc_start_world(void);
 /* Stop one thread, so its stack can be scanned; then resume it. */
 TC_INTERNAL void tc_suspend_thread(struct gthread *t);
 TC_INTERNAL void tc_resume_thread(struct gthread *t);
@@ -180,6 +223,10 @@ TC_INTERNAL void tc_scan_range(uintptr_t lo, uintptr_t hi);
 /* Drain grey objects until none is left or budget bytes were scanned
  * (0: no limit). Returns bytes scanned. */
 TC_INTERNAL uint64_t tc_drain(uint64_t budget);
+/* The same for an assist, inside a gc region: it also returns early once a
+ * stop is asked for (tc_stop_poll), so the region ends and the thread
+ * stops without making the pause wait for its debt. */
+TC_INTERNAL uint64_t tc_drain_assist(uint64_t budget);
 TC_INTERNAL int tc_work_empty(void);
 TC_INTERNAL void tc_mark_reset(void);
 TC_INTERNAL uint64_t tc_mark_bytes(void); /* bytes marked this cycle */
@@ -223,6 +270,10 @@ TC_INTERNAL void tc_checkmark(void); /* world stopped, marking done */
 /* ---- cycle.c ---- */
 TC_INTERNAL void tc_gc_init(void);
 TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
+/* Scan work this thread owes for what it allocated during mark (bytes);
+ * paid by tc_gc_assist once the allocation's region has ended. */
+TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
+TC_INTERNAL void tc_gc_assist(void); /* outside any gc region */
 TC_INTERNAL void tc_record_pause(uint64_t ns);
 TC_INTERNAL uint64_t tc_nanotime(void);
 

@@ -203,7 +203,8 @@ static uint64_t scanobject(struct gcw *w, uintptr_t p) {
  * miss after another (Boehm's marker prefetches the same way). */
 #define PREFETCH_AHEAD 32
 
-static uint64_t drain(struct gcw *w, uint64_t budget) {
+/* yield: return early when a stop is asked for (tc_stop_poll). */
+static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
     uintptr_t fifo[PREFETCH_AHEAD];
     unsigned head = 0, n = 0, nscanned = 0;
     uint64_t scanned = 0;
@@ -217,7 +218,10 @@ static uint64_t drain(struct gcw *w, uint64_t budget) {
         head = (head + 1) % PREFETCH_AHEAD; /* a power of two: a mask */
         n--;
         scanned += scanobject(w, p);
-        if ((++nscanned & 63) == 0) balance(w);
+        if ((++nscanned & 63) == 0) {
+            balance(w);
+            if (yield && atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) break;
+        }
     }
     for (; n; n--, head = (head + 1) % PREFETCH_AHEAD) push(w, fifo[head]); /* over budget */
     return scanned;
@@ -252,13 +256,16 @@ void tc_scan_range(uintptr_t lo, uintptr_t hi) {
     gcw_end(&w);
 }
 
-uint64_t tc_drain(uint64_t budget) {
+static uint64_t drain_ctx(uint64_t budget, int yield) {
     struct gcw w;
     gcw_begin(&w);
-    uint64_t n = drain(&w, budget);
+    uint64_t n = drain(&w, budget, yield);
     gcw_end(&w);
     return n;
 }
+
+uint64_t tc_drain(uint64_t budget) { return drain_ctx(budget, 0); }
+uint64_t tc_drain_assist(uint64_t budget) { return drain_ctx(budget, 1); }
 
 void tc_mark_black(struct mspan *s, uintptr_t obj) {
     TC_ASSERT(atomic_load(&tc_gcphase) != GC_OFF);
@@ -291,7 +298,11 @@ static void *worker_main(void *arg) {
         pthread_mutex_lock(&worker_lock);
         while (!workers_on) pthread_cond_wait(&worker_cond, &worker_lock);
         pthread_mutex_unlock(&worker_lock);
-        if (tc_drain(256 << 10) == 0) { /* nothing queued: doze briefly */
+        /* A stop waits for mutators that may need this CPU: yield it. */
+        uint64_t n = drain_ctx(256 << 10, 1);
+        if (atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) {
+            tc_stop_poll_wait();
+        } else if (n == 0) { /* nothing queued: doze briefly */
             struct timespec ts = {0, 50 * 1000};
             nanosleep(&ts, NULL);
         }

@@ -55,15 +55,22 @@ int tc_park(uintptr_t sp) {
     return 1;
 }
 
-/* Returns 1 if the thread was parked. */
+/* Returns 1 if the thread was parked. A held thread says it waits
+ * (HELD_WAITING) before it sleeps, so the collector makes the wake-up
+ * system call only for threads that woke while held, not for every
+ * thread still asleep in its call. */
 static int unpark(struct gthread *t) {
-    uint32_t v = PARK_PARKED;
-    while (!atomic_compare_exchange_strong(&t->park, &v, PARK_RUNNING)) {
+    for (;;) {
+        uint32_t v = atomic_load(&t->park);
         if (v == PARK_RUNNING) return 0;
-        tc_futex(&t->park, FUTEX_WAIT_PRIVATE, PARK_HELD, NULL); /* the collector has us */
-        v = PARK_PARKED;
+        if (v == PARK_PARKED) {
+            if (atomic_compare_exchange_strong(&t->park, &v, PARK_RUNNING)) return 1;
+            continue;
+        }
+        if (v == PARK_HELD && !atomic_compare_exchange_strong(&t->park, &v, PARK_HELD_WAITING))
+            continue;
+        tc_futex(&t->park, FUTEX_WAIT_PRIVATE, PARK_HELD_WAITING, NULL); /* the collector has us */
     }
-    return 1;
 }
 
 void tc_unpark(void) {
@@ -71,20 +78,27 @@ void tc_unpark(void) {
     if (t) unpark(t);
 }
 
-static void cleanup_unpark(void *parked) {
-    if (parked) tc_unpark();
+/* A thread only ever enters a wrapper running (the program's handlers
+ * unpark first), so unparking on cancellation needs no flag: if the
+ * wrapper did not park, the thread is running and this does nothing. */
+static void cleanup_unpark(void *unused) {
+    (void)unused;
+    tc_unpark();
 }
 
-/* Run `call` parked. __builtin_unwind_init makes this function save every
- * callee-saved register in its frame, above `here`, so the registers the
- * callers still hold are scanned with the stack. */
-#define PARKED_CALL(type, call)                                                                    \
+/* Run `call` parked. The callers' registers go into this frame (gc.h),
+ * and so do the call's pointer arguments (a..d, 0 if none): the kernel
+ * may be using what they point to, and otherwise they might sit only in
+ * registers or in the callee's frames below the published stack pointer. */
+#define PARKED_CALL(type, call, a, b, c, d)                                                        \
     do {                                                                                           \
-        char here;                                                                                 \
-        __builtin_unwind_init();                                                                   \
-        int parked_ = tc_park((uintptr_t)&here);                                                   \
+        uintptr_t regs_[TC_SPILL_WORDS];                                                           \
+        volatile uintptr_t keep_[4] = {(uintptr_t)(a), (uintptr_t)(b), (uintptr_t)(c),            \
+                                       (uintptr_t)(d)};                                            \
+        tc_spill_regs(regs_);                                                                      \
+        volatile int parked_ = tc_park(tc_current_sp()); /* volatile: across setjmp */             \
         type r_;                                                                                   \
-        pthread_cleanup_push(cleanup_unpark, (void *)(intptr_t)parked_);                           \
+        pthread_cleanup_push(cleanup_unpark, NULL);                                                \
         r_ = call;                                                                                 \
         pthread_cleanup_pop(0);                                                                    \
         if (parked_) {                                                                             \
@@ -92,7 +106,8 @@ static void cleanup_unpark(void *parked) {
             tc_unpark();                                                                           \
             errno = e_;                                                                            \
         }                                                                                          \
-        __asm__ volatile("" : : "r"(&here) : "memory");                                          \
+        TC_KEEP(regs_);                                                                            \
+        TC_KEEP(keep_);                                                                            \
         return r_;                                                                                 \
     } while (0)
 
@@ -110,8 +125,8 @@ int tc_hold(struct gthread *t) {
 
 void tc_unhold(struct gthread *t) {
     t->held = 0;
-    atomic_store(&t->park, PARK_PARKED);
-    tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
+    if (atomic_exchange(&t->park, PARK_PARKED) == PARK_HELD_WAITING)
+        tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* ---- the program's signal handlers ---- */
@@ -210,38 +225,42 @@ static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem) {
     NEED(nanosleep, -1);
-    PARKED_CALL(int, real_nanosleep(req, rem));
+    PARKED_CALL(int, real_nanosleep(req, rem), req, rem, 0, 0);
 }
 EXPORT int clock_nanosleep(clockid_t c, int flags, const struct timespec *req, struct timespec *rem) {
     NEED(clock_nanosleep, ENOSYS);
-    PARKED_CALL(int, real_clock_nanosleep(c, flags, req, rem));
+    PARKED_CALL(int, real_clock_nanosleep(c, flags, req, rem), req, rem, 0, 0);
 }
 EXPORT int usleep(useconds_t us) {
     NEED(usleep, -1);
-    PARKED_CALL(int, real_usleep(us));
+    PARKED_CALL(int, real_usleep(us), 0, 0, 0, 0);
 }
 EXPORT unsigned sleep(unsigned s) {
     NEED(sleep, s);
-    PARKED_CALL(unsigned, real_sleep(s));
+    PARKED_CALL(unsigned, real_sleep(s), 0, 0, 0, 0);
 }
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
     NEED(poll, -1);
-    PARKED_CALL(int, real_poll(fds, n, timeout));
+    PARKED_CALL(int, real_poll(fds, n, timeout), fds, 0, 0, 0);
 }
 EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
     NEED(select, -1);
-    PARKED_CALL(int, real_select(n, r, w, e, tv));
+    PARKED_CALL(int, real_select(n, r, w, e, tv), r, w, e, tv);
 }
 EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) {
     NEED(epoll_wait, -1);
-    PARKED_CALL(int, real_epoll_wait(fd, ev, n, timeout));
+    PARKED_CALL(int, real_epoll_wait(fd, ev, n, timeout), ev, 0, 0, 0);
 }
 
 /* The runtime's own waits. Never park holding a lock that code inside a
  * region takes: a thread that wakes while held waits for the collector,
  * and the collector waits for the threads in regions. */
 long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v) {
-    PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, NULL));
+    PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, NULL), 0, 0, 0, 0);
 }
 void tc_futex_wake_all(_Atomic uint32_t *w) { tc_futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
-int tc_parked_sem_wait(sem_t *s) { PARKED_CALL(int, sem_wait(s)); }
+int tc_parked_sem_wait(sem_t *s) { PARKED_CALL(int, sem_wait(s), s, 0, 0, 0); }
+/* Only for a lock the collector may hold while it stops threads (the
+ * registry lock): the thread waiting for it is then held, not signalled,
+ * and once it has the lock no stop can be under way to hold it. */
+int tc_parked_mutex_lock(pthread_mutex_t *m) { PARKED_CALL(int, pthread_mutex_lock(m), 0, 0, 0, 0); }

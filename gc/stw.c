@@ -8,24 +8,31 @@
  * stack top and static TLS blocks; a thread unregisters when it exits.
  *
  * Stopping. The collector (holding the registry lock, so nobody joins or
- * leaves meanwhile) bumps a thread's suspend_seq and sends it the gc
- * signal. The handler stores its own stack pointer (everything above it,
- * including the signal frame with the interrupted registers and the red
- * zone, is then scanned), publishes ack_seq and waits on a futex until
- * resume_seq reaches the same round. If the signal lands inside a gc
+ * leaves meanwhile) bumps a thread's suspend_seq and raises tc_stop_poll.
+ * A thread that leaves its outermost gc region sees the poll and stops
+ * there, after spilling its callee-saved registers into its frame (Go's
+ * cooperative preemption: allocation and gc_store are regions, so a
+ * thread that uses the heap answers within microseconds). Threads that
+ * have not answered after POLL_NS get the gc signal (Go's async
+ * preemption); its handler stops the thread where it is, or, inside a
  * region (the barrier, allocation, anything holding a lock the collector
- * needs while the world is stopped), the handler only notes the request;
- * the thread stops itself when it leaves the region, after spilling its
- * callee-saved registers into its frame. Everything in the handler is
- * async-signal-safe: atomics, futex system calls, errno saved and restored.
- * A thread parked in a blocking call is held, not signalled (gc/park.c).
+ * needs while the world is stopped), only notes the request for the
+ * region's end. Stopped, a thread publishes its stack pointer (everything
+ * above it is scanned: for the handler, the signal frame with the
+ * interrupted registers and the red zone too), stores ack_seq and waits
+ * on a futex until resume_round reaches its round: one word for all
+ * threads, so the world starts with one wake-up system call. Everything
+ * in the handler is async-signal-safe: atomics, futex system calls, errno
+ * saved and restored. A thread parked in a blocking call is held, neither
+ * asked nor signalled (gc/park.c); one that parks while asked is held too.
  *
  * Fork gate. fork() must not catch a thread inside a gc region (see
  * gc/cycle.c), but stopping threads for it would be wrong: one stopped
  * while holding a lock fork takes after our handler (stdio's list lock)
- * would deadlock it. So the forking thread closes the gate and sends the
- * same signal; a thread outside its regions only acknowledges and goes
- * on, one inside acknowledges when it leaves, and an outermost gc region
+ * would deadlock it. So the forking thread closes the gate and asks the
+ * same way (poll, then signal); a thread outside its regions only
+ * acknowledges and goes on, one inside acknowledges when it leaves, and
+ * an outermost gc region
  * entered while the gate is closed waits for it to open.
  *
  * The signal is the first real-time signal nobody handles (or
@@ -57,6 +64,7 @@ static struct gthread *threads;      /* registry lock */
 static struct gthread *free_records; /* registry lock */
 static uint32_t nthreads;            /* registry lock */
 static uint32_t round_seq;           /* registry lock */
+static _Atomic uint32_t resume_round; /* futex: rounds up to this one are over */
 static int gc_signal;                /* 0 until installed */
 static struct sigaction installed;
 
@@ -66,17 +74,17 @@ static struct sigaction installed;
 static int reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 
 /* Stop for round seq until the collector lets round seq (or a later one)
- * go. A thread stopping at the end of a region waits with signals open,
- * so the next round's signal can arrive inside this wait and complete a
- * nested stop: hence "reached", not "equals". */
-static void stop_here(struct gthread *t, uint32_t seq) {
-    char here;
-    t->sp = (uintptr_t)&here;
+ * go; the stack is scanned from sp up. A thread stopping at the end of a
+ * region waits with signals open, so the next round's signal can arrive
+ * inside this wait and complete a nested stop: hence "reached", not
+ * "equals". */
+static void stop_here(struct gthread *t, uint32_t seq, uintptr_t sp) {
+    t->sp = sp;
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
     tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
     uint32_t r;
-    while (!reached(r = atomic_load_explicit(&t->resume_seq, memory_order_acquire), seq))
-        tc_futex(&t->resume_seq, FUTEX_WAIT_PRIVATE, r, NULL);
+    while (!reached(r = atomic_load_explicit(&resume_round, memory_order_acquire), seq))
+        tc_futex(&resume_round, FUTEX_WAIT_PRIVATE, r, NULL);
 }
 
 /* The round of the last fork gate: a thread asked in that round only
@@ -98,26 +106,33 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
         if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
             if (tc_region_depth) tc_region_pending = 1;
             else if (seq == atomic_load(&fork_round)) acknowledge(t, seq);
-            else stop_here(t, seq);
+            else stop_here(t, seq, tc_current_sp()); /* the signal frame is above */
         }
     }
     errno = saved;
+}
+
+/* The end of a region: the callers' registers into this frame, which
+ * stays until the stop is over (gc.h). */
+static __attribute__((noinline)) void stop_spilled(struct gthread *t, uint32_t seq) {
+    uintptr_t regs[TC_SPILL_WORDS];
+    tc_spill_regs(regs);
+    stop_here(t, seq, tc_current_sp());
+    TC_KEEP(regs);
 }
 
 void tc_gc_region_exit_slow(void) {
     struct gthread *t = tc_gthread;
     tc_region_pending = 0;
     if (!t) return;
+    (void)atomic_load_explicit(&tc_stop_poll, memory_order_acquire); /* then suspend_seq */
     uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
     if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
     if (seq == atomic_load(&fork_round)) {
         acknowledge(t, seq);
         return;
     }
-    /* Every callee-saved register into this frame, above stop_here's: plain
-     * (setjmp would mangle the frame pointer, which may hold a pointer). */
-    __builtin_unwind_init();
-    stop_here(t, seq);
+    stop_spilled(t, seq);
 }
 
 /* An outermost gc region was entered with the gate closed: leave it
@@ -166,8 +181,37 @@ static void check_signal(void) {
 
 /* ---- the stop protocol, collector side (registry lock held) ---- */
 
-static void request_stop(struct gthread *t, uint32_t seq) {
+/* How long a stop waits for threads to notice tc_stop_poll before it
+ * signals the rest: long enough for a running thread between two
+ * allocations, short against the signal's own cost. */
+#define POLL_NS 20000
+
+static inline void spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+static void ask(struct gthread *t, uint32_t seq) {
     atomic_store_explicit(&t->suspend_seq, seq, memory_order_release);
+}
+
+static int acked(struct gthread *t, uint32_t seq) {
+    return reached(atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq);
+}
+
+/* t parked after it was asked: hold it, and acknowledge for it (a held
+ * thread runs none of our code until it is let go, so the word is ours),
+ * or it would stop for this round at its next region exit. */
+static int hold_late(struct gthread *t, uint32_t seq) {
+    if (!tc_hold(t)) return 0;
+    atomic_store_explicit(&t->ack_seq, seq, memory_order_relaxed);
+    return 1;
+}
+
+static void signal_thread(struct gthread *t) {
     if (pthread_kill(t->tid, gc_signal) != 0)
         tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
 }
@@ -184,12 +228,49 @@ static void wait_stopped(struct gthread *t, uint32_t seq) {
     }
 }
 
-static void release(struct gthread *t, uint32_t seq) {
-    atomic_store_explicit(&t->resume_seq, seq, memory_order_release);
-    tc_futex(&t->resume_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
+static int is_self(struct gthread *t) { return t == tc_gthread; }
+
+/* The threads of a round: one, or all but the caller; never held ones. */
+#define FOR_ASKED(t, one)                                                                          \
+    for (struct gthread *t = (one) ? (one) : threads; t; t = (one) ? NULL : t->next)              \
+        if (!is_self(t) && !t->held)
+
+/* Every thread asked for round seq has acknowledged: first by polling
+ * (holding those that park meanwhile, if may_hold), then by signal. The
+ * poll stays up until the threads go again (poll_end), so a mark worker
+ * that yielded its CPU sleeps through the whole stop. */
+static void gather(uint32_t seq, struct gthread *one, int may_hold) {
+    atomic_store(&tc_stop_poll, 1); /* seq_cst: after the suspend_seq stores */
+    uint64_t until = tc_nanotime() + POLL_NS;
+    int left;
+    do {
+        left = 0;
+        FOR_ASKED(t, one) if (!acked(t, seq) && !(may_hold && hold_late(t, seq))) left++;
+        if (!left) break;
+        spin_pause();
+    } while (tc_nanotime() < until);
+    if (left) {
+        FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
+        FOR_ASKED(t, one) wait_stopped(t, seq);
+    }
 }
 
-static int is_self(struct gthread *t) { return t == tc_gthread; }
+static void poll_end(void) {
+    if (atomic_exchange(&tc_stop_poll, 0) == 2)
+        tc_futex(&tc_stop_poll, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+
+void tc_stop_poll_wait(void) {
+    uint32_t v = 1;
+    if (atomic_compare_exchange_strong(&tc_stop_poll, &v, 2) || v == 2)
+        tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
+}
+
+/* Every thread stopped in this round goes on. */
+static void release_round(void) {
+    atomic_store_explicit(&resume_round, round_seq, memory_order_release);
+    tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
 
 int tc_gc_signal(void) { return gc_signal; }
 
@@ -198,14 +279,13 @@ void tc_stop_prepare(void) {
     check_signal();
 }
 
-/* A parked thread is held instead of signalled (gc/park.c). */
+/* A parked thread is held instead of asked (gc/park.c). */
 void tc_stop_world(void) {
     TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
     uint32_t seq = ++round_seq;
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !tc_hold(t)) request_stop(t, seq);
-    for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !t->held) wait_stopped(t, seq);
+        if (!is_self(t) && !tc_hold(t)) ask(t, seq);
+    gather(seq, NULL, 1);
 }
 
 /* A parked thread cannot be inside a region: it is skipped, and it meets
@@ -218,9 +298,9 @@ void tc_fork_gate_close(void) {
     for (struct gthread *t = threads; t; t = t->next)
         t->held = !is_self(t) && atomic_load(&t->park) != PARK_RUNNING;
     for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !t->held) request_stop(t, seq);
-    for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !t->held) wait_stopped(t, seq);
+        if (!is_self(t) && !t->held) ask(t, seq);
+    gather(seq, NULL, 0);
+    poll_end();
     for (struct gthread *t = threads; t; t = t->next) t->held = 0;
 }
 
@@ -229,25 +309,31 @@ void tc_fork_gate_open(void) {
     tc_futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
-void tc_start_world(void) {
+uint64_t tc_start_world(void) {
+    int stopped = 0;
     for (struct gthread *t = threads; t; t = t->next) {
         if (is_self(t)) continue;
         if (t->held) tc_unhold(t);
-        else release(t, round_seq);
+        else stopped = 1;
     }
+    if (stopped) release_round();
+    uint64_t now = tc_nanotime();
+    poll_end(); /* the mark workers after the program's threads */
+    return now;
 }
 
 void tc_suspend_thread(struct gthread *t) {
     TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
     uint32_t seq = ++round_seq;
     if (tc_hold(t)) return;
-    request_stop(t, seq);
-    wait_stopped(t, seq);
+    ask(t, seq);
+    gather(seq, t, 1);
 }
 
 void tc_resume_thread(struct gthread *t) {
     if (t->held) tc_unhold(t);
-    else release(t, round_seq);
+    else release_round();
+    poll_end();
 }
 
 /* ---- registry ---- */
@@ -263,13 +349,13 @@ static struct gthread *new_record(void) {
         free_records = t->next;
         uint32_t seq = round_seq;
         memset(t, 0, sizeof *t);
-        atomic_store(&t->ack_seq, seq), atomic_store(&t->resume_seq, seq);
+        atomic_store(&t->ack_seq, seq);
         atomic_store(&t->suspend_seq, seq);
         return t;
     }
     t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t == MAP_FAILED) tc_fatal("out of memory registering a thread");
-    atomic_store(&t->ack_seq, round_seq), atomic_store(&t->resume_seq, round_seq);
+    atomic_store(&t->ack_seq, round_seq);
     atomic_store(&t->suspend_seq, round_seq);
     return t;
 }
@@ -311,7 +397,9 @@ void tc_thread_unregister(void) {
     tc_region_begin();
     tc_wbbuf_flush(t);
     tc_region_end();
-    tc_registry_lock();
+    /* Parked while it waits: a stop under way needs nothing from this
+     * thread, which may not even take signals any more. */
+    tc_parked_mutex_lock(&registry_lock);
     for (struct gthread **pp = &threads; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;

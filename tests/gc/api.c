@@ -19,7 +19,8 @@
  *     its neighbours come and go.
  *   large: a 10 MiB pointer array keeps alive an object referenced only
  *     from its last word, while the array itself is referenced only by an
- *     interior pointer to its middle; dropping that pointer frees both. */
+ *     interior pointer to its middle; dropping that pointer frees both
+ *     (checked without ASan only). */
 #include <unistd.h>
 
 #include "gc_test.h"
@@ -241,7 +242,13 @@ TEST(large_array_far_end) {
     EXPECT_TRUE(gct_survives(&w, 20));
     EXPECT_TRUE(check_large(&w));
     gc_store(&large_mid, NULL);
+#if !GCT_ASAN
+    /* Under ASan, whose frames leave more stale words on the stack, any
+     * one of them that falls anywhere in these 10 MiB keeps the array (and
+     * so the watched object) alive: reclamation is checked only without
+     * it (meson.build says the same of roots and finalizers). */
     EXPECT_TRUE(gct_wait_final(&w, 10));
+#endif
 }
 
 TC_TEST_MAIN()

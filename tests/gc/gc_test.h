@@ -36,6 +36,18 @@
 #define GCT_NOINLINE __attribute__((noinline, noipa, unused))
 #endif
 
+/* 1 in an AddressSanitizer build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GCT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GCT_ASAN 1
+#endif
+#endif
+#ifndef GCT_ASAN
+#define GCT_ASAN 0
+#endif
+
 #define GCT_OBJ_SIZE 96 /* default test object: 16-byte header + 80 bytes */
 
 /* A checksummed test object: seed, then bytes derived from the seed. */

@@ -78,7 +78,7 @@ enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2, PARK_HELD_WAITING = 3 }
 TC_INTERNAL int tc_park(uintptr_t sp);
 TC_INTERNAL void tc_unpark(void);
 /* Collector side (registry lock held): take a parked thread as stopped
- * (1), or leave it to the signal (0); give it back. */
+ * (1), or leave it to be asked (0); give it back. */
 TC_INTERNAL int tc_hold(struct gthread *t);
 TC_INTERNAL void tc_unhold(struct gthread *t);
 /* A thread that stops or parks publishes a stack pointer, and the

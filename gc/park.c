@@ -1,18 +1,19 @@
 /* gc/park.c: threads blocked outside the collected heap need no signal.
  *
- * A stop signals every registered thread and waits for each to answer;
- * a thread asleep in the kernel must first be woken and scheduled, which
- * on a small machine costs tens of microseconds per thread and dominates
- * the pause (measured: 30-90 us just to send five signals, because each
- * woken thread preempts the collector). Go does not stop goroutines that
- * sit in a system call either. So a registered thread about to block in
- * a call that cannot touch the collected heap parks: it saves its
- * callee-saved registers in its own frame, publishes that stack pointer
- * and sets park = PARKED. The collector takes a parked thread as stopped
- * by moving it to HELD (compare-and-swap, so a thread that wakes at the
- * same moment either parks out first and gets the signal, or finds itself
- * held and waits on the park word until the collector lets it go), scans
- * it from the published stack pointer and never signals it.
+ * A stop asks every registered thread and waits for each to answer; a
+ * thread asleep in the kernel would first have to be signalled, woken and
+ * scheduled, which on a small machine costs tens of microseconds per
+ * thread and dominates the pause (measured: 30-90 us just to send five
+ * signals, because each woken thread preempts the collector). Go does not
+ * stop goroutines that sit in a system call either. So a registered
+ * thread about to block in a call that cannot touch the collected heap
+ * parks: it stores its callee-saved registers in its own frame (gc.h),
+ * publishes its stack pointer and sets park = PARKED. The collector takes
+ * a parked thread as stopped by moving it to HELD (compare-and-swap, so a
+ * thread that wakes at the same moment either parks out first and is
+ * asked, or finds itself held and waits on the park word until the
+ * collector lets it go), scans it from the published stack pointer and
+ * never signals it.
  *
  * Parking is sound only if nothing runs on the thread while it is parked.
  * Two things can: the program's signal handlers and cancellation cleanup

@@ -24,7 +24,6 @@
 
 #include <pthread.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>

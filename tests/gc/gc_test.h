@@ -109,6 +109,38 @@ static inline void gct_watch_init(struct gct_watch *w, uint64_t seed, size_t siz
     w->size = size;
 }
 
+/* A checksummed singly linked list in the collected heap (64-byte nodes),
+ * for tests that hold one only in a thread's own frame and registers. */
+struct gct_lnode {
+    struct gct_lnode *next;
+    uint64_t seed, idx;
+    unsigned char pad[40];
+};
+
+/* n nodes, built back to front with the barrier; returns the head. */
+static GCT_NOINLINE struct gct_lnode *gct_list(uint64_t seed, int n) {
+    struct gct_lnode *head = NULL;
+    for (int i = n - 1; i >= 0; i--) {
+        struct gct_lnode *p = gc_alloc(sizeof *p);
+        p->seed = seed, p->idx = (uint64_t)i;
+        for (size_t k = 0; k < sizeof p->pad; k++)
+            p->pad[k] = (unsigned char)gct_mix(seed * 77 + (uint64_t)i + k);
+        gc_store((void **)&p->next, head);
+        head = p;
+    }
+    return head;
+}
+
+/* 1 if p is exactly the list gct_list(seed, n) built, every byte intact. */
+static GCT_NOINLINE int gct_list_ok(const struct gct_lnode *p, uint64_t seed, int n) {
+    for (int i = 0; i < n; i++, p = p->next) {
+        if (!p || p->seed != seed || p->idx != (uint64_t)i) return 0;
+        for (size_t k = 0; k < sizeof p->pad; k++)
+            if (p->pad[k] != (unsigned char)gct_mix(seed * 77 + (uint64_t)i + k)) return 0;
+    }
+    return p == NULL;
+}
+
 /* A filled, watched object. Callers store it where the test needs it and
  * must not keep it in their own frame. */
 static GCT_NOINLINE void *gct_make(struct gct_watch *w, uint64_t seed, size_t size) {

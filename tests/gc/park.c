@@ -27,39 +27,12 @@
 
 #include "gc_test.h"
 
-struct pnode {
-    struct pnode *next;
-    uint64_t seed, idx;
-    unsigned char pad[40];
-};
-
-static GCT_NOINLINE struct pnode *plist(uint64_t seed, int n) {
-    struct pnode *head = NULL;
-    for (int i = n - 1; i >= 0; i--) {
-        struct pnode *p = gc_alloc(sizeof *p);
-        p->seed = seed, p->idx = (uint64_t)i;
-        for (size_t k = 0; k < sizeof p->pad; k++) p->pad[k] = (unsigned char)gct_mix(seed * 77 + (uint64_t)i + k);
-        gc_store((void **)&p->next, head);
-        head = p;
-    }
-    return head;
-}
-
-static GCT_NOINLINE int plist_ok(const struct pnode *p, uint64_t seed, int n) {
-    for (int i = 0; i < n; i++, p = p->next) {
-        if (!p || p->seed != seed || p->idx != (uint64_t)i) return 0;
-        for (size_t k = 0; k < sizeof p->pad; k++)
-            if (p->pad[k] != (unsigned char)gct_mix(seed * 77 + (uint64_t)i + k)) return 0;
-    }
-    return p == NULL;
-}
-
 static atomic_int park_stop;
 
 /* Garbage of the list nodes' own size class, filled: a node freed by
  * mistake is overwritten (gct_churn makes other sizes). */
 static GCT_NOINLINE void node_churn(int n) {
-    for (int i = 0; i < n; i++) memset(gc_alloc(sizeof(struct pnode)), 0xab, sizeof(struct pnode));
+    for (int i = 0; i < n; i++) memset(gc_alloc(sizeof(struct gct_lnode)), 0xab, sizeof(struct gct_lnode));
 }
 
 /* One blocking call of kind k, about a millisecond long. */
@@ -81,10 +54,10 @@ static void *blocker(void *arg) {
     int k = (int)(intptr_t)arg;
     int epfd = epoll_create1(0);
     uint64_t seed = 1000 + (uint64_t)k;
-    struct pnode *mine = plist(seed, 300); /* only in this frame from here on */
+    struct gct_lnode *mine = gct_list(seed, 300); /* only in this frame from here on */
     while (!atomic_load(&park_stop)) block_once(k, epfd);
     close(epfd);
-    return (void *)(intptr_t)plist_ok(mine, seed, 300);
+    return (void *)(intptr_t)gct_list_ok(mine, seed, 300);
 }
 
 TEST(parked_threads_keep_their_objects) {
@@ -110,10 +83,10 @@ static atomic_int handler_ok;
 
 static void holding_handler(int sig) {
     (void)sig;
-    struct pnode *mine = plist(4242, 300);
+    struct gct_lnode *mine = gct_list(4242, 300);
     atomic_store(&handler_state, 1);
     while (atomic_load(&handler_state) == 1) continue; /* no gc call in here */
-    atomic_store(&handler_ok, plist_ok(mine, 4242, 300));
+    atomic_store(&handler_ok, gct_list_ok(mine, 4242, 300));
     atomic_store(&handler_state, 3);
 }
 

@@ -18,35 +18,6 @@
 
 #include "gc_test.h"
 
-struct snode {
-    struct snode *next;
-    uint64_t seed, idx;
-    unsigned char pad[40];
-};
-
-static GCT_NOINLINE struct snode *slist(uint64_t seed, int n) {
-    struct snode *head = NULL;
-    for (int i = n - 1; i >= 0; i--) {
-        struct snode *p = gc_alloc(sizeof *p);
-        p->seed = seed, p->idx = (uint64_t)i;
-        for (size_t k = 0; k < sizeof p->pad; k++)
-            p->pad[k] = (unsigned char)gct_mix(seed * 31 + (uint64_t)i + k);
-        gc_store((void **)&p->next, head);
-        head = p;
-
-    }
-    return head;
-}
-
-static GCT_NOINLINE int slist_ok(const struct snode *p, uint64_t seed, int n) {
-    for (int i = 0; i < n; i++, p = p->next) {
-        if (!p || p->seed != seed || p->idx != (uint64_t)i) return 0;
-        for (size_t k = 0; k < sizeof p->pad; k++)
-            if (p->pad[k] != (unsigned char)gct_mix(seed * 31 + (uint64_t)i + k)) return 0;
-    }
-    return p == NULL;
-}
-
 static atomic_int stop_threads;
 static atomic_int started;
 
@@ -59,35 +30,35 @@ static void *poller(void *arg) {
     for (int s = SIGRTMIN; s <= SIGRTMAX; s++) sigaddset(&rt, s);
     pthread_sigmask(SIG_BLOCK, &rt, NULL);
     uint64_t seed = 7001;
-    struct snode *mine = slist(seed, 200);
+    struct gct_lnode *mine = gct_list(seed, 200);
     atomic_fetch_add(&started, 1);
     int ok = 1;
     for (unsigned round = 0; !atomic_load(&stop_threads); round++) {
-        for (int i = 0; i < 64; i++) memset(gc_alloc(sizeof(struct snode)), 0xcd, sizeof(struct snode));
+        for (int i = 0; i < 64; i++) memset(gc_alloc(sizeof(struct gct_lnode)), 0xcd, sizeof(struct gct_lnode));
         if (round % 256 == 0) {
-            ok &= slist_ok(mine, seed, 200);
-            mine = slist(++seed, 200);
+            ok &= gct_list_ok(mine, seed, 200);
+            mine = gct_list(++seed, 200);
         }
     }
-    ok &= slist_ok(mine, seed, 200);
+    ok &= gct_list_ok(mine, seed, 200);
     return (void *)(intptr_t)ok;
 }
 
 /* Spins without a gc call: only the signal can stop it. */
 static void *spinner(void *arg) {
     (void)arg;
-    struct snode *mine = slist(8001, 200);
+    struct gct_lnode *mine = gct_list(8001, 200);
     atomic_fetch_add(&started, 1);
     while (!atomic_load_explicit(&stop_threads, memory_order_relaxed)) continue;
-    return (void *)(intptr_t)slist_ok(mine, 8001, 200);
+    return (void *)(intptr_t)gct_list_ok(mine, 8001, 200);
 }
 
 static void *sleeper(void *arg) {
     (void)arg;
-    struct snode *mine = slist(9001, 200);
+    struct gct_lnode *mine = gct_list(9001, 200);
     atomic_fetch_add(&started, 1);
     while (!atomic_load(&stop_threads)) usleep(2000);
-    return (void *)(intptr_t)slist_ok(mine, 9001, 200);
+    return (void *)(intptr_t)gct_list_ok(mine, 9001, 200);
 }
 
 static void run(void *(*const *fns)(void *), int n, const char *const *names) {

@@ -51,25 +51,29 @@ TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
  * start, allocated, not already in a bin) and push it on this P's free
  * bin, where the next malloc of its class finds it. (Freeing in place when
  * this P caches the span was measured too: the extra, unpredictable branch
- * cost more than the bin flushes it saves.) Promise: no lock, no atomic
- * read-modify-write. Returns 0 when the slow path (tc_free) must decide. */
+ * cost more than the bin flushes it saves.) The span struct is not read:
+ * the page's freeclass entry gives the class and the span's first page,
+ * the class tables the slot, and the arena the allocBits word (struct
+ * heaparena), so the only loads that depend on each other are arena ->
+ * page entry -> bits word. Promise: no lock, no atomic read-modify-write.
+ * Returns 0 when the slow path (tc_free) must decide. */
 TC_INLINE int tc_free_fast(void *ptr) {
     struct p *pp = tc_tls_p;
     uintptr_t p = (uintptr_t)ptr;
     struct heaparena *ha = tc_arenaof(p);
     if (TC_UNLIKELY(!pp || !ha)) return 0;
     uintptr_t page = tc_arena_page(p);
-    /* The class first, from the page's byte: the bin is known before the
-     * span struct arrives (struct heaparena says why). The span then
-     * confirms it; a stale byte of a span being freed fails there. */
-    unsigned sc = atomic_load_explicit(&ha->freeclass[page], memory_order_relaxed);
-    struct mspan *s = atomic_load_explicit(&ha->spans[page], memory_order_acquire);
-    if (TC_UNLIKELY(!sc || !s || !s->freeable || s->spanclass != tc_spanclass(sc, SPAN_MANUAL)))
+    unsigned fc = atomic_load_explicit(&ha->freeclass[page], memory_order_relaxed);
+    unsigned sc = fc & 0xff, back = fc >> 8;
+    /* page < back: the span began in the arena before; tc_free handles it. */
+    if (TC_UNLIKELY(!sc || page < back)) return 0;
+    uintptr_t first = page - back;
+    uintptr_t off = (p & (TC_ARENA_BYTES - 1)) - first * TC_PAGE_SIZE;
+    unsigned idx = (unsigned)((off * tc_class_to_divmagic[sc]) >> 32);
+    if (TC_UNLIKELY((uintptr_t)idx * tc_class_size(sc) != off || idx >= tc_class_to_nelems[sc]))
         return 0;
-    uintptr_t off = p - s->startAddr;
-    unsigned idx = (unsigned)((off * s->divMul) >> 32);
-    if (TC_UNLIKELY((uintptr_t)idx * s->elemsize != off)) return 0;
-    if (TC_UNLIKELY(!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1))) return 0;
+    _Atomic uint64_t *bits = &ha->allocbits[first * TC_BITWORDS_PER_PAGE];
+    if (TC_UNLIKELY(!(tc_bits_load(&bits[idx >> 6]) >> (idx & 63) & 1))) return 0;
     if (TC_UNLIKELY(*(uint64_t *)ptr == tc_free_key)) return 0;
     struct freebin *b = &pp->mcache.free[sc];
     if (TC_UNLIKELY(b->n == b->cap)) return 0;

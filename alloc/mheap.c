@@ -21,7 +21,8 @@
  * slower than glibc); jemalloc keeps dirty pages for seconds for the same
  * reason. gc_release_memory() and malloc_trim(0) release everything. The madvise call
  * itself runs without the heap lock: the span is parked in state BUSY, so
- * neighbours freed meanwhile do not coalesce into it.
+ * neighbours freed meanwhile do not coalesce into it. A released span's
+ * allocBits slots (struct heaparena) go back with it.
  *
  * Accounting: free-span pages that are scavenged count as released; a
  * dirty span coalescing with a scavenged one makes the whole run dirty
@@ -61,8 +62,8 @@ void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
     tc_fixalloc_init(&H->arenaalloc, sizeof(struct heaparena));
     for (unsigned n = 1; n <= TC_MAX_OBJS_PER_SPAN / 64; n++) {
-        tc_fixalloc_init(&H->bitsalloc[0][n], tc_mspan_bitwords(tc_spanclass(1, SPAN_MANUAL), n) * 8);
-        tc_fixalloc_init(&H->bitsalloc[1][n], tc_mspan_bitwords(tc_spanclass(1, SPAN_SCAN), n) * 8);
+        tc_fixalloc_init(&H->bitsalloc[0][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_MANUAL), n) * 8);
+        tc_fixalloc_init(&H->bitsalloc[1][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_SCAN), n) * 8);
     }
 }
 
@@ -89,11 +90,32 @@ static void set_all_pages(struct mspan *s, struct mspan *v) {
     for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, v);
 }
 
-/* The freeclass bytes of every page of s (see struct heaparena). */
-static void set_freeclass(struct mspan *s, uint8_t sc) {
-    for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE)
-        atomic_store_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)], sc,
-                              memory_order_relaxed);
+/* The freeclass entries of every page of s (see struct heaparena): size
+ * class sc and the page's distance from the first, or 0 for sc == 0. */
+static void set_freeclass(struct mspan *s, unsigned sc) {
+    uint16_t off = 0;
+    for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE, off += 0x100)
+        atomic_store_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)],
+                              sc ? (uint16_t)(sc | off) : 0, memory_order_relaxed);
+}
+
+/* Where a span starting at page address a keeps its allocBits. */
+static _Atomic uint64_t *allocbits_of(uintptr_t a) {
+    return &tc_arenaof(a)->allocbits[tc_arena_page(a) * TC_BITWORDS_PER_PAGE];
+}
+
+/* Give back the allocBits slots of free span s's pages along with the
+ * pages (the whole OS pages among them; a span as short as 32 pages covers
+ * one): without this, a heap that grew to a peak of small spans keeps 1/64
+ * of that peak resident in bits nobody reads. Reuse reads them as zero,
+ * and tc_mspan_init clears them anyway. */
+static void release_allocbits(struct mspan *s) {
+    for (uintptr_t a = s->startAddr, end; a < span_end(s); a = end) {
+        uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
+        end = span_end(s) < arena_end ? span_end(s) : arena_end;
+        tc_os_release_inner((void *)allocbits_of(a),
+                            (end - a) / TC_PAGE_SIZE * TC_BITWORDS_PER_PAGE * 8);
+    }
 }
 
 /* ---- bins: circular doubly linked lists ---- */
@@ -276,9 +298,9 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     }
     if (s) {
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
-        tc_mspan_init(s, spc, bits);
+        tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
-        if (s->freeable) set_freeclass(s, (uint8_t)tc_spanclass_sizeclass(spc));
+        if (s->freeable) set_freeclass(s, tc_spanclass_sizeclass(spc));
         s->state = MSPAN_INUSE;
     } else if (bits) {
         tc_fixalloc_free(ba, bits);
@@ -310,6 +332,7 @@ static size_t scavenge_locked(uint64_t keep_bytes) {
         s->state = MSPAN_BUSY;
         pthread_mutex_unlock(&H->lock); /* still in the caller's region */
         tc_os_release((void *)s->startAddr, s->npages * TC_PAGE_SIZE);
+        release_allocbits(s);
         pthread_mutex_lock(&H->lock);
         s->scavenged = 1;
         s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
@@ -331,7 +354,7 @@ void tc_mheap_free(struct mspan *s) {
     TC_ASSERT(s->state == MSPAN_INUSE);
     if (s->freeable) set_freeclass(s, 0);
     s->freeable = 0;
-    tc_fixalloc_free(bits_family(s->spanclass, s->nwords), (void *)s->allocBits);
+    tc_fixalloc_free(bits_family(s->spanclass, s->nwords), (void *)s->remoteBits);
     s->allocBits = s->remoteBits = NULL;
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */
     H->pagesInUse -= s->npages;
@@ -406,6 +429,10 @@ int tc_mheap_verify(void) {
                 tc_spanof(span_end(s) - TC_PAGE_SIZE) != s) ok = 0;
             if (free_neighbour(s->startAddr - TC_PAGE_SIZE) ||
                 free_neighbour(span_end(s))) ok = 0; /* not coalesced */
+            for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE)
+                if (atomic_load_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)],
+                                         memory_order_relaxed))
+                    ok = 0; /* free() would take a slot of a free span */
             if (seen_scavenged && !s->scavenged) ok = 0; /* dirty first */
             seen_scavenged |= s->scavenged;
             pages += s->npages;

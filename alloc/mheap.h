@@ -30,14 +30,24 @@
 #define TC_ARENA_ENTRIES ((uintptr_t)1 << (48 - TC_ARENA_SHIFT)) /* 2^22 */
 #define TC_HEAP_BINS 128 /* free bins 1..127 exact, bin 0 for >= 128 pages */
 
+/* allocBits words reserved per page: a span keeps its allocBits in the
+ * slot of its first page (struct heaparena), and no span has more than
+ * TC_MAX_OBJS_PER_SPAN slots. */
+#define TC_BITWORDS_PER_PAGE (TC_MAX_OBJS_PER_SPAN / 64)
+
 struct heaparena {
     _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
-    /* page -> size class of its span if that span is in use, malloc'd and
-     * small (mspan.freeable), else 0; heap lock writes. free() reads it to
-     * pick its bin two loads after the pointer, without waiting for the
-     * span struct: the bin's address, the store free ends with, is then
-     * known early, and the next malloc does not stall behind it. */
-    _Atomic uint8_t freeclass[TC_PAGES_PER_ARENA];
+    /* page -> its span's size class | (pages from the span's first page)
+     * << 8, if that span is in use, malloc'd and small (mspan.freeable),
+     * else 0; heap lock writes. With allocbits below and the class tables
+     * this lets free() validate a pointer without the span struct: two
+     * dependent loads after the pointer instead of four. */
+    _Atomic uint16_t freeclass[TC_PAGES_PER_ARENA];
+    /* Every span's allocBits, at a place computable from its first page:
+     * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 1 MiB of address
+     * space per arena; a page's words are touched only when a span starts
+     * there. Writers: as for mspan.allocBits. */
+    _Atomic uint64_t allocbits[TC_PAGES_PER_ARENA * TC_BITWORDS_PER_PAGE];
 };
 
 struct mheap {
@@ -47,8 +57,8 @@ struct mheap {
                                        first, scavenged ones last */
     uint64_t freemask[TC_HEAP_BINS / 64]; /* bit n: free[n] non-empty */
     struct fixalloc spanalloc;      /* struct mspan */
-    /* Bitmaps by nwords: [0] malloc'd spans (allocBits + remoteBits),
-     * [1] collected spans (allocBits + mark bytes); see mspan.h. */
+    /* Bitmaps besides allocBits, by nwords: [0] malloc'd spans
+     * (remoteBits), [1] collected spans (mark bytes); see mspan.h. */
     struct fixalloc bitsalloc[2][TC_MAX_OBJS_PER_SPAN / 64 + 1];
     struct fixalloc arenaalloc;     /* struct heaparena */
     uint64_t gen;                   /* last mspan.gen handed out */
@@ -116,7 +126,8 @@ TC_INTERNAL void tc_mheap_unlock_all(void);
 TC_INTERNAL void tc_mheap_reinit_locks(void);
 
 /* Walk every span and check the heap's invariants (bins hold free spans of
- * the right length, neighbours are coalesced, counters add up). */
+ * the right length, neighbours are coalesced, no free page has a freeclass
+ * entry, counters add up). */
 TC_INTERNAL int tc_mheap_verify(void);
 
 #endif

@@ -23,7 +23,8 @@ unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages) {
     return (nelems + 63) / 64;
 }
 
-void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *bits) {
+void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *alloc,
+                   _Atomic uint64_t *aux) {
     unsigned sc = tc_spanclass_sizeclass(spc);
     uintptr_t bytes = s->npages * TC_PAGE_SIZE;
     s->spanclass = (uint16_t)spc;
@@ -38,13 +39,14 @@ void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *bits) {
     }
     s->nwords = (uint16_t)((s->nelems + 63) / 64);
     s->limit = s->startAddr + (uintptr_t)s->nelems * s->elemsize;
-    s->allocBits = bits;
-    s->remoteBits = bits + s->nwords; /* or gcmarkBytes: the same address */
-    for (unsigned w = 0, n = tc_mspan_bitwords(spc, s->nwords); w < n; w++)
-        tc_bits_store(&bits[w], 0);
+    s->allocBits = alloc;
+    s->remoteBits = aux; /* or gcmarkBytes: the same address */
+    for (unsigned w = 0; w < s->nwords; w++) tc_bits_store(&alloc[w], 0);
+    for (unsigned w = 0, n = tc_mspan_auxwords(spc, s->nwords); w < n; w++)
+        tc_bits_store(&aux[w], 0);
     unsigned tail = s->nelems & 63;
     if (tail) /* I2: slots past the end look allocated */
-        tc_bits_store(&bits[s->nwords - 1], ~0ull << tail);
+        tc_bits_store(&alloc[s->nwords - 1], ~0ull << tail);
     atomic_store_explicit(&s->xallocCount, 0, memory_order_relaxed);
     atomic_store_explicit(&s->xremoteCount, 0, memory_order_relaxed);
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);

@@ -100,12 +100,13 @@ _Static_assert(offsetof(struct mspan, next) == 64, "mspan's hot fields fill one 
  * path falls through to refill without an "is it initialised" test. */
 TC_INTERNAL extern struct mspan tc_emptyspan;
 
-/* Set up geometry and bitmaps for a fresh span of class spc. bits must
- * point at tc_mspan_bitwords(spc, nwords) words (tc_mspan_nwords):
- * allocBits, then remoteBits (malloc'd spans) or the mark bytes (collected
- * spans). */
-TC_INTERNAL void tc_mspan_init(struct mspan *s, unsigned spc,
-                               _Atomic uint64_t *bits);
+/* Set up geometry and bitmaps for a fresh span of class spc: alloc gets
+ * nwords words (tc_mspan_nwords) for allocBits, aux tc_mspan_auxwords(spc,
+ * nwords) for remoteBits (malloc'd spans) or the mark bytes (collected
+ * spans). They are apart because allocBits sit at an address free() can
+ * compute from the page (struct heaparena). */
+TC_INTERNAL void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *alloc,
+                               _Atomic uint64_t *aux);
 TC_INTERNAL unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages);
 
 /* Mark state is a byte per slot, not a bit: markers set it with a plain
@@ -114,8 +115,8 @@ TC_INTERNAL unsigned tc_mspan_nwords(unsigned spc, uintptr_t npages);
  * markers racing on one object may both see 0 and both scan it; that
  * costs a scan, never a mark. Boehm GC's parallel marker uses mark bytes
  * for the same reason. Sweeping packs them into allocBits. */
-TC_INLINE unsigned tc_mspan_bitwords(unsigned spc, unsigned nwords) {
-    return tc_spanclass_kind(spc) == SPAN_MANUAL ? 2 * nwords : 9 * nwords;
+TC_INLINE unsigned tc_mspan_auxwords(unsigned spc, unsigned nwords) {
+    return tc_spanclass_kind(spc) == SPAN_MANUAL ? nwords : 8 * nwords;
 }
 TC_INLINE int tc_mspan_marked(const struct mspan *s, unsigned idx) {
     return atomic_load_explicit(&s->gcmarkBytes[idx], memory_order_relaxed) != 0;

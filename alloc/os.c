@@ -7,6 +7,7 @@
  * trims both ends. */
 #include "alloc/os.h"
 
+#include <sys/auxv.h>
 #include <sys/mman.h>
 
 #define PROT (PROT_READ | PROT_WRITE)
@@ -33,6 +34,14 @@ void *tc_os_reserve(size_t size, size_t align, uintptr_t hint) {
 
 void tc_os_release(void *p, size_t size) {
     madvise(p, size, MADV_DONTNEED);
+}
+
+void tc_os_release_inner(void *p, size_t size) {
+    static uintptr_t pagesz; /* the OS page; racy first use writes the same value */
+    if (!pagesz) pagesz = getauxval(AT_PAGESZ) ? getauxval(AT_PAGESZ) : 4096;
+    uintptr_t lo = TC_ALIGN_UP((uintptr_t)p, pagesz);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(pagesz - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 void *tc_os_grow(void *p, size_t old_size, size_t new_size) {

@@ -21,6 +21,10 @@ TC_INTERNAL void *tc_os_reserve(size_t size, size_t align, uintptr_t hint);
  * reads as zero afterwards (MADV_DONTNEED). p and size are page aligned. */
 TC_INTERNAL void tc_os_release(void *p, size_t size);
 
+/* The same for the whole OS pages inside [p, p+size), which need not be
+ * aligned: metadata that mirrors released heap pages. */
+TC_INTERNAL void tc_os_release_inner(void *p, size_t size);
+
 /* Map size bytes of zeroed metadata memory (never returned). */
 TC_INTERNAL void *tc_os_alloc_meta(size_t size);
 

@@ -115,6 +115,8 @@ def emit(classes):
     table("uint16_t", "tc_class_to_size", [s for s, _ in classes])
     table("uint8_t", "tc_class_to_npages", [n for _, n in classes])
     table("uint32_t", "tc_class_to_divmagic", [div_magic(s) for s, _ in classes], 6)
+    table("uint16_t", "tc_class_to_nelems",
+          [n * PAGE_SIZE // s if s else 0 for s, n in classes])
 
     def class_of(size):
         for c in range(1, NUM_CLASSES):

@@ -41,6 +41,44 @@ TEST(bad_frees_are_refused_in_warn_mode_and_change_nothing) {
     EXPECT_TRUE(tc_mheap_verify());
 }
 
+/* The free fast path validates without the span struct (struct
+ * heaparena): every page's freeclass entry must match its span, and each
+ * pointer it cannot prove a live slot start must go to the slow path. */
+TEST(free_fast_takes_only_live_slot_starts) {
+    tc_opts.badfree = BADFREE_WARN;
+    /* class 3 (24 B): 341 slots and 8 bytes of tail in one page */
+    char *p = tc_alloc(24, SPAN_MANUAL);
+    struct mspan *s = tc_spanof((uintptr_t)p);
+    ASSERT_TRUE(s != NULL && s->freeable);
+    struct heaparena *ha = tc_arenaof(s->startAddr);
+    EXPECT_EQ_U(ha->freeclass[tc_arena_page(s->startAddr)], 3);
+    EXPECT_TRUE(s->allocBits == &ha->allocbits[tc_arena_page(s->startAddr) * TC_BITWORDS_PER_PAGE]);
+    char *tail = (char *)s->startAddr + 341 * 24; /* a "slot" past nelems */
+    EXPECT_TRUE(!tc_free_fast(tail));
+    EXPECT_TRUE(!tc_free_fast(p + 8));             /* interior */
+    char *never = (char *)s->startAddr + 340 * 24; /* not handed out yet */
+    if (never != p) EXPECT_TRUE(!tc_free_fast(never));
+    EXPECT_TRUE(tc_free_fast(p));
+    EXPECT_TRUE(!tc_free_fast(p));                 /* already in the bin */
+    EXPECT_TRUE(!tc_free(p, "free()"));            /* and the slow path says why */
+    void *g = tc_alloc(24, SPAN_SCAN);
+    EXPECT_TRUE(!tc_free_fast(g));                 /* collected */
+    /* class 35 (1408 B): two pages, so the second page's entry says 1 back */
+    char *o[12];
+    for (int i = 0; i < 12; i++) o[i] = tc_alloc(1408, SPAN_MANUAL);
+    int far = 0;
+    for (int i = 0; i < 12; i++) {
+        struct mspan *t = tc_spanof((uintptr_t)o[i]);
+        uintptr_t page = tc_arena_page((uintptr_t)o[i]), first = tc_arena_page(t->startAddr);
+        EXPECT_EQ_U(tc_arenaof(t->startAddr)->freeclass[page], 35 | (page - first) << 8);
+        far += page != first;
+    }
+    EXPECT_TRUE(far > 0);
+    for (int i = 0; i < 12; i++) EXPECT_TRUE(tc_free_fast(o[i]));
+    tc_opts.badfree = BADFREE_ABORT;
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
 #define N 20000
 static void *objs[N];
 

@@ -5,13 +5,14 @@
 #include "harness.h"
 
 static _Alignas(8192) char pages[10 * 8192];
-static _Atomic uint64_t bits[9 * 16]; /* the larger layout: collected spans */
+static _Atomic uint64_t bits[16];     /* allocBits */
+static _Atomic uint64_t aux[8 * 16];  /* the larger layout: collected spans' mark bytes */
 
 static struct mspan make_span(unsigned sizeclass) {
     struct mspan s = {0};
     s.startAddr = (uintptr_t)pages;
     s.npages = tc_class_to_npages[sizeclass];
-    tc_mspan_init(&s, tc_spanclass(sizeclass, SPAN_MANUAL), bits);
+    tc_mspan_init(&s, tc_spanclass(sizeclass, SPAN_MANUAL), bits, aux);
     return s;
 }
 
@@ -121,8 +122,8 @@ TEST(mark_bytes_pack_into_bitmap_words) {
         struct mspan s = {0};
         s.startAddr = (uintptr_t)pages;
         s.npages = tc_class_to_npages[classes[k]];
-        tc_mspan_init(&s, tc_spanclass(classes[k], SPAN_SCAN), bits);
-        EXPECT_TRUE((void *)s.gcmarkBytes == (void *)(bits + s.nwords));
+        tc_mspan_init(&s, tc_spanclass(classes[k], SPAN_SCAN), bits, aux);
+        EXPECT_TRUE((void *)s.gcmarkBytes == (void *)aux);
         uint64_t want[16] = {0};
         for (unsigned i = 0; i < s.nelems; i++) {
             EXPECT_TRUE(!tc_mspan_marked(&s, i)); /* init clears them */

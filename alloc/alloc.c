@@ -159,13 +159,15 @@ void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     unsigned spc = tc_spanclass(sc, kind);
     struct freebin *b = &pp->mcache.free[sc];
     void *v;
-    if (kind == SPAN_MANUAL && b->n) {
+    if (kind == SPAN_MANUAL && b->n) { /* counted by the bin */
         v = b->items[--b->n];
         *(uint64_t *)v = 0;
-    } else if (!(v = tc_mspan_alloc_fast(pp->mcache.alloc[spc])) &&
-             !(v = tc_mcache_refill_alloc(pp, spc)))
+    } else if ((v = tc_mspan_alloc_fast(pp->mcache.alloc[spc])) != NULL ||
+               (v = tc_mcache_refill_alloc(pp, spc)) != NULL) {
+        tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    } else {
         return NULL;
-    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    }
     if (zero) memset(v, 0, tc_class_size(sc));
     return v;
 }
@@ -294,6 +296,7 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     }
     memmove(b->items, b->items + n, (b->n - n) * sizeof b->items[0]);
     b->n -= n;
+    tc_stat_add(&b->nout, n);
 }
 
 /* Is p in this P's free bin for class sc? (Its key word matched.) */
@@ -339,7 +342,7 @@ int tc_free(void *ptr, const char *who) {
         if (b->n == b->cap) tc_freebin_flush(pp, sc, 0);
         *(uint64_t *)ptr = tc_free_key;
         b->items[b->n++] = ptr;
-        tc_stat_add(&pp->stats.nfree[sc], 1);
+        tc_stat_add(&b->npush, 1);
         return 1;
     }
     int exact;

@@ -34,13 +34,13 @@ TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
         unsigned sc = tc_size_to_class(size);
         struct freebin *b = &pp->mcache.free[sc];
         void *v;
-        if (kind == SPAN_MANUAL && b->n) {
+        if (kind == SPAN_MANUAL && b->n) { /* counted by the bin */
             v = b->items[--b->n];
             *(uint64_t *)v = 0; /* drop the key: a later free must not look doubled */
-        } else {
-            v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
-            if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+            return v;
         }
+        v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
+        if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
         tc_stat_add(&pp->stats.nmalloc[sc], 1);
         return v;
     }
@@ -79,7 +79,7 @@ TC_INLINE int tc_free_fast(void *ptr) {
     if (TC_UNLIKELY(b->n == b->cap)) return 0;
     *(uint64_t *)ptr = tc_free_key;
     b->items[b->n++] = ptr;
-    tc_stat_add(&pp->stats.nfree[sc], 1);
+    tc_stat_add(&b->npush, 1);
     return 1;
 }
 

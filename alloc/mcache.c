@@ -53,7 +53,7 @@ static void mcache_reset(struct mcache *c) {
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
         uint32_t cap = (uint32_t)(32768 / tc_class_size(sc));
         cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
-        c->free[sc] = (struct freebin){c->freeslots + used, 0, cap};
+        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap};
         used += cap;
     }
     TC_ASSERT(used <= TC_FREESLOTS);

@@ -31,6 +31,12 @@ struct freebin {
     void **items;  /* cap slots in mcache.freeslots */
     uint32_t n;    /* objects in the bin */
     uint32_t cap;  /* capacity: about 32 KiB of objects, 1..256 */
+    /* Counters (relaxed load+store by the owner, like struct pstats): a
+     * push is a free, and malloc counts the pops without a counter of its
+     * own, as npush - nout - n (tc_freebin_pops): one counter fewer on the
+     * commonest malloc, and the free's sits on the line it writes anyway. */
+    _Atomic uint64_t npush; /* objects pushed (frees) */
+    _Atomic uint64_t nout;  /* objects flushed to their spans */
 };
 
 #define TC_FREESLOTS 5120 /* >= sum of every bin's cap (5109) */
@@ -57,7 +63,8 @@ struct mcache {
 
 /* Per-P counters, by size class (0 = large, counted in bytes apart): the
  * owner bumps them with a relaxed load+store (no read-modify-write);
- * readers sum over all Ps. One counter per operation on the fast paths. */
+ * readers sum over all Ps. One counter per operation on the fast paths;
+ * the free bins count their own pushes and pops (struct freebin). */
 struct pstats {
     _Atomic uint64_t nmalloc[TC_NUM_SIZE_CLASSES]; /* objects allocated */
     _Atomic uint64_t nfree[TC_NUM_SIZE_CLASSES];   /* objects freed */
@@ -84,6 +91,16 @@ TC_INTERNAL extern __thread struct p *tc_tls_p __attribute__((tls_model("initial
 TC_INLINE void tc_stat_add(_Atomic uint64_t *c, uint64_t d) {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
                           memory_order_relaxed);
+}
+
+/* Objects malloc took from bin b so far. Exact when its P is idle or is
+ * the caller's; a racing reader may be off by the operations in flight
+ * (never below zero). */
+TC_INLINE uint64_t tc_freebin_pops(struct freebin *b) {
+    uint32_t n = __atomic_load_n(&b->n, __ATOMIC_RELAXED);
+    uint64_t out = atomic_load_explicit(&b->nout, memory_order_relaxed);
+    uint64_t push = atomic_load_explicit(&b->npush, memory_order_relaxed);
+    return push >= out + n ? push - out - n : 0;
 }
 
 TC_INTERNAL void tc_p_init(void);

@@ -61,7 +61,9 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     bytes -= (int64_t)large_freed;
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
-            uint64_t m = LOAD(pp->stats.nmalloc[sc]), f = LOAD(pp->stats.nfree[sc]);
+            struct freebin *b = &pp->mcache.free[sc];
+            uint64_t m = LOAD(pp->stats.nmalloc[sc]) + tc_freebin_pops(b);
+            uint64_t f = LOAD(pp->stats.nfree[sc]) + LOAD(b->npush);
             st->nmalloc += m;
             st->nfree += f;
             bytes += (int64_t)((m - f) * tc_class_size(sc));

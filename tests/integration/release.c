@@ -16,9 +16,9 @@
  *
  * The baseline is measured after a warm-up that creates the allocator's
  * metadata, so only the heap's pages are compared. Span metadata made for
- * the peak (mspan structs and the remote-free bitmaps, about 1% of a heap
- * of small objects; allocBits go back with the pages) stays mapped for
- * reuse, as Go keeps its mspans; it is reported
+ * the peak (mspan structs and the remote-free bitmaps; allocBits go back
+ * with the pages) stays mapped for reuse, as Go keeps its mspans; it is
+ * reported
  * in gc_stats.metadata_sys and added to the bound, so a leak of heap pages
  * still fails. The pointer arrays live
  * in mmap'd memory that is unmapped before measuring. On glibc, which has

@@ -72,7 +72,7 @@ TC_INLINE int tc_free_fast(void *ptr) {
     unsigned idx = (unsigned)((off * tc_class_to_divmagic[sc]) >> 32);
     if (TC_UNLIKELY((uintptr_t)idx * tc_class_size(sc) != off || idx >= tc_class_to_nelems[sc]))
         return 0;
-    _Atomic uint64_t *bits = &ha->allocbits[first * TC_BITWORDS_PER_PAGE];
+    _Atomic uint64_t *bits = tc_arena_allocbits(ha, first);
     if (TC_UNLIKELY(!(tc_bits_load(&bits[idx >> 6]) >> (idx & 63) & 1))) return 0;
     if (TC_UNLIKELY(*(uint64_t *)ptr == tc_free_key)) return 0;
     struct freebin *b = &pp->mcache.free[sc];

@@ -101,7 +101,7 @@ static void set_freeclass(struct mspan *s, unsigned sc) {
 
 /* Where a span starting at page address a keeps its allocBits. */
 static _Atomic uint64_t *allocbits_of(uintptr_t a) {
-    return &tc_arenaof(a)->allocbits[tc_arena_page(a) * TC_BITWORDS_PER_PAGE];
+    return tc_arena_allocbits(tc_arenaof(a), tc_arena_page(a));
 }
 
 /* Give back the allocBits slots of free span s's pages along with the

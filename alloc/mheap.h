@@ -91,6 +91,12 @@ TC_INLINE uintptr_t tc_arena_page(uintptr_t p) {
     return (p >> TC_PAGE_SHIFT) & (TC_PAGES_PER_ARENA - 1);
 }
 
+/* The allocBits of a span whose first page is page `first` of arena ha
+ * (struct heaparena). */
+TC_INLINE _Atomic uint64_t *tc_arena_allocbits(struct heaparena *ha, uintptr_t first) {
+    return &ha->allocbits[first * TC_BITWORDS_PER_PAGE];
+}
+
 /* The span holding address p, or NULL. The result may be free or stale:
  * callers check state (and gen when racing with frees). */
 TC_INLINE struct mspan *tc_spanof(uintptr_t p) {

@@ -37,8 +37,8 @@ void tc_os_release(void *p, size_t size) {
 }
 
 void tc_os_release_inner(void *p, size_t size) {
-    static uintptr_t pagesz; /* the OS page; racy first use writes the same value */
-    if (!pagesz) pagesz = getauxval(AT_PAGESZ) ? getauxval(AT_PAGESZ) : 4096;
+    uintptr_t pagesz = getauxval(AT_PAGESZ); /* the OS page: no system call */
+    if (!pagesz) pagesz = 4096;
     uintptr_t lo = TC_ALIGN_UP((uintptr_t)p, pagesz);
     uintptr_t hi = ((uintptr_t)p + size) & ~(pagesz - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);

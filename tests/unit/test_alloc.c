@@ -52,7 +52,7 @@ TEST(free_fast_takes_only_live_slot_starts) {
     ASSERT_TRUE(s != NULL && s->freeable);
     struct heaparena *ha = tc_arenaof(s->startAddr);
     EXPECT_EQ_U(ha->freeclass[tc_arena_page(s->startAddr)], 3);
-    EXPECT_TRUE(s->allocBits == &ha->allocbits[tc_arena_page(s->startAddr) * TC_BITWORDS_PER_PAGE]);
+    EXPECT_TRUE(s->allocBits == tc_arena_allocbits(ha, tc_arena_page(s->startAddr)));
     char *tail = (char *)s->startAddr + 341 * 24; /* a "slot" past nelems */
     EXPECT_TRUE(!tc_free_fast(tail));
     EXPECT_TRUE(!tc_free_fast(p + 8));             /* interior */

@@ -2,8 +2,20 @@
  *
  * A cycle, run by the collector thread:
  *   0. finish sweeping the previous cycle (concurrent);
- *   1. sweep termination, world stopped: phase = MARK (write barrier and
- *      allocate-black on), the Ps' tiny blocks are shaded;
+ *   1. sweep termination, without stopping the world: phase = MARKSTART
+ *      (barrier on, allocations still white), then a handshake waits
+ *      until every thread has been outside its gc regions once, so each
+ *      now runs the barrier (gc/stw.c), then phase = MARK (allocate
+ *      black, assists). Go stops the world here; what the stop buys is
+ *      only that no stack is scanned and nothing is allocated black
+ *      before every thread runs the barrier, and the handshake buys the
+ *      same. White objects allocated meanwhile are found the usual way:
+ *      from a stack, none of which is scanned yet, or through the
+ *      barrier. Go also shades the Ps' tiny blocks here, because its tiny
+ *      fast path marks nothing; ours marks the block on every tiny
+ *      allocation during mark, so a block used after its thread's stack
+ *      was scanned is black. Without membarrier, or with
+ *      GODEBUG=gcstwstart=1, a stop serves as the handshake;
  *   2. concurrent mark: globals, registered ranges and finalizer roots,
  *      then each thread's stack and registers, one thread at a time
  *      (stop it, scan, let it go), while the mark workers, this thread and
@@ -14,8 +26,8 @@
  *      generation moves on, every collected span becomes unswept, and the
  *      next goal is set;
  *   4. concurrent sweep (background here, and lazily by allocation).
- * Both stops do O(threads + Ps) work, never O(heap): no stack is scanned
- * during a stop, because the hybrid barrier keeps scanned stacks black.
+ * The stop does O(threads + Ps) work, never O(heap): no stack is scanned
+ * during it, because the hybrid barrier keeps scanned stacks black.
  *
  * Pacing (for now Go's simple rule): the next cycle starts when the heap
  * has grown GOGC percent over what the last cycle marked, with Go's 4 MiB
@@ -110,23 +122,18 @@ static void scan_stacks(void) {
     tc_registry_unlock();
 }
 
-static void shade_tiny_blocks(void) {
-    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink)
-        if (pp->mcache.tiny) tc_shade(pp->mcache.tiny);
-}
-
 static void run_cycle(uint32_t n) {
     while (tc_sweep_some(256)) continue;
     tc_roots_refresh_globals();
 
-    /* 1. sweep termination */
+    /* 1. sweep termination: the barrier on everywhere, nobody stopped */
     tc_registry_lock();
-    uint64_t t0 = stop();
     TC_ASSERT(tc_sweep_done());
     tc_mark_reset();
+    uint64_t t0 = tc_nanotime();
+    atomic_store(&tc_gcphase, GC_MARKSTART);
+    if (!tc_handshake()) start(stop());
     atomic_store(&tc_gcphase, GC_MARK);
-    shade_tiny_blocks();
-    start(t0);
     uint64_t p1 = tc_nanotime() - t0;
     tc_registry_unlock();
 
@@ -403,6 +410,7 @@ void tc_gc_init(void) {
     tc_gc_opts.gctrace = tc_opts.gctrace;
     tc_gc_opts.checkmark = tc_opts.gccheckmark;
     tc_gc_opts.signal = tc_opts.gcsignal;
+    tc_gc_opts.stwstart = tc_opts.gcstwstart;
     parse_gogc();
     atomic_store(&next_gc, goal(0));
     pthread_atfork(fork_prepare, fork_parent, fork_child);

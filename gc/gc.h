@@ -6,10 +6,13 @@
  * scanning, assists, write-barrier buffers), sweep.c (sweeping spans),
  * finalizer.c, verify.c (checkmark mode), api.c (gc_alloc, gc_store...).
  *
- * Phases (Go's): GC_OFF (no barrier; sweeping may be under way), GC_MARK
- * (barrier on, allocate black, roots and heap marked concurrently),
- * GC_MARKTERM (world stopped, marking finished). tc_gcphase changes only
- * while the world is stopped.
+ * Phases: GC_OFF (no barrier; sweeping may be under way), GC_MARKSTART
+ * (barrier on, allocate white, nothing scanned yet: while the collector
+ * waits for every thread to see the barrier, cycle.c), GC_MARK (barrier
+ * on, allocate black, roots and heap marked concurrently), GC_MARKTERM
+ * (world stopped, marking finished). A thread reads the phase inside a
+ * gc region; OFF -> MARKSTART -> MARK change while threads run, MARK ->
+ * MARKTERM -> OFF only while the world is stopped.
  *
  * Lock order, outermost first: cycle lock < thread registry < ctl (cycle
  * requests) < pause ring; thread registry < roots lock < P pool <
@@ -36,7 +39,7 @@
 #include "alloc/mspan.h"
 #include "alloc/region.h"
 
-enum gcphase { GC_OFF = 0, GC_MARK = 1, GC_MARKTERM = 2 };
+enum gcphase { GC_OFF = 0, GC_MARKSTART = 1, GC_MARK = 2, GC_MARKTERM = 3 };
 TC_INTERNAL extern _Atomic int tc_gcphase;
 
 #define TC_WBBUF_ENTRIES 512 /* pointers per thread, as Go's wbBuf */
@@ -59,6 +62,9 @@ struct gthread {
     _Atomic uint32_t park;         /* PARK_*: see park.c */
     uintptr_t park_sp;             /* owner: stack pointer while parked */
     int held;                      /* collector: took it as stopped; registry lock */
+    /* The thread's tc_region_depth (its TLS, written by it alone): the
+     * collector reads it, ordered by a membarrier (tc_handshake). */
+    int *depth;
     /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
     uintptr_t wbbuf[TC_WBBUF_ENTRIES];
     unsigned wbn;
@@ -152,6 +158,12 @@ TC_INTERNAL void tc_stop_poll_wait(void);
 TC_INTERNAL void tc_stop_world(void);
 /* Returns when the last thread was let go (tc_nanotime). */
 TC_INTERNAL uint64_t tc_start_world(void);
+/* Registry lock held: return once every other registered thread has been
+ * outside its gc regions since the call, so its next region sees every
+ * store made before it; no thread is stopped. Returns 0, having done
+ * nothing, if the kernel has no membarrier or GODEBUG=gcstwstart=1: the
+ * caller stops the world instead. */
+TC_INTERNAL int tc_handshake(void);
 /* Stop one thread, so its stack can be scanned; then resume it. */
 TC_INTERNAL void tc_suspend_thread(struct gthread *t);
 TC_INTERNAL void tc_resume_thread(struct gthread *t);
@@ -280,6 +292,7 @@ struct tc_gc_options {
     int gctrace;
     int checkmark;
     int signal; /* 0: choose */
+    int stwstart; /* GODEBUG=gcstwstart=1: mark starts with a stop, not a handshake */
 };
 TC_INTERNAL extern struct tc_gc_options tc_gc_opts;
 

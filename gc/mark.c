@@ -268,7 +268,7 @@ uint64_t tc_drain(uint64_t budget) { return drain_ctx(budget, 0); }
 uint64_t tc_drain_assist(uint64_t budget) { return drain_ctx(budget, 1); }
 
 void tc_mark_black(struct mspan *s, uintptr_t obj) {
-    TC_ASSERT(atomic_load(&tc_gcphase) != GC_OFF);
+    TC_ASSERT(atomic_load(&tc_gcphase) >= GC_MARK);
     unsigned idx = (unsigned)(((obj - s->startAddr) * s->divMul) >> 32);
     tc_mspan_set_marked(s, idx);
     atomic_fetch_add_explicit(&bytes_marked, s->elemsize, memory_order_relaxed);

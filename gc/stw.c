@@ -45,6 +45,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,51 @@ void tc_resume_thread(struct gthread *t) {
     poll_end();
 }
 
+/* ---- the handshake: every thread past a region boundary, none stopped ----
+ *
+ * Turning the barrier on needs no stop (cycle.c): only that each thread,
+ * from some point on, reads the new phase in its gc regions. A thread
+ * outside its regions will; one inside may have read the old phase, and
+ * is waited for until it leaves. Reading another thread's depth is a
+ * Dekker race (it stores its depth, then loads the phase; we store the
+ * phase, then load its depth), and the thread's side must stay free of
+ * fences: it is every gc_alloc and gc_store. membarrier gives the fence
+ * to every running thread of the process at once (a thread that is not
+ * running passed one when it was switched out), so after it either we
+ * see the thread's depth or it sees our phase. Costs tens of
+ * microseconds on this kind of machine, but stops nobody. */
+static int membarrier_ok; /* 1 registered, -1 unavailable, 0 untried; registry lock */
+
+static int fence_all(void) {
+    for (int tries = 0; tries < 2; tries++) {
+        if (membarrier_ok == 0)
+            membarrier_ok =
+                syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : -1;
+        if (membarrier_ok < 0) return 0;
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return 1;
+        membarrier_ok = 0; /* say, a forked child not registered yet: once more */
+    }
+    return 0;
+}
+
+static void wait_outside(struct gthread *t) {
+    for (unsigned i = 0; __atomic_load_n(t->depth, __ATOMIC_RELAXED) != 0; i++) {
+        if (i < 4096) {
+            spin_pause();
+        } else { /* not running, probably: give it the CPU */
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int tc_handshake(void) {
+    if (tc_gc_opts.stwstart || !fence_all()) return 0;
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t)) wait_outside(t);
+    return 1;
+}
+
 /* ---- registry ---- */
 
 void tc_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
@@ -380,6 +426,7 @@ struct gthread *tc_thread_register(void) {
     struct gthread *t = new_record();
     t->tid = pthread_self();
     t->stack_hi = top;
+    t->depth = &tc_region_depth;
     tc_thread_record_tls(t);
     t->next = threads;
     threads = t;
@@ -416,6 +463,7 @@ void tc_thread_unregister(void) {
 void tc_stw_after_fork_child(void) {
     pthread_mutex_init(&registry_lock, NULL);
     atomic_store(&tc_fork_gate, 0);
+    membarrier_ok = 0; /* a new process: register again */
     struct gthread *self = tc_gthread;
     threads = NULL;
     nthreads = 0;

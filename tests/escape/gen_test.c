@@ -89,7 +89,7 @@ static void add_name(struct gen *g, const char *n)
 {
     for (int i = 0; i < g->nnames; i++)
         if (strcmp(g->names[i], n) == 0) return;
-    if (g->nnames < MAXN) snprintf(g->names[g->nnames++], sizeof g->names[0], "%s", n);
+    if (g->nnames < MAXN) snprintf(g->names[g->nnames++], sizeof g->names[0], "%.*s", (int)sizeof g->names[0] - 1, n);
 }
 
 /* A name to read: a known local, an in-scope var (usually), or a global. */

@@ -34,7 +34,7 @@ static const struct number numbers[] = {
     {"gctrace", 0, 2, offsetof(struct tc_options, gctrace)},
     {"gccheckmark", 0, 1, offsetof(struct tc_options, gccheckmark)},
     {"gcsignal", 1, 64, offsetof(struct tc_options, gcsignal)},
-    {"gcstwstart", 0, 1, offsetof(struct tc_options, gcstwstart)},
+    {"gcfullstop", 0, 1, offsetof(struct tc_options, gcfullstop)},
 };
 
 static int apply_number(struct tc_options *o, const char *kv, size_t klen, const char *val,

@@ -16,7 +16,7 @@ struct tc_options {
     int gctrace;     /* GODEBUG=gctrace=N: a line per cycle when N > 0 */
     int gccheckmark; /* GODEBUG=gccheckmark=1: verify every cycle */
     int gcsignal;    /* GODEBUG=gcsignal=N: stop signal; 0 = choose */
-    int gcstwstart;  /* GODEBUG=gcstwstart=1: start marking with a stop */
+    int gcfullstop;  /* GODEBUG=gcfullstop=1: stops stop every thread */
 };
 
 TC_INTERNAL extern struct tc_options tc_opts;

@@ -15,7 +15,10 @@
  * and a thread leaving its outermost region sees it and stops there (on
  * this kind of machine a signal costs tens of microseconds to send and as
  * many to be delivered; a thread that allocates or stores pointers polls
- * every few nanoseconds). Threads that do not poll soon are signalled. */
+ * every few nanoseconds). A thread entering its outermost region while
+ * asked stops before it is inside. So a stop that needs no stack (gc/stw.c)
+ * waits only for the threads inside a region; the others, signalled by
+ * any other stop, may be running, descheduled or blocked anywhere else. */
 #ifndef TC_ALLOC_REGION_H
 #define TC_ALLOC_REGION_H
 
@@ -32,11 +35,19 @@ TC_INTERNAL extern __thread volatile int tc_region_pending
  * when a mark worker waits on it (a futex word). */
 TC_INTERNAL extern _Atomic uint32_t tc_stop_poll;
 
-/* The collector's side: stop this thread now if it was asked (gc/stw.c). */
+/* The collector's side: stop this thread now if it was asked (gc/stw.c);
+ * the entry's form is called inside the region it is entering. */
 TC_INTERNAL void tc_gc_region_exit_slow(void);
+TC_INTERNAL void tc_gc_region_enter_slow(void);
 
+/* The depth is stored before the poll is read: the collector reads them
+ * the other way round, with a membarrier between (gc/stw.c). */
 TC_INLINE void tc_region_begin(void) {
-    tc_region_depth++;
+    if (tc_region_depth++ == 0) {
+        atomic_signal_fence(memory_order_seq_cst);
+        if (TC_UNLIKELY(atomic_load_explicit(&tc_stop_poll, memory_order_acquire)))
+            tc_gc_region_enter_slow();
+    }
     atomic_signal_fence(memory_order_seq_cst);
 }
 

@@ -15,13 +15,14 @@
  *      fast path marks nothing; ours marks the block on every tiny
  *      allocation during mark, so a block used after its thread's stack
  *      was scanned is black. Without membarrier, or with
- *      GODEBUG=gcstwstart=1, a stop serves as the handshake;
+ *      GODEBUG=gcfullstop=1, a stop serves as the handshake;
  *   2. concurrent mark: globals, registered ranges and finalizer roots,
  *      then each thread's stack and registers, one thread at a time
  *      (stop it, scan, let it go), while the mark workers, this thread and
  *      allocating threads (assists) drain the grey set;
- *   3. mark termination, world stopped: every thread's barrier buffer is
- *      flushed; if that made new grey objects the world goes again and
+ *   3. mark termination, world stopped (only the threads inside a gc
+ *      region are waited for, gc/stw.c; with checkmark, which scans the
+ *      stacks, every thread): every thread's barrier buffer is flushed; if that made new grey objects the world goes again and
  *      marking continues, else (checkmark if asked) phase = OFF, the sweep
  *      generation moves on, every collected span becomes unswept, and the
  *      next goal is set;
@@ -99,10 +100,10 @@ static uint64_t goal(uint64_t live) {
 
 /* ---- one cycle ---- */
 
-static uint64_t stop(void) {
+static uint64_t stop(int stacks) {
     tc_stop_prepare(); /* a system call; the world is not stopped yet */
     uint64_t t0 = tc_nanotime();
-    tc_stop_world();
+    tc_stop_world(stacks);
     return t0;
 }
 
@@ -132,7 +133,7 @@ static void run_cycle(uint32_t n) {
     tc_mark_reset();
     uint64_t t0 = tc_nanotime();
     atomic_store(&tc_gcphase, GC_MARKSTART);
-    if (!tc_handshake()) start(stop());
+    if (!tc_handshake()) start(stop(1));
     atomic_store(&tc_gcphase, GC_MARK);
     uint64_t p1 = tc_nanotime() - t0;
     tc_registry_unlock();
@@ -147,7 +148,7 @@ static void run_cycle(uint32_t n) {
     for (;;) {
         while (!tc_work_empty()) tc_drain(1 << 20);
         tc_registry_lock();
-        t0 = stop();
+        t0 = stop(tc_gc_opts.checkmark); /* it scans the stacks */
         for (struct gthread *t = tc_registry_first(); t; t = t->next) tc_wbbuf_flush(t);
         if (tc_work_empty()) break;
         start(t0);
@@ -410,7 +411,7 @@ void tc_gc_init(void) {
     tc_gc_opts.gctrace = tc_opts.gctrace;
     tc_gc_opts.checkmark = tc_opts.gccheckmark;
     tc_gc_opts.signal = tc_opts.gcsignal;
-    tc_gc_opts.stwstart = tc_opts.gcstwstart;
+    tc_gc_opts.fullstop = tc_opts.gcfullstop;
     parse_gogc();
     atomic_store(&next_gc, goal(0));
     pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -154,14 +154,16 @@ TC_INTERNAL void tc_stop_prepare(void);
 /* A mark worker gives its CPU to the threads a stop waits for: it sleeps
  * while tc_stop_poll is up. */
 TC_INTERNAL void tc_stop_poll_wait(void);
-/* Stop every registered thread but the caller (registry lock held). */
-TC_INTERNAL void tc_stop_world(void);
+/* Stop every registered thread but the caller (registry lock held). With
+ * stacks 0 the caller will not read the threads' stacks or registers, and
+ * a thread outside its regions may be left running (gc/stw.c, gather). */
+TC_INTERNAL void tc_stop_world(int stacks);
 /* Returns when the last thread was let go (tc_nanotime). */
 TC_INTERNAL uint64_t tc_start_world(void);
 /* Registry lock held: return once every other registered thread has been
  * outside its gc regions since the call, so its next region sees every
  * store made before it; no thread is stopped. Returns 0, having done
- * nothing, if the kernel has no membarrier or GODEBUG=gcstwstart=1: the
+ * nothing, if the kernel has no membarrier or GODEBUG=gcfullstop=1: the
  * caller stops the world instead. */
 TC_INTERNAL int tc_handshake(void);
 /* Stop one thread, so its stack can be scanned; then resume it. */
@@ -292,7 +294,8 @@ struct tc_gc_options {
     int gctrace;
     int checkmark;
     int signal; /* 0: choose */
-    int stwstart; /* GODEBUG=gcstwstart=1: mark starts with a stop, not a handshake */
+    int fullstop; /* GODEBUG=gcfullstop=1: every stop stops every thread, and
+                   * marking starts with one instead of a handshake */
 };
 TC_INTERNAL extern struct tc_gc_options tc_gc_opts;
 

@@ -136,6 +136,26 @@ void tc_gc_region_exit_slow(void) {
     stop_spilled(t, seq);
 }
 
+/* Entering an outermost region (depth 1 already) while a stop is asked
+ * for: if this thread is among the asked, leave, stop (or acknowledge),
+ * and enter again; the poll is read again after each entry, which is what
+ * lets a stop take a thread outside its regions as stopped. */
+void tc_gc_region_enter_slow(void) {
+    struct gthread *t = tc_gthread;
+    if (!t) return;
+    for (;;) {
+        uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
+        if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
+        atomic_signal_fence(memory_order_seq_cst);
+        tc_region_depth = 0;
+        atomic_signal_fence(memory_order_seq_cst);
+        tc_gc_region_exit_slow();
+        tc_region_depth = 1;
+        atomic_signal_fence(memory_order_seq_cst);
+        if (!atomic_load_explicit(&tc_stop_poll, memory_order_acquire)) return;
+    }
+}
+
 /* An outermost gc region was entered with the gate closed: leave it
  * (acknowledging if asked), wait for the gate to open, enter again. The
  * gate was closed before the request was sent, so a thread that
@@ -231,112 +251,6 @@ static void wait_stopped(struct gthread *t, uint32_t seq) {
 
 static int is_self(struct gthread *t) { return t == tc_gthread; }
 
-/* The threads of a round: one, or all but the caller; never held ones. */
-#define FOR_ASKED(t, one)                                                                          \
-    for (struct gthread *t = (one) ? (one) : threads; t; t = (one) ? NULL : t->next)              \
-        if (!is_self(t) && !t->held)
-
-/* Every thread asked for round seq has acknowledged: first by polling
- * (holding those that park meanwhile, if may_hold), then by signal. The
- * poll stays up until the threads go again (poll_end), so a mark worker
- * that yielded its CPU sleeps through the whole stop. */
-static void gather(uint32_t seq, struct gthread *one, int may_hold) {
-    atomic_store(&tc_stop_poll, 1); /* seq_cst: after the suspend_seq stores */
-    uint64_t until = tc_nanotime() + POLL_NS;
-    int left;
-    do {
-        left = 0;
-        FOR_ASKED(t, one) if (!acked(t, seq) && !(may_hold && hold_late(t, seq))) left++;
-        if (!left) break;
-        spin_pause();
-    } while (tc_nanotime() < until);
-    if (left) {
-        FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
-        FOR_ASKED(t, one) wait_stopped(t, seq);
-    }
-}
-
-static void poll_end(void) {
-    if (atomic_exchange(&tc_stop_poll, 0) == 2)
-        tc_futex(&tc_stop_poll, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
-}
-
-void tc_stop_poll_wait(void) {
-    uint32_t v = 1;
-    if (atomic_compare_exchange_strong(&tc_stop_poll, &v, 2) || v == 2)
-        tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
-}
-
-/* Every thread stopped in this round goes on. */
-static void release_round(void) {
-    atomic_store_explicit(&resume_round, round_seq, memory_order_release);
-    tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
-}
-
-int tc_gc_signal(void) { return gc_signal; }
-
-void tc_stop_prepare(void) {
-    if (!gc_signal) install_signal();
-    check_signal();
-}
-
-/* A parked thread is held instead of asked (gc/park.c). */
-void tc_stop_world(void) {
-    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
-    uint32_t seq = ++round_seq;
-    for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !tc_hold(t)) ask(t, seq);
-    gather(seq, NULL, 1);
-}
-
-/* A parked thread cannot be inside a region: it is skipped, and it meets
- * the closed gate at its next gc region. */
-void tc_fork_gate_close(void) {
-    tc_stop_prepare();
-    atomic_store(&tc_fork_gate, 1);
-    uint32_t seq = ++round_seq;
-    atomic_store(&fork_round, seq);
-    for (struct gthread *t = threads; t; t = t->next)
-        t->held = !is_self(t) && atomic_load(&t->park) != PARK_RUNNING;
-    for (struct gthread *t = threads; t; t = t->next)
-        if (!is_self(t) && !t->held) ask(t, seq);
-    gather(seq, NULL, 0);
-    poll_end();
-    for (struct gthread *t = threads; t; t = t->next) t->held = 0;
-}
-
-void tc_fork_gate_open(void) {
-    atomic_store(&tc_fork_gate, 0);
-    tc_futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
-}
-
-uint64_t tc_start_world(void) {
-    int stopped = 0;
-    for (struct gthread *t = threads; t; t = t->next) {
-        if (is_self(t)) continue;
-        if (t->held) tc_unhold(t);
-        else stopped = 1;
-    }
-    if (stopped) release_round();
-    uint64_t now = tc_nanotime();
-    poll_end(); /* the mark workers after the program's threads */
-    return now;
-}
-
-void tc_suspend_thread(struct gthread *t) {
-    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
-    uint32_t seq = ++round_seq;
-    if (tc_hold(t)) return;
-    ask(t, seq);
-    gather(seq, t, 1);
-}
-
-void tc_resume_thread(struct gthread *t) {
-    if (t->held) tc_unhold(t);
-    else release_round();
-    poll_end();
-}
-
 /* ---- the handshake: every thread past a region boundary, none stopped ----
  *
  * Turning the barrier on needs no stop (cycle.c): only that each thread,
@@ -376,10 +290,130 @@ static void wait_outside(struct gthread *t) {
 }
 
 int tc_handshake(void) {
-    if (tc_gc_opts.stwstart || !fence_all()) return 0;
+    if (tc_gc_opts.fullstop || !fence_all()) return 0;
     for (struct gthread *t = threads; t; t = t->next)
         if (!is_self(t)) wait_outside(t);
     return 1;
+}
+
+/* The threads of a round: one, or all but the caller; never held ones. */
+#define FOR_ASKED(t, one)                                                                          \
+    for (struct gthread *t = (one) ? (one) : threads; t; t = (one) ? NULL : t->next)              \
+        if (!is_self(t) && !t->held)
+
+/* Every thread asked for round seq has acknowledged: first by polling
+ * (holding those that park meanwhile, if may_hold), then by signal. The
+ * poll stays up until the threads go again (poll_end), so a mark worker
+ * that yielded its CPU sleeps through the whole stop.
+ *
+ * A stop that needs no stack (outside) need not wait for the threads
+ * outside their regions either: while asked, none can enter one
+ * (tc_gc_region_enter_slow), and outside one a thread touches nothing the
+ * collector changes while the world is stopped; it is the same as one
+ * signalled there. After a membarrier (the handshake's argument, above)
+ * a thread whose depth reads 0 is such a thread, and only the others are
+ * waited for: they stop as they leave their region. No signal is sent, so
+ * a thread that the kernel is not running costs the stop nothing unless it
+ * was inside a region. */
+static void gather(uint32_t seq, struct gthread *one, int may_hold, int outside) {
+    atomic_store(&tc_stop_poll, 1); /* seq_cst: after the suspend_seq stores */
+    uint64_t until = tc_nanotime() + POLL_NS;
+    int left;
+    do {
+        left = 0;
+        FOR_ASKED(t, one) if (!acked(t, seq) && !(may_hold && hold_late(t, seq))) left++;
+        if (!left) break;
+        spin_pause();
+    } while (tc_nanotime() < until);
+    if (!left) return;
+    if (outside && fence_all()) {
+        FOR_ASKED(t, one) if (!acked(t, seq) && __atomic_load_n(t->depth, __ATOMIC_RELAXED) != 0)
+            wait_stopped(t, seq);
+        return;
+    }
+    FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
+    FOR_ASKED(t, one) wait_stopped(t, seq);
+}
+
+static void poll_end(void) {
+    if (atomic_exchange(&tc_stop_poll, 0) == 2)
+        tc_futex(&tc_stop_poll, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+
+void tc_stop_poll_wait(void) {
+    uint32_t v = 1;
+    if (atomic_compare_exchange_strong(&tc_stop_poll, &v, 2) || v == 2)
+        tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
+}
+
+/* Every thread stopped in this round goes on. */
+static void release_round(void) {
+    atomic_store_explicit(&resume_round, round_seq, memory_order_release);
+    tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+
+int tc_gc_signal(void) { return gc_signal; }
+
+void tc_stop_prepare(void) {
+    if (!gc_signal) install_signal();
+    check_signal();
+}
+
+/* A parked thread is held instead of asked (gc/park.c). */
+void tc_stop_world(int stacks) {
+    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
+    uint32_t seq = ++round_seq;
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t) && !tc_hold(t)) ask(t, seq);
+    gather(seq, NULL, 1, !stacks && !tc_gc_opts.fullstop);
+}
+
+/* A parked thread cannot be inside a region: it is skipped, and it meets
+ * the closed gate at its next gc region. */
+void tc_fork_gate_close(void) {
+    tc_stop_prepare();
+    atomic_store(&tc_fork_gate, 1);
+    uint32_t seq = ++round_seq;
+    atomic_store(&fork_round, seq);
+    for (struct gthread *t = threads; t; t = t->next)
+        t->held = !is_self(t) && atomic_load(&t->park) != PARK_RUNNING;
+    for (struct gthread *t = threads; t; t = t->next)
+        if (!is_self(t) && !t->held) ask(t, seq);
+    gather(seq, NULL, 0, 0);
+    poll_end();
+    for (struct gthread *t = threads; t; t = t->next) t->held = 0;
+}
+
+void tc_fork_gate_open(void) {
+    atomic_store(&tc_fork_gate, 0);
+    tc_futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
+}
+
+uint64_t tc_start_world(void) {
+    int stopped = 0;
+    for (struct gthread *t = threads; t; t = t->next) {
+        if (is_self(t)) continue;
+        if (t->held) tc_unhold(t);
+        else stopped = 1;
+    }
+    if (stopped) release_round();
+    uint64_t now = tc_nanotime();
+    poll_end(); /* the mark workers after the program's threads */
+    return now;
+}
+
+void tc_suspend_thread(struct gthread *t) {
+    TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
+    uint32_t seq = ++round_seq;
+    if (tc_hold(t)) return;
+    ask(t, seq);
+    gather(seq, t, 1, 0);
+}
+
+void tc_resume_thread(struct gthread *t) {
+    if (t->held) tc_unhold(t);
+    else release_round();
+    poll_end();
 }
 
 /* ---- registry ---- */

@@ -8,7 +8,7 @@
  *   pauses: an idle cycle records one stop-the-world pause (mark
  *     termination; sweep termination is a handshake that stops nobody),
  *     or two, as in Go, when a stop serves as the handshake (no membarrier
- *     in the kernel, or GODEBUG=gcstwstart=1, which meson.build also runs):
+ *     in the kernel, or GODEBUG=gcfullstop=1, which meson.build also runs):
  *     gc_read_pauses grows by that much per completed cycle (up to the 256
  *     kept), the newest entries add up to the growth of
  *     gc_pause_total_ns, none exceeds gc_pause_max_ns, and a short read
@@ -70,7 +70,7 @@ TEST(setpercent_and_off) {
 /* Stops per idle cycle: what the collector should do on this kernel. */
 static unsigned stops_per_cycle(void) {
     const char *g = getenv("GODEBUG");
-    if (g && strstr(g, "gcstwstart=1")) return 2;
+    if (g && strstr(g, "gcfullstop=1")) return 2;
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
     return cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? 1 : 2;
 }

@@ -324,6 +324,7 @@ void tc_gc_read_stats(struct gc_stats *st) {
     st->gc_finalizers_run = tc_finalizers_run_count();
     tc_registry_lock();
     st->gc_threads = tc_registry_count();
+    st->gc_stop_signals = tc_stop_signals();
     tc_registry_unlock();
 }
 

@@ -170,6 +170,7 @@ TC_INTERNAL int tc_handshake(void);
 TC_INTERNAL void tc_suspend_thread(struct gthread *t);
 TC_INTERNAL void tc_resume_thread(struct gthread *t);
 TC_INTERNAL void tc_stw_after_fork_child(void);
+TC_INTERNAL uint64_t tc_stop_signals(void); /* signals sent, since start */
 
 /* The fork gate (registry lock held): close it and return once every other
  * registered thread is outside its gc regions; it then enters none until

@@ -232,7 +232,11 @@ static int hold_late(struct gthread *t, uint32_t seq) {
     return 1;
 }
 
+static _Atomic uint64_t nsignals;
+uint64_t tc_stop_signals(void) { return atomic_load(&nsignals); }
+
 static void signal_thread(struct gthread *t) {
+    atomic_fetch_add(&nsignals, 1);
     if (pthread_kill(t->tid, gc_signal) != 0)
         tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
 }

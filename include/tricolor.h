@@ -149,6 +149,8 @@ struct gc_stats {
     uint64_t gc_mark_ns;      /* wall time spent in concurrent mark, all cycles */
     uint64_t gc_marked_bytes_total; /* bytes traced, all cycles (throughput) */
     uint32_t gc_threads;      /* registered threads */
+    uint64_t gc_stop_signals; /* signals sent to stop a thread (each may cut
+                               * a system call short, which SA_RESTART restarts) */
 };
 
 /* Fill *st. Returns 0. */

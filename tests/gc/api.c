@@ -13,6 +13,11 @@
  *     kept), the newest entries add up to the growth of
  *     gc_pause_total_ns, none exceeds gc_pause_max_ns, and a short read
  *     returns the newest ones.
+ *   signals: a thread blocked in read() (a call the collector does not
+ *     park) gets one signal per cycle, for the scan of its stack, and none
+ *     for the stops, which leave a thread outside its gc regions running;
+ *     with GODEBUG=gcfullstop=1 (or no membarrier) it gets one for each
+ *     stop too, three per cycle.
  *   stats: invariants between fields once all threads are quiet, the
  *     marked bytes follow the live data, gc_threads counts a new thread.
  *   zeroing: gc_alloc and gc_alloc_noscan return zeroed memory, also when
@@ -24,6 +29,7 @@
  *     from its last word, while the array itself is referenced only by an
  *     interior pointer to its middle; dropping that pointer frees both
  *     (checked without ASan only). */
+#include <errno.h>
 #include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +123,46 @@ static void *idle_thread(void *arg) {
     while (read(fds[0], &c, 1) < 0) {
     }
     return NULL;
+}
+
+static int pipefd[2];
+static atomic_int reading;
+
+static void *reader(void *arg) {
+    (void)arg;
+    char c;
+    atomic_store(&reading, 1);
+    ssize_t r;
+    do r = read(pipefd[0], &c, 1);
+    while (r < 0 && errno == EINTR);
+    return (void *)(intptr_t)(r == 1);
+}
+
+TEST(signals_only_for_stacks) {
+    const unsigned per = stops_per_cycle(), n = 20;
+    ASSERT_TRUE(pipe(pipefd) == 0);
+    pthread_t t;
+    ASSERT_TRUE(pthread_create(&t, NULL, reader, NULL) == 0);
+    while (!atomic_load(&reading)) gct_sleep_us(100);
+    gct_sleep_us(20000); /* in read() by now */
+    int prev = gc_setpercent(-1);
+    uint64_t s0 = gct_stats().gc_stop_signals;
+    for (unsigned i = 0; i < n; i++) gc_collect();
+    uint64_t d = gct_stats().gc_stop_signals - s0;
+    gc_setpercent(prev);
+    ASSERT_TRUE(write(pipefd[1], "x", 1) == 1);
+    void *ok;
+    pthread_join(t, &ok);
+    EXPECT_TRUE(ok != NULL);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    printf("%u cycles, %u signalling stop(s) each: %llu signals\n", n, per == 1 ? 1 : 3,
+           (unsigned long long)d);
+    if (per == 1) {
+        EXPECT_TRUE(d >= n && d <= n + n / 4);
+    } else {
+        EXPECT_TRUE(d >= 3 * n - n / 4);
+    }
 }
 
 TEST(stats_invariants) {

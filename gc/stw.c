@@ -25,6 +25,11 @@
  * in the handler is async-signal-safe: atomics, futex system calls, errno
  * saved and restored. A thread parked in a blocking call is held, neither
  * asked nor signalled (gc/park.c); one that parks while asked is held too.
+ * A stop that reads no stack (mark termination) is lighter still: a
+ * thread outside its gc regions is taken as stopped, without a signal,
+ * because it cannot enter one until the stop is over (gather, below);
+ * and turning the barrier on at the start of a cycle stops nobody at all
+ * (tc_handshake). Both rest on membarrier; without it every stop is full.
  *
  * Fork gate. fork() must not catch a thread inside a gc region (see
  * gc/cycle.c), but stopping threads for it would be wrong: one stopped

@@ -29,11 +29,15 @@
  *     touches the collected heap, and gc_unregister_thread() before exit.
  *  5. Collected objects are freed by the collector only; gc_free is for
  *     uncollectable objects. free() must never see a gc_alloc pointer.
- *  6. The collector stops threads with a real-time signal (handlers use
- *     SA_RESTART); a thread that blocks that signal stalls collection,
- *     and fork() too: fork asks every thread with that signal to finish
- *     the collector call it is in (none is stopped), so that the child
- *     inherits a consistent heap and may go on using the collector.
+ *  6. Once per cycle the collector stops each thread briefly to scan its
+ *     stack: a thread in a collector call stops when it leaves it, a
+ *     parked one (a blocking call listed in README) is not disturbed, any
+ *     other gets a real-time signal (handlers use SA_RESTART; the count
+ *     is in gc_stats). A thread that blocks that signal and makes no
+ *     collector call stalls collection, and fork() too: fork asks every
+ *     thread with that signal to finish the collector call it is in (none
+ *     is stopped), so that the child inherits a consistent heap and may go
+ *     on using the collector.
  *
  * Environment (read once, at the first allocation):
  *   GOGC=N|off             heap growth, in percent of the live heap, that
@@ -47,6 +51,10 @@
  *                          and abort if any reachable object is unmarked
  *   GODEBUG=gcsignal=N     the signal number used to stop threads (default:
  *                          the first real-time signal no one handles)
+ *   GODEBUG=gcfullstop=1   stop every thread, by poll or signal, at both
+ *                          ends of marking, as Go does (by default a
+ *                          cycle's start stops no thread, and its end
+ *                          waits only for threads inside a collector call)
  */
 #ifndef TRICOLOR_H
 #define TRICOLOR_H

@@ -311,6 +311,7 @@ void tc_gc_read_stats(struct gc_stats *st) {
     pthread_mutex_lock(&pause_lock);
     st->gc_pause_total_ns = pause_total;
     st->gc_pause_max_ns = pause_max;
+    st->gc_npause = npauses;
     pthread_mutex_unlock(&pause_lock);
     st->gc_heap_live = atomic_load(&heap_live);
     st->gc_heap_marked = atomic_load(&heap_marked);

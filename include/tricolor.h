@@ -154,6 +154,7 @@ struct gc_stats {
     int32_t gc_percent;       /* GOGC now (negative: off) */
     uint64_t gc_pause_total_ns; /* all stop-the-world pauses */
     uint64_t gc_pause_max_ns;   /* the longest one */
+    uint64_t gc_npause;         /* how many (gc_read_pauses keeps the last 256) */
     uint64_t gc_mark_ns;      /* wall time spent in concurrent mark, all cycles */
     uint64_t gc_marked_bytes_total; /* bytes traced, all cycles (throughput) */
     uint32_t gc_threads;      /* registered threads */

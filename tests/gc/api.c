@@ -95,6 +95,7 @@ TEST(pauses_per_cycle) {
     gc_setpercent(prev);
 
     EXPECT_EQ_U(s1.gc_num - s0.gc_num, 3);
+    EXPECT_EQ_U(s1.gc_npause - s0.gc_npause, 3 * per);
     size_t want = n0 + 3 * per < 256 ? n0 + 3 * per : 256;
     EXPECT_EQ_U(n1, want);
     ASSERT_TRUE(n1 >= 3 * per);

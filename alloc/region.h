@@ -51,12 +51,17 @@ TC_INLINE void tc_region_begin(void) {
     atomic_signal_fence(memory_order_seq_cst);
 }
 
+/* The outermost end is a release: a collector that reads the depth as 0
+ * (acquire) sees everything the region wrote (a plain store on x86). */
 TC_INLINE void tc_region_end(void) {
     atomic_signal_fence(memory_order_seq_cst);
-    if (--tc_region_depth == 0) {
+    if (tc_region_depth == 1) {
+        __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
         atomic_signal_fence(memory_order_seq_cst);
         if (TC_UNLIKELY(tc_region_pending | atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)))
             tc_gc_region_exit_slow();
+    } else {
+        tc_region_depth--;
     }
 }
 

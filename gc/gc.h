@@ -217,14 +217,21 @@ TC_INTERNAL void tc_thread_record_tls(struct gthread *t);
  * (interior pointers included): its span, and its slot in *idx. NULL when
  * p is outside the heap, in a free span or slot, past the last slot, or
  * in malloc'd memory. Lock-free: reads racy but validated fields, as the
- * marker must for any word that may look like a pointer. */
+ * marker must for any word that may look like a pointer.
+ *
+ * While marking (the only time it is called) a collected span's slots are
+ * only ever allocated: the sweep frees them, and every span was swept
+ * before marking began. So a span whose count says full has no free slot,
+ * and its allocation bits (a cache miss of their own, on a line apart
+ * from the span's) need not be read. */
 TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
     if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return NULL;
     struct mspan *s = tc_spanof(p);
     if (!s || s->state != MSPAN_INUSE || p >= s->limit) return NULL;
     if (tc_spanclass_kind(s->spanclass) == SPAN_MANUAL) return NULL;
     unsigned i = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
-    if (!(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1)) return NULL; /* free */
+    if (tc_mspan_count(s) != s->nelems && !(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1))
+        return NULL; /* free */
     *idx = i;
     return s;
 }

@@ -288,7 +288,7 @@ static int fence_all(void) {
 }
 
 static void wait_outside(struct gthread *t) {
-    for (unsigned i = 0; __atomic_load_n(t->depth, __ATOMIC_RELAXED) != 0; i++) {
+    for (unsigned i = 0; __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0; i++) {
         if (i < 4096) {
             spin_pause();
         } else { /* not running, probably: give it the CPU */
@@ -336,7 +336,7 @@ static void gather(uint32_t seq, struct gthread *one, int may_hold, int outside)
     } while (tc_nanotime() < until);
     if (!left) return;
     if (outside && fence_all()) {
-        FOR_ASKED(t, one) if (!acked(t, seq) && __atomic_load_n(t->depth, __ATOMIC_RELAXED) != 0)
+        FOR_ASKED(t, one) if (!acked(t, seq) && __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0)
             wait_stopped(t, seq);
         return;
     }

@@ -2,28 +2,31 @@
  *
  * A cycle, run by the collector thread:
  *   0. finish sweeping the previous cycle (concurrent);
- *   1. sweep termination, without stopping the world: phase = MARKSTART
- *      (barrier on, allocations still white), then a handshake waits
- *      until every thread has been outside its gc regions once, so each
- *      now runs the barrier (gc/stw.c), then phase = MARK (allocate
- *      black, assists). Go stops the world here; what the stop buys is
- *      only that no stack is scanned and nothing is allocated black
- *      before every thread runs the barrier, and the handshake buys the
- *      same. White objects allocated meanwhile are found the usual way:
- *      from a stack, none of which is scanned yet, or through the
- *      barrier. Go also shades the Ps' tiny blocks here, because its tiny
- *      fast path marks nothing; ours marks the block on every tiny
- *      allocation during mark, so a block used after its thread's stack
- *      was scanned is black. Without membarrier, or with
- *      GODEBUG=gcfullstop=1, a stop serves as the handshake;
+ *   1. sweep termination, without stopping the world: a handshake waits
+ *      until every thread has been outside its gc regions once (gc/stw.c),
+ *      which lets a lazy sweep still under way finish (no unswept span is
+ *      listed, so none starts), so the barrier never meets a span being
+ *      swept; phase = MARKSTART (barrier on, allocations still white); a
+ *      second handshake, after which every thread runs the barrier;
+ *      phase = MARK (allocate black, assists). Go stops the world here;
+ *      what the stop buys is only that no stack is scanned and nothing is
+ *      allocated black before every thread runs the barrier, and the
+ *      handshakes buy the same. White objects allocated meanwhile are
+ *      found the usual way: from a stack, none of which is scanned yet, or
+ *      through the barrier. Go also shades the Ps' tiny blocks here,
+ *      because its tiny fast path marks nothing; ours marks the block on
+ *      every tiny allocation during mark, so a block used after its
+ *      thread's stack was scanned is black. Without membarrier, or with
+ *      GODEBUG=gcfullstop=1, a stop serves as the handshakes;
  *   2. concurrent mark: globals, registered ranges and finalizer roots,
  *      then each thread's stack and registers, one thread at a time
  *      (stop it, scan, let it go), while the mark workers, this thread and
  *      allocating threads (assists) drain the grey set;
  *   3. mark termination, world stopped (only the threads inside a gc
  *      region are waited for, gc/stw.c; with checkmark, which scans the
- *      stacks, every thread): every thread's barrier buffer is flushed; if that made new grey objects the world goes again and
- *      marking continues, else (checkmark if asked) phase = OFF, the sweep
+ *      stacks, every thread): every thread's barrier buffer is flushed; if
+ *      that made new grey objects the world goes again and marking
+ *      continues, else (checkmark if asked) phase = OFF, the sweep
  *      generation moves on, every collected span becomes unswept, and the
  *      next goal is set;
  *   4. concurrent sweep (background here, and lazily by allocation).
@@ -132,8 +135,13 @@ static void run_cycle(uint32_t n) {
     TC_ASSERT(tc_sweep_done());
     tc_mark_reset();
     uint64_t t0 = tc_nanotime();
-    atomic_store(&tc_gcphase, GC_MARKSTART);
-    if (!tc_handshake()) start(stop(1));
+    if (tc_handshake()) {
+        atomic_store(&tc_gcphase, GC_MARKSTART);
+        tc_handshake();
+    } else {
+        atomic_store(&tc_gcphase, GC_MARKSTART);
+        start(stop(1));
+    }
     atomic_store(&tc_gcphase, GC_MARK);
     uint64_t p1 = tc_nanotime() - t0;
     tc_registry_unlock();

@@ -223,17 +223,21 @@ TC_INTERNAL void tc_thread_record_tls(struct gthread *t);
  * only ever allocated: the sweep frees them, and every span was swept
  * before marking began. So a span whose count says full has no free slot,
  * and its allocation bits (a cache miss of their own, on a line apart
- * from the span's) need not be read. */
+ * from the span's) need not be read. tc_object_slot is that last step,
+ * for a span already validated: the slot p is in, and whether it is
+ * allocated. */
+TC_INLINE int tc_object_slot(struct mspan *s, uintptr_t p, unsigned *idx) {
+    unsigned i = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    *idx = i;
+    return tc_mspan_count(s) == s->nelems || (tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1);
+}
+
 TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
     if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return NULL;
     struct mspan *s = tc_spanof(p);
     if (!s || s->state != MSPAN_INUSE || p >= s->limit) return NULL;
     if (tc_spanclass_kind(s->spanclass) == SPAN_MANUAL) return NULL;
-    unsigned i = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
-    if (tc_mspan_count(s) != s->nelems && !(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1))
-        return NULL; /* free */
-    *idx = i;
-    return s;
+    return tc_object_slot(s, p, idx) ? s : NULL;
 }
 
 /* ---- mark.c ---- */

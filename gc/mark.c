@@ -47,6 +47,7 @@ struct workbuf {
 struct gcw {
     struct workbuf *buf; /* private; NULL when none */
     uint64_t marked;     /* bytes marked, flushed to bytes_marked */
+    struct mspan *last;  /* the span greyobject last found (never NULL) */
 };
 
 static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -108,6 +109,7 @@ static uintptr_t pop(struct gcw *w) {
 static void gcw_begin(struct gcw *w) {
     w->buf = NULL;
     w->marked = 0;
+    w->last = &tc_emptyspan;
     pthread_mutex_lock(&work_lock);
     nbusy++;
     pthread_mutex_unlock(&work_lock);
@@ -161,10 +163,20 @@ uint64_t tc_mark_bytes(void) { return atomic_load(&bytes_marked); }
 
 /* ---- shading and scanning ---- */
 
+/* The span of the object greyed last is tried first: the objects one
+ * object points to often share its span (built together), and the lookup
+ * is three dependent loads. A span found once stays valid for the whole
+ * mark: collected spans are freed only by the sweep. */
 static void greyobject(struct gcw *w, uintptr_t p) {
     unsigned idx;
-    struct mspan *s = tc_find_object(p, &idx);
-    if (!s) return;
+    struct mspan *s = w->last;
+    if (p - s->startAddr < s->limit - s->startAddr) {
+        if (!tc_object_slot(s, p, &idx)) return;
+    } else {
+        s = tc_find_object(p, &idx);
+        if (!s) return;
+        w->last = s;
+    }
     TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
     if (tc_mspan_marked(s, idx)) return;
     tc_mspan_set_marked(s, idx);
@@ -178,8 +190,10 @@ static void greyobject(struct gcw *w, uintptr_t p) {
 __attribute__((no_sanitize("address", "thread"))) static void
 scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
     lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
-    for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t))
-        greyobject(w, __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED));
+    for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t)) {
+        uintptr_t v = __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
+        if (v - tc_heap_lo < tc_heap_hi - tc_heap_lo) greyobject(w, v); /* no call for the rest */
+    }
 }
 
 /* Scan the grey object (or oblet) at p; returns bytes scanned. */

@@ -58,8 +58,8 @@ TC_INLINE void tc_region_end(void) {
     if (tc_region_depth == 1) {
         __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
         atomic_signal_fence(memory_order_seq_cst);
-        if (TC_UNLIKELY(tc_region_pending | atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)))
-            tc_gc_region_exit_slow();
+        uint32_t poll = atomic_load_explicit(&tc_stop_poll, memory_order_relaxed);
+        if (TC_UNLIKELY(tc_region_pending | poll)) tc_gc_region_exit_slow();
     } else {
         tc_region_depth--;
     }

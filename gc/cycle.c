@@ -425,5 +425,5 @@ void tc_gc_init(void) {
     parse_gogc();
     atomic_store(&next_gc, goal(0));
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    tc_stw_init();
+    tc_threads_init();
 }

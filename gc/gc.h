@@ -1,10 +1,11 @@
 /* gc/gc.h: the collector's shared state and its modules' interfaces.
  *
  * Modules: cycle.c (the driver: phases, pacing, gc_collect, statistics),
- * stw.c (thread registry, signals, stopping and starting the world),
- * roots.c (globals, TLS, registered ranges), mark.c (work queue, shading,
- * scanning, assists, write-barrier buffers), sweep.c (sweeping spans),
- * finalizer.c, verify.c (checkmark mode), api.c (gc_alloc, gc_store...).
+ * threads.c (thread registry, pthread_create), stw.c (signals, stopping
+ * and starting the world, the handshake), roots.c (globals, TLS,
+ * registered ranges), mark.c (work queue, shading, scanning, assists,
+ * write-barrier buffers), sweep.c (sweeping spans), finalizer.c, verify.c
+ * (checkmark mode), api.c (gc_alloc, gc_store...).
  *
  * Phases: GC_OFF (no barrier; sweeping may be under way), GC_MARKSTART
  * (barrier on, allocate white, nothing scanned yet: while the collector
@@ -140,14 +141,19 @@ struct sigaction;
 TC_INTERNAL int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 TC_INTERNAL int tc_gc_signal(void); /* 0 until installed */
 
-/* ---- stw.c ---- */
-TC_INTERNAL void tc_stw_init(void);
+/* ---- threads.c ---- */
+TC_INTERNAL void tc_threads_init(void); /* registers the calling thread */
 TC_INTERNAL struct gthread *tc_thread_register(void);
 TC_INTERNAL void tc_thread_unregister(void);
 TC_INTERNAL void tc_registry_lock(void);
 TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);
+TC_INTERNAL void tc_registry_after_fork_child(void); /* only the caller is left */
+
+/* ---- stw.c ---- */
+/* The last stop round (registry lock held): a new record starts there. */
+TC_INTERNAL uint32_t tc_stop_round(void);
 /* Install the stop signal if needed and check that it is still ours;
  * before tc_stop_world or tc_suspend_thread, outside the timed pause. */
 TC_INTERNAL void tc_stop_prepare(void);

@@ -78,6 +78,12 @@ enum p_status { P_IDLE = 0, P_RUNNING = 1 };
 struct p {
     struct mcache mcache;
     struct pstats stats;
+    /* Bytes allocated black this cycle: the owner adds (relaxed load and
+     * store, inside gc_alloc's region); the collector sums and zeroes them
+     * at mark termination, with no thread inside a region. A shared
+     * counter here cost every allocation during marking a contended
+     * atomic add. */
+    _Atomic uint64_t gc_black_bytes;
     struct p *link;    /* next idle P; pool lock */
     struct p *alllink; /* next P ever made; written once before publishing */
     uint32_t id;       /* index in creation order */

@@ -43,7 +43,7 @@ static void *alloc_object(size_t size, enum span_kind kind) {
         v = tc_alloc_slow(size, kind, 1, 0);
     }
     if (v && atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)
-        tc_mark_black(s ? s : tc_spanof((uintptr_t)v), (uintptr_t)v);
+        tc_mark_black(tc_tls_p, s ? s : tc_spanof((uintptr_t)v), (uintptr_t)v);
     tc_region_end();
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
     return v;

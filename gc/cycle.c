@@ -168,7 +168,7 @@ static void run_cycle(uint32_t n) {
     uint64_t m1 = tc_nanotime();
     atomic_store(&tc_gcphase, GC_MARKTERM);
     if (tc_gc_opts.checkmark) tc_checkmark();
-    uint64_t live = tc_mark_bytes(), before = atomic_load(&heap_live);
+    uint64_t live = tc_mark_bytes_take(), before = atomic_load(&heap_live);
     atomic_store(&tc_gcphase, GC_OFF);
     tc_sweep_begin_stopped();
     atomic_store(&heap_live, live);

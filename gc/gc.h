@@ -260,8 +260,11 @@ TC_INTERNAL uint64_t tc_drain(uint64_t budget);
 TC_INTERNAL uint64_t tc_drain_assist(uint64_t budget);
 TC_INTERNAL int tc_work_empty(void);
 TC_INTERNAL void tc_mark_reset(void);
-TC_INTERNAL uint64_t tc_mark_bytes(void); /* bytes marked this cycle */
-TC_INTERNAL void tc_mark_black(struct mspan *s, uintptr_t obj);
+/* Bytes marked this cycle, allocations included; zeroes the Ps' counts
+ * (mark termination, world stopped). */
+TC_INTERNAL uint64_t tc_mark_bytes_take(void);
+/* Allocate black: mark obj, allocated by the caller on its P pp. */
+TC_INTERNAL void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj);
 /* Move a thread's write-barrier buffer into the grey set. */
 TC_INTERNAL void tc_wbbuf_flush(struct gthread *t);
 TC_INTERNAL void tc_mark_start_workers(void);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/mcache.h"
 #include "alloc/mheap.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
@@ -159,7 +160,14 @@ int tc_work_empty(void) {
 }
 
 void tc_mark_reset(void) { atomic_store(&bytes_marked, 0); }
-uint64_t tc_mark_bytes(void) { return atomic_load(&bytes_marked); }
+uint64_t tc_mark_bytes_take(void) {
+    uint64_t n = atomic_load(&bytes_marked);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
+        n += atomic_load_explicit(&pp->gc_black_bytes, memory_order_relaxed);
+        atomic_store_explicit(&pp->gc_black_bytes, 0, memory_order_relaxed);
+    }
+    return n;
+}
 
 /* ---- shading and scanning ---- */
 
@@ -281,11 +289,11 @@ static uint64_t drain_ctx(uint64_t budget, int yield) {
 uint64_t tc_drain(uint64_t budget) { return drain_ctx(budget, 0); }
 uint64_t tc_drain_assist(uint64_t budget) { return drain_ctx(budget, 1); }
 
-void tc_mark_black(struct mspan *s, uintptr_t obj) {
+void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj) {
     TC_ASSERT(atomic_load(&tc_gcphase) >= GC_MARK);
     unsigned idx = (unsigned)(((obj - s->startAddr) * s->divMul) >> 32);
     tc_mspan_set_marked(s, idx);
-    atomic_fetch_add_explicit(&bytes_marked, s->elemsize, memory_order_relaxed);
+    tc_stat_add(&pp->gc_black_bytes, s->elemsize);
 }
 
 void tc_wbbuf_flush(struct gthread *t) {

@@ -15,7 +15,8 @@
  *     returns the newest ones.
  *   signals: a thread blocked in read() (a call the collector does not
  *     park) gets one signal per cycle, for the scan of its stack, and none
- *     for the stops, which leave a thread outside its gc regions running;
+ *     for the stops, which leave a thread outside its gc regions running
+ *     (fewer than two per cycle counted, the main thread's included);
  *     with GODEBUG=gcfullstop=1 (or no membarrier) it gets one for each
  *     stop too, three per cycle.
  *   free slots: words pointing at slots the sweep has freed keep nothing
@@ -162,8 +163,11 @@ TEST(signals_only_for_stacks) {
     close(pipefd[1]);
     printf("%u cycles, %u signalling stop(s) each: %llu signals\n", n, per == 1 ? 1 : 3,
            (unsigned long long)d);
+    /* The main thread, parked in gc_collect, gets none; but a scan that
+     * finds it between two calls (a loaded machine) signals it too. A
+     * signal per stop would make it 2n at least. */
     if (per == 1) {
-        EXPECT_TRUE(d >= n && d <= n + n / 4);
+        EXPECT_TRUE(d >= n && d < 2 * n);
     } else {
         EXPECT_TRUE(d >= 3 * n - n / 4);
     }

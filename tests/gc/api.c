@@ -8,11 +8,11 @@
  *   pauses: an idle cycle records one stop-the-world pause (mark
  *     termination; sweep termination is a handshake that stops nobody),
  *     or two, as in Go, when a stop serves as the handshake (no membarrier
- *     in the kernel, or GODEBUG=gcfullstop=1, which meson.build also runs):
- *     gc_read_pauses grows by that much per completed cycle (up to the 256
- *     kept), the newest entries add up to the growth of
- *     gc_pause_total_ns, none exceeds gc_pause_max_ns, and a short read
- *     returns the newest ones.
+ *     in the kernel, or GODEBUG=gcfullstop=1, which meson.build also runs),
+ *     give or take a rare restarted mark termination: gc_npause and
+ *     gc_read_pauses grow by that much (up to the 256 kept), the newest
+ *     entries add up to the growth of gc_pause_total_ns, none exceeds
+ *     gc_pause_max_ns, and a short read returns the newest ones.
  *   signals: a thread blocked in read() (a call the collector does not
  *     park) gets one signal per cycle, for the scan of its stack, and none
  *     for the stops, which leave a thread outside its gc regions running
@@ -99,12 +99,17 @@ TEST(pauses_per_cycle) {
     gc_setpercent(prev);
 
     EXPECT_EQ_U(s1.gc_num - s0.gc_num, 3);
-    EXPECT_EQ_U(s1.gc_npause - s0.gc_npause, 3 * per);
-    size_t want = n0 + 3 * per < 256 ? n0 + 3 * per : 256;
+    /* A mark termination that finds a mark worker still busy lets the
+     * world go and stops again: rare, but a loaded machine can cause it
+     * once or twice; a stop too many in every cycle cannot pass. */
+    size_t d = (size_t)(s1.gc_npause - s0.gc_npause);
+    printf("%zu pauses in 3 cycles\n", d);
+    EXPECT_TRUE(d >= 3 * per && d < 3 * per + 3);
+    size_t want = n0 + d < 256 ? n0 + d : 256;
     EXPECT_EQ_U(n1, want);
-    ASSERT_TRUE(n1 >= 3 * per);
+    ASSERT_TRUE(n1 >= d);
     uint64_t sum = 0;
-    for (size_t i = n1 - 3 * per; i < n1; i++) {
+    for (size_t i = n1 - d; i < n1; i++) {
         sum += buf[i];
         EXPECT_TRUE(buf[i] > 0 && buf[i] <= s1.gc_pause_max_ns);
     }

@@ -7,7 +7,8 @@
  * taken inside a region: a stop request that lands in one is deferred
  * until the region ends (the signal handler sets tc_region_pending, and
  * tc_region_end stops the thread there). Regions nest; they cost a TLS
- * increment and decrement on slow paths only. gc_store and gc_alloc are
+ * increment and decrement and a load of the poll word at each end, on
+ * slow paths only. gc_store and gc_alloc are
  * regions too, so the barrier and allocate-black are never split by a
  * stop.
  *

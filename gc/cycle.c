@@ -137,10 +137,11 @@ static void run_cycle(uint32_t n) {
     uint64_t t0 = tc_nanotime();
     if (tc_handshake()) {
         atomic_store(&tc_gcphase, GC_MARKSTART);
-        tc_handshake();
-    } else {
+        if (!tc_handshake()) start(stop(1)); /* membarrier failed since: a stop does it */
+    } else { /* with the world stopped no sweep is under way either */
+        uint64_t s0 = stop(1);
         atomic_store(&tc_gcphase, GC_MARKSTART);
-        start(stop(1));
+        start(s0);
     }
     atomic_store(&tc_gcphase, GC_MARK);
     uint64_t p1 = tc_nanotime() - t0;

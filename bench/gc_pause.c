@@ -15,7 +15,8 @@
  * Measured over that window:
  *   pauses: every stop-the-world pause. tricolor: gc_read_pauses, the
  *     newest gc_stats.gc_npause difference of them (one per cycle, more
- *     when marking has to go on after the stop). Boehm: from GC_EVENT_PRE_STOP_WORLD to POST_START_WORLD
+ *     when marking has to go on after the stop). Boehm: from
+ *     GC_EVENT_PRE_STOP_WORLD to POST_START_WORLD
  *     (non-incremental Boehm marks with the world stopped, so this is the
  *     whole mark).
  *   mark throughput: bytes traced per second of marking. tricolor: the
@@ -262,7 +263,8 @@ int main(int argc, char **argv) {
     static uint64_t buf[256];
     size_t n = gc_read_pauses(buf, 256);
     cycles = (long)(s1.gc_num - s0.gc_num);
-    np = s1.gc_npause - s0.gc_npause < n ? (size_t)(s1.gc_npause - s0.gc_npause) : n; /* the window's */
+    uint64_t window = s1.gc_npause - s0.gc_npause; /* the window's pauses are the newest */
+    np = window < n ? (size_t)window : n;
     pauses = buf + (n - np);
     mark_s = (double)(s1.gc_mark_ns - s0.gc_mark_ns) / 1e9;
     marked = (double)(s1.gc_marked_bytes_total - s0.gc_marked_bytes_total);

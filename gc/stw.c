@@ -270,8 +270,12 @@ static int fence_all(void) {
     return 0;
 }
 
+/* t is inside a gc region; meaningful after fence_all (acquire: a 0 read
+ * from the release at a region's end shows what the region wrote). */
+static int in_region(struct gthread *t) { return __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0; }
+
 static void wait_outside(struct gthread *t) {
-    for (unsigned i = 0; __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0; i++) {
+    for (unsigned i = 0; in_region(t); i++) {
         if (i < 4096) {
             spin_pause();
         } else { /* not running, probably: give it the CPU */
@@ -319,8 +323,7 @@ static void gather(uint32_t seq, struct gthread *one, int may_hold, int outside)
     } while (tc_nanotime() < until);
     if (!left) return;
     if (outside && fence_all()) {
-        FOR_ASKED(t, one) if (!acked(t, seq) && __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0)
-            wait_stopped(t, seq);
+        FOR_ASKED(t, one) if (!acked(t, seq) && in_region(t)) wait_stopped(t, seq);
         return;
     }
     FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);

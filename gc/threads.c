@@ -38,20 +38,19 @@ void tc_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 struct gthread *tc_registry_first(void) { return threads; }
 uint32_t tc_registry_count(void) { return nthreads; }
 
+/* A zeroed record that has seen every stop round so far. */
 static struct gthread *new_record(void) {
     struct gthread *t = free_records;
     if (t) {
         free_records = t->next;
-        uint32_t seq = tc_stop_round();
         memset(t, 0, sizeof *t);
-        atomic_store(&t->ack_seq, seq);
-        atomic_store(&t->suspend_seq, seq);
-        return t;
+    } else {
+        t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (t == MAP_FAILED) tc_fatal("out of memory registering a thread");
     }
-    t = mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED) tc_fatal("out of memory registering a thread");
-    atomic_store(&t->ack_seq, tc_stop_round());
-    atomic_store(&t->suspend_seq, tc_stop_round());
+    uint32_t seq = tc_stop_round();
+    atomic_store(&t->ack_seq, seq);
+    atomic_store(&t->suspend_seq, seq);
     return t;
 }
 

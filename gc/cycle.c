@@ -38,8 +38,10 @@
  * x GOGC/100 minimum. gc_setpercent(-1) or GOGC=off stops automatic
  * cycles; gc_collect always runs one.
  *
- * Every stop is timed from the first request (gc/stw.c) to the last
- * thread let go, and kept in a ring of the 256 most recent pauses. */
+ * Every stop is timed from the first request (gc/stw.c) to the moment
+ * every thread may go, before the wake-up calls (Go's mark termination
+ * reads its clock before starting the world too), and kept in a ring of
+ * the 256 most recent pauses. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -63,6 +63,7 @@ struct gthread {
     _Atomic uint32_t park;         /* PARK_*: see park.c */
     uintptr_t park_sp;             /* owner: stack pointer while parked */
     int held;                      /* collector: took it as stopped; registry lock */
+    int held_woke;                 /* collector: woke while held, needs a wake-up; registry lock */
     /* The thread's tc_region_depth (its TLS, written by it alone): the
      * collector reads it, ordered by a membarrier (tc_handshake). */
     int *depth;
@@ -84,9 +85,11 @@ enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2, PARK_HELD_WAITING = 3 }
 TC_INTERNAL int tc_park(uintptr_t sp);
 TC_INTERNAL void tc_unpark(void);
 /* Collector side (registry lock held): take a parked thread as stopped
- * (1), or leave it to be asked (0); give it back. */
+ * (1), or leave it to be asked (0); give it back (tc_unhold lets it go,
+ * and notes in held_woke whether tc_unhold_wake must wake it). */
 TC_INTERNAL int tc_hold(struct gthread *t);
 TC_INTERNAL void tc_unhold(struct gthread *t);
+TC_INTERNAL void tc_unhold_wake(struct gthread *t);
 /* A thread that stops or parks publishes a stack pointer, and the
  * collector scans its stack from there up. Values its callers keep in
  * callee-saved registers must be in memory above that point: the thread
@@ -164,7 +167,8 @@ TC_INTERNAL void tc_stop_poll_wait(void);
  * stacks 0 the caller will not read the threads' stacks or registers, and
  * a thread outside its regions may be left running (gc/stw.c, gather). */
 TC_INTERNAL void tc_stop_world(int stacks);
-/* Returns when the last thread was let go (tc_nanotime). */
+/* Returns when every thread was let go, before the wake-up calls
+ * (tc_nanotime). */
 TC_INTERNAL uint64_t tc_start_world(void);
 /* Registry lock held: return once every other registered thread has been
  * outside its gc regions since the call, so its next region sees every

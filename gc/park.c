@@ -126,8 +126,12 @@ int tc_hold(struct gthread *t) {
 
 void tc_unhold(struct gthread *t) {
     t->held = 0;
-    if (atomic_exchange(&t->park, PARK_PARKED) == PARK_HELD_WAITING)
-        tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
+    t->held_woke = atomic_exchange(&t->park, PARK_PARKED) == PARK_HELD_WAITING;
+}
+
+void tc_unhold_wake(struct gthread *t) {
+    if (t->held_woke) tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
+    t->held_woke = 0;
 }
 
 /* ---- the program's signal handlers ---- */

@@ -341,11 +341,13 @@ void tc_stop_poll_wait(void) {
         tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
 }
 
-/* Every thread stopped in this round goes on. */
+/* Every thread stopped in this round may go on: the store lets it, the
+ * wake-up gets it off the futex. */
 static void release_round(void) {
     atomic_store_explicit(&resume_round, round_seq, memory_order_release);
-    tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
+
+static void wake_round(void) { tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
 
 int tc_gc_signal(void) { return gc_signal; }
 
@@ -384,15 +386,21 @@ void tc_fork_gate_open(void) {
     tc_futex(&tc_fork_gate, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
 }
 
+/* The pause ends when every thread may go: before the wake-up system
+ * calls, as Go's mark termination ends its pause before it starts the
+ * world. A woken thread often takes the collector's CPU inside the wake
+ * call, and the collector then reads the clock a whole time slice later,
+ * while the program runs; that is not a pause. */
 uint64_t tc_start_world(void) {
     int stopped = 0;
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
-        if (is_self(t)) continue;
         if (t->held) tc_unhold(t);
-        else stopped = 1;
+        else stopped |= !is_self(t);
     }
-    if (stopped) release_round();
+    release_round();
     uint64_t now = tc_nanotime();
+    if (stopped) wake_round();
+    for (struct gthread *t = tc_registry_first(); t; t = t->next) tc_unhold_wake(t);
     poll_end(); /* the mark workers after the program's threads */
     return now;
 }
@@ -406,8 +414,13 @@ void tc_suspend_thread(struct gthread *t) {
 }
 
 void tc_resume_thread(struct gthread *t) {
-    if (t->held) tc_unhold(t);
-    else release_round();
+    if (t->held) {
+        tc_unhold(t);
+        tc_unhold_wake(t);
+    } else {
+        release_round();
+        wake_round();
+    }
     poll_end();
 }
 

@@ -87,8 +87,12 @@ void tc_init_slow(void) {
     pthread_mutex_lock(&init_lock);
     if (!atomic_load_explicit(&tc_inited, memory_order_relaxed)) {
         tc_options_init();
-        /* Any odd 64-bit value unlikely to be user data; ASLR varies it. */
-        tc_free_key = ((uint64_t)(uintptr_t)&init_lock * 0x9e3779b97f4a7c15ull) | 1;
+        /* Any 64-bit value unlikely to be user data; ASLR varies it. Its
+         * first byte is a filter (tc_has_free_key): odd, so not 0x00,
+         * and not 0xff, the commonest byte values. */
+        uint64_t ends = 1 | (uint64_t)1 << 56; /* the lowest and highest byte: */
+        tc_free_key = (((uint64_t)(uintptr_t)&init_lock * 0x9e3779b97f4a7c15ull) | ends) &
+                      ~(ends << 1); /* bit 0 set, bit 1 clear, whichever is first */
         tc_mheap_init();
         tc_mcentral_init();
         tc_p_init();
@@ -312,7 +316,7 @@ static enum tc_ptr_kind classify_live(void *ptr, struct mspan **sp, uintptr_t *b
     enum tc_ptr_kind k = tc_classify((uintptr_t)ptr, sp, base);
     struct p *pp = tc_tls_p;
     if (k == PTR_OK && pp && tc_spanclass_sizeclass((*sp)->spanclass) != 0 &&
-        *(uint64_t *)ptr == tc_free_key &&
+        tc_has_free_key(ptr) &&
         in_freebin(pp, tc_spanclass_sizeclass((*sp)->spanclass), ptr))
         return PTR_UNALLOCATED;
     return k;
@@ -333,7 +337,7 @@ int tc_free(void *ptr, const char *who) {
         return 1;
     }
     struct p *pp = tc_tls_p;
-    if (pp && *(uint64_t *)ptr == tc_free_key && in_freebin(pp, sc, ptr)) {
+    if (pp && tc_has_free_key(ptr) && in_freebin(pp, sc, ptr)) {
         tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
         return 0;
     }

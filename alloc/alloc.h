@@ -74,7 +74,7 @@ TC_INLINE int tc_free_fast(void *ptr) {
         return 0;
     _Atomic uint64_t *bits = tc_arena_allocbits(ha, first);
     if (TC_UNLIKELY(!(tc_bits_load(&bits[idx >> 6]) >> (idx & 63) & 1))) return 0;
-    if (TC_UNLIKELY(*(uint64_t *)ptr == tc_free_key)) return 0;
+    if (TC_UNLIKELY(tc_has_free_key(ptr))) return 0;
     struct freebin *b = &pp->mcache.free[sc];
     if (TC_UNLIKELY(b->n == b->cap)) return 0;
     *(uint64_t *)ptr = tc_free_key;

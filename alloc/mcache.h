@@ -118,8 +118,20 @@ TC_INTERNAL void tc_p_release(void);
 TC_INTERNAL struct p *tc_p_all(void);
 TC_INTERNAL uint32_t tc_p_count(uint32_t *idle);
 
-/* Word 0 of every object in a free bin (random per process). */
+/* Word 0 of every object in a free bin (random per process; its first
+ * byte is neither 0x00 nor 0xff). */
 TC_INTERNAL extern uint64_t tc_free_key;
+
+/* Does p's word 0 hold the key? The first byte is compared alone first:
+ * a program often stores a narrower field at p just before free(p), and
+ * an 8-byte load over a narrower store in flight waits for the store to
+ * reach the cache (no store-to-load forwarding), where a 1-byte load is
+ * forwarded. Only a matching first byte costs the whole word's load. */
+TC_INLINE int tc_has_free_key(const void *p) {
+    unsigned char first;
+    __builtin_memcpy(&first, &tc_free_key, 1);
+    return *(const unsigned char *)p == first && *(const uint64_t *)p == tc_free_key;
+}
 
 /* Move the older half of bin sc (all of it if all != 0) back to spans. */
 TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);

@@ -17,6 +17,10 @@ tricolor/Boehm of mark throughput and the targets:
 Targets are reported, not enforced. Exit status: 0 when every run
 completed, 1 if one failed, 2 for usage or set-up errors.
 
+Then the machine's floor for such a stop: fence-probe (fence_probe.c)
+times membarrier(2) with a thread spinning on every other CPU, the call a
+stop makes when a thread has not answered within 20 us.
+
 Go's figures come from GODEBUG=gctrace=1 lines between its GCPAUSE-MEASURE
 and GCPAUSE-END markers: the two STW clock times of each cycle, the
 concurrent mark clock time, and the live heap after mark (MB, rounded by
@@ -59,10 +63,10 @@ def run(cmd, env):
                 err.read().decode(errors="replace"), ru.ru_maxrss)
 
 
-def parse_result(stdout):
+def parse_result(stdout, tag="GCPAUSE"):
     for line in stdout.splitlines():
-        if line.startswith("GCPAUSE "):
-            return json.loads(line[len("GCPAUSE "):])
+        if line.startswith(tag + " "):
+            return json.loads(line[len(tag) + 1:])
     return None
 
 
@@ -180,14 +184,22 @@ def main():
         r["max_rss_mb"] = rss / 1024.0
         results[name] = summarize(r)
 
-    print_report(results, a)
+    fence = None
+    probe = os.path.join(bindir, "fence-probe")
+    if os.path.exists(probe):
+        print("gc_report: timing this machine's cross-CPU fence ...", file=sys.stderr, flush=True)
+        status, out, err, _ = run([probe], None)
+        fence = parse_result(out, "FENCEPROBE")
+        if status != 0 or fence is None:
+            fence = {"failed": (err.strip().splitlines()[-1:] or [f"exit {status}"])[0]}
+    print_report(results, a, fence)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"config": vars(a), "results": results}, f, indent=1)
+            json.dump({"config": vars(a), "results": results, "fence": fence}, f, indent=1)
     return 1 if failed else 0
 
 
-def print_report(results, a):
+def print_report(results, a, fence=None):
     print(f"GC pauses and mark throughput: {a.heap_mb:g} MiB live heap of 24-byte tree nodes, "
           f"{a.threads} mutator threads churning {a.churn_mbps:g} MB/s, {a.cycles} forced cycles "
           f"(each collector in its own process; Boehm's nodes take 32 bytes)")
@@ -219,6 +231,13 @@ def print_report(results, a):
             ratio = t["mark_mb_s"] / b["mark_mb_s"]
             print(f"target: mark throughput >= Boehm's: tricolor/Boehm = {ratio:.2f} "
                   f"-> {'MET' if ratio >= 1 else 'MISSED'}")
+    if fence and "failed" in fence:
+        print(f"platform: cross-CPU fence not measured ({fence['failed']})")
+    elif fence:
+        print(f"platform: a cross-CPU fence (membarrier, made by a stop when a thread has not "
+              f"answered within 20 us) took p50 {fence['p50_ns'] / 1e3:.1f}, p99.9 "
+              f"{fence['p999_ns'] / 1e3:.1f}, max {fence['max_ns'] / 1e3:.1f} us over "
+              f"{fence['calls']} calls ({fence['over_100us']} over 100 us) on this machine")
     for name, r in results.items():
         if r.get("trees_bad"):
             print(f"{name}: {r['trees_bad']} trees damaged (live nodes freed)")

@@ -322,8 +322,9 @@ static enum tc_ptr_kind classify_live(void *ptr, struct mspan **sp, uintptr_t *b
     return k;
 }
 
-int tc_free(void *ptr, const char *who) {
-    if (tc_free_fast(ptr)) return 1;
+int tc_free(void *ptr, const char *who) { return tc_free_fast(ptr) || tc_free_slow(ptr, who); }
+
+int tc_free_slow(void *ptr, const char *who) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
     enum tc_ptr_kind k = tc_classify(p, &s, &base);

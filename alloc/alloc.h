@@ -105,8 +105,10 @@ TC_INTERNAL enum tc_ptr_kind tc_classify(uintptr_t p, struct mspan **sp, uintptr
 TC_INTERNAL void tc_bad_pointer(const char *who, enum tc_ptr_kind kind, uintptr_t p,
                                 uintptr_t base);
 
-/* Free a malloc'd object. Returns 0 (after reporting) if p is not one. */
+/* Free a malloc'd object. Returns 0 (after reporting) if p is not one.
+ * tc_free_slow is the same after tc_free_fast has declined. */
 TC_INTERNAL int tc_free(void *p, const char *who);
+TC_INTERNAL int tc_free_slow(void *p, const char *who);
 
 /* Usable bytes of a malloc'd object, or 0 after reporting a bad pointer. */
 TC_INTERNAL size_t tc_usable_size(void *p, const char *who);

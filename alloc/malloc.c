@@ -38,7 +38,7 @@ EXPORT void *malloc(size_t size) {
 
 EXPORT void free(void *p) {
     if (TC_LIKELY(tc_free_fast(p))) return;
-    if (p) tc_free(p, "free()");
+    if (p) tc_free_slow(p, "free()");
 }
 
 EXPORT void cfree(void *p) {

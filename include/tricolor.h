@@ -124,7 +124,10 @@ GC_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg);
 GC_API void gc_keepalive(const void *p);
 
 /* Copy the most recent stop-the-world pauses (nanoseconds, oldest first)
- * into ns[0..n); returns how many were copied (at most 256 are kept). */
+ * into ns[0..n); returns how many were copied (at most 256 are kept). A
+ * pause runs from the collector's first request to the moment every
+ * thread may go on, before the wake-up calls (as Go's mark termination
+ * counts it). */
 GC_API size_t gc_read_pauses(uint64_t *ns, size_t n);
 
 /* Heap statistics, read without stopping any thread. Counters are sums of

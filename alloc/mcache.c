@@ -43,15 +43,19 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
-/* Bins hold about 32 KiB of objects each (at most 256, at least one): at
- * most ~1.8 MiB per P when every bin is full, usually far less. 256 lets a
+/* Bins hold about TC_FREEBIN_BYTES of objects each (at most 256, at least
+ * one): at most ~6.3 MiB per P when every bin is full, usually far less
+ * (jemalloc's thread cache has a bound of the same order). 256 lets a
  * batch of a few hundred small objects of one class be freed and taken
- * again without a flush (jemalloc keeps up to 200 per small class). */
+ * again without a flush (jemalloc keeps up to 200 per small class). A bin
+ * that overflows sends half of itself back to spans, often to spans that
+ * other Ps now cache (remote frees, mcentral's lock): with 32 KiB bins,
+ * 4 threads replacing objects of random sizes each took 1.4x the time. */
 static void mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
     uint32_t used = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
-        uint32_t cap = (uint32_t)(32768 / tc_class_size(sc));
+        uint32_t cap = (uint32_t)(TC_FREEBIN_BYTES / tc_class_size(sc));
         cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
         c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap};
         used += cap;

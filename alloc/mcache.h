@@ -30,7 +30,7 @@
 struct freebin {
     void **items;  /* cap slots in mcache.freeslots */
     uint32_t n;    /* objects in the bin */
-    uint32_t cap;  /* capacity: about 32 KiB of objects, 1..256 */
+    uint32_t cap;  /* capacity: about TC_FREEBIN_BYTES of objects, 1..256 */
     /* Counters (relaxed load+store by the owner, like struct pstats): a
      * push is a free, and malloc counts the pops without a counter of its
      * own, as npush - nout - n (tc_freebin_pops): one counter fewer on the
@@ -39,7 +39,8 @@ struct freebin {
     _Atomic uint64_t nout;  /* objects flushed to their spans */
 };
 
-#define TC_FREESLOTS 5120 /* >= sum of every bin's cap (5109) */
+#define TC_FREEBIN_BYTES 131072 /* a bin's capacity in bytes of objects */
+#define TC_FREESLOTS 8800 /* >= sum of every bin's cap (8774) */
 
 /* Large malloc'd spans this P freed, kept whole for the next large malloc
  * of the same page count: a large free and malloc then cost no heap lock

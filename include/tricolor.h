@@ -168,8 +168,10 @@ struct gc_stats {
 /* Fill *st. Returns 0. */
 GC_API int gc_read_stats(struct gc_stats *st);
 
-/* Return every free page of the heap to the OS now (madvise). Returns the
- * number of bytes released by this call. Go's debug.FreeOSMemory. */
+/* Return every free page of the heap to the OS now (madvise), after
+ * giving the calling thread's cached free objects back to the heap (other
+ * threads keep theirs until they exit or call gc_thread_idle). Returns
+ * the number of bytes released by this call. Go's debug.FreeOSMemory. */
 GC_API size_t gc_release_memory(void);
 
 /* Flush this thread's P (its cached spans go back to the shared lists)

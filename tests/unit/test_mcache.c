@@ -142,4 +142,19 @@ TEST(large_cache_stays_within_its_bounds) {
     EXPECT_TRUE(tc_mheap_verify());
 }
 
+TEST(release_memory_empties_the_callers_free_bins) {
+    static void *v[600];
+    for (size_t i = 0; i < 600; i++) ASSERT_TRUE((v[i] = tc_alloc(16 + 48 * (i % 40), SPAN_MANUAL)));
+    uint64_t pushed = 0;
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) pushed -= tc_tls_p->mcache.free[sc].npush;
+    for (size_t i = 0; i < 600; i++) tc_free(v[i], "free()");
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) pushed += tc_tls_p->mcache.free[sc].npush;
+    EXPECT_EQ_U(pushed, 600); /* every free went to a bin */
+    gc_release_memory();
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) EXPECT_EQ_U(tc_tls_p->mcache.free[sc].n, 0);
+    for (size_t i = 0; i < 600; i++) /* back in their spans: free, so not classifiable as live */
+        EXPECT_TRUE(tc_classify((uintptr_t)v[i], &(struct mspan *){0}, &(uintptr_t){0}) != PTR_OK);
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
 TC_TEST_MAIN()

@@ -228,15 +228,21 @@ static void signal_thread(struct gthread *t) {
         tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
 }
 
-static void wait_stopped(struct gthread *t, uint32_t seq) {
+/* signalled: the thread was sent the gc signal; otherwise it is inside a
+ * gc region and stops as it leaves it. */
+static void wait_stopped(struct gthread *t, uint32_t seq, int signalled) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     unsigned waited = 0;
     uint32_t a;
     while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq)) {
         tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
-        if (++waited % 500 == 0) /* about 5 s: the signal may be blocked */
+        if (++waited % 500 != 0) continue;
+        if (signalled) /* about 5 s: the signal may be blocked */
             tc_print("tricolor: warning: thread %p has not stopped for %u s (gc signal %d blocked?)",
                      (void *)t->tid, waited / 100, gc_signal);
+        else
+            tc_print("tricolor: warning: thread %p has not left a collector call for %u s",
+                     (void *)t->tid, waited / 100);
     }
 }
 
@@ -323,11 +329,11 @@ static void gather(uint32_t seq, struct gthread *one, int may_hold, int outside)
     } while (tc_nanotime() < until);
     if (!left) return;
     if (outside && fence_all()) {
-        FOR_ASKED(t, one) if (!acked(t, seq) && in_region(t)) wait_stopped(t, seq);
+        FOR_ASKED(t, one) if (!acked(t, seq) && in_region(t)) wait_stopped(t, seq, 0);
         return;
     }
     FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
-    FOR_ASKED(t, one) wait_stopped(t, seq);
+    FOR_ASKED(t, one) wait_stopped(t, seq, 1);
 }
 
 static void poll_end(void) {

@@ -100,11 +100,14 @@ struct p *tc_p_acquire(void) {
     return pp;
 }
 
-void tc_mcache_flush(struct mcache *c) {
-    struct p *pp = (struct p *)c; /* mcache is a P's first member */
+void tc_mcache_flush_free(struct p *pp) {
     tc_mcache_large_flush(pp);
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
-        if (c->free[sc].n) tc_freebin_flush(pp, sc, 1);
+        if (pp->mcache.free[sc].n) tc_freebin_flush(pp, sc, 1);
+}
+
+void tc_mcache_flush(struct mcache *c) {
+    tc_mcache_flush_free((struct p *)c); /* mcache is a P's first member */
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = c->alloc[i];
         if (s != &tc_emptyspan) {

@@ -140,7 +140,10 @@ TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);
 /* Slow path of small allocation for span class spc: refill the cached span
  * (merging remote frees first) and return a slot. NULL when out of memory. */
 TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
-/* Give every cached span back to its mcentral. */
+/* Give every cached free object (the bins, the large spans) back to its
+ * span or the heap. Owner only. */
+TC_INTERNAL void tc_mcache_flush_free(struct p *pp);
+/* That, and give every cached span back to its mcentral. */
 TC_INTERNAL void tc_mcache_flush(struct mcache *c);
 
 /* A cached large malloc'd span of exactly npages, marked allocated, or

@@ -82,12 +82,7 @@ GC_API int gc_read_stats(struct gc_stats *st) {
 
 GC_API size_t gc_release_memory(void) {
     tc_ensure_init();
-    struct p *pp = tc_tls_p;
-    if (pp) { /* the caller's cached free objects first: they hold pages */
-        tc_mcache_large_flush(pp);
-        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
-            if (pp->mcache.free[sc].n) tc_freebin_flush(pp, sc, 1);
-    }
+    if (tc_tls_p) tc_mcache_flush_free(tc_tls_p); /* they hold pages */
     tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }

@@ -42,7 +42,8 @@ TC_INTERNAL void tc_gc_region_exit_slow(void);
 TC_INTERNAL void tc_gc_region_enter_slow(void);
 
 /* The depth is stored before the poll is read: the collector reads them
- * the other way round, with a membarrier between (gc/stw.c). */
+ * the other way round, with a membarrier between (gc/stw.c); while the
+ * poll is up, the slow path fences instead. */
 TC_INLINE void tc_region_begin(void) {
     if (tc_region_depth++ == 0) {
         atomic_signal_fence(memory_order_seq_cst);

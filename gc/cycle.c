@@ -23,10 +23,10 @@
  *      (stop it, scan, let it go), while the mark workers, this thread and
  *      allocating threads (assists) drain the grey set;
  *   3. mark termination, world stopped (only the threads inside a gc
- *      region are waited for, gc/stw.c; with checkmark, which scans the
- *      stacks, every thread): every thread's barrier buffer is flushed; if
- *      that made new grey objects the world goes again and marking
- *      continues, else (checkmark if asked) phase = OFF, the sweep
+ *      region are waited for, gc/stw.c): every thread's barrier buffer
+ *      is flushed; if that made new grey objects the world goes again and
+ *      marking continues, else (if asked, the checkmark, which first
+ *      stops the other threads too: it scans stacks) phase = OFF, the sweep
  *      generation moves on, every collected span becomes unswept, and the
  *      next goal is set;
  *   4. concurrent sweep (background here, and lazily by allocation).
@@ -107,9 +107,7 @@ static uint64_t goal(uint64_t live) {
 
 static uint64_t stop(int stacks) {
     tc_stop_prepare(); /* a system call; the world is not stopped yet */
-    uint64_t t0 = tc_nanotime();
-    tc_stop_world(stacks);
-    return t0;
+    return tc_stop_world(stacks);
 }
 
 static void start(uint64_t t0) {
@@ -159,7 +157,7 @@ static void run_cycle(uint32_t n) {
     for (;;) {
         while (!tc_work_empty()) tc_drain(1 << 20);
         tc_registry_lock();
-        t0 = stop(tc_gc_opts.checkmark); /* it scans the stacks */
+        t0 = stop(0);
         for (struct gthread *t = tc_registry_first(); t; t = t->next) tc_wbbuf_flush(t);
         if (tc_work_empty()) break;
         start(t0);
@@ -170,7 +168,10 @@ static void run_cycle(uint32_t n) {
     tc_mark_wake_workers(0);
     uint64_t m1 = tc_nanotime();
     atomic_store(&tc_gcphase, GC_MARKTERM);
-    if (tc_gc_opts.checkmark) tc_checkmark();
+    if (tc_gc_opts.checkmark) { /* it scans the stacks */
+        tc_stop_world_rest();
+        tc_checkmark();
+    }
     uint64_t live = tc_mark_bytes_take(), before = atomic_load(&heap_live);
     atomic_store(&tc_gcphase, GC_OFF);
     tc_sweep_begin_stopped();

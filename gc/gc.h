@@ -65,7 +65,8 @@ struct gthread {
     int held;                      /* collector: took it as stopped; registry lock */
     int held_woke;                 /* collector: woke while held, needs a wake-up; registry lock */
     /* The thread's tc_region_depth (its TLS, written by it alone): the
-     * collector reads it, ordered by a membarrier (tc_handshake). */
+     * collector reads it, ordered by a membarrier (tc_handshake, and
+     * the arming of a stop that reads no stack: gc/stw.c). */
     int *depth;
     /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
     uintptr_t wbbuf[TC_WBBUF_ENTRIES];
@@ -163,10 +164,14 @@ TC_INTERNAL void tc_stop_prepare(void);
 /* A mark worker gives its CPU to the threads a stop waits for: it sleeps
  * while tc_stop_poll is up. */
 TC_INTERNAL void tc_stop_poll_wait(void);
-/* Stop every registered thread but the caller (registry lock held). With
- * stacks 0 the caller will not read the threads' stacks or registers, and
- * a thread outside its regions may be left running (gc/stw.c, gather). */
-TC_INTERNAL void tc_stop_world(int stacks);
+/* Stop every registered thread but the caller (registry lock held), and
+ * return when the pause began (tc_nanotime). With stacks 0 the caller
+ * will not read the threads' stacks or registers, and a thread outside
+ * its regions may be left running (gc/stw.c, gather_inside). */
+TC_INTERNAL uint64_t tc_stop_world(int stacks);
+/* After tc_stop_world(0), in the same pause: stop the threads it left
+ * running, so every stack can be read (the checkmark). */
+TC_INTERNAL void tc_stop_world_rest(void);
 /* Returns when every thread was let go, before the wake-up calls
  * (tc_nanotime). */
 TC_INTERNAL uint64_t tc_start_world(void);

@@ -20,8 +20,9 @@
  * asked nor signalled (gc/park.c); one that parks while asked is held too.
  * A stop that reads no stack (mark termination) is lighter still: a
  * thread outside its gc regions is taken as stopped, without a signal,
- * because it cannot enter one until the stop is over (gather, below);
- * and turning the barrier on at the start of a cycle stops nobody at all
+ * because it cannot enter one until the stop is over (gather_inside,
+ * below; a membarrier before the pause makes that readable); and turning
+ * the barrier on at the start of a cycle stops nobody at all
  * (tc_handshake). Both rest on membarrier; without it every stop is full.
  *
  * Fork gate. fork() must not catch a thread inside a gc region (see
@@ -131,6 +132,7 @@ void tc_gc_region_enter_slow(void) {
     struct gthread *t = tc_gthread;
     if (!t) return;
     for (;;) {
+        atomic_thread_fence(memory_order_seq_cst); /* the depth, then suspend_seq (arm) */
         uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
         if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
         atomic_signal_fence(memory_order_seq_cst);
@@ -303,39 +305,6 @@ int tc_handshake(void) {
     for (struct gthread *t = (one) ? (one) : tc_registry_first(); t; t = (one) ? NULL : t->next) \
         if (!is_self(t) && !t->held)
 
-/* Every thread asked for round seq has acknowledged: first by polling
- * (holding those that park meanwhile, if may_hold), then by signal. The
- * poll stays up until the threads go again (poll_end), so a mark worker
- * that yielded its CPU sleeps through the whole stop.
- *
- * A stop that needs no stack (outside) need not wait for the threads
- * outside their regions either: while asked, none can enter one
- * (tc_gc_region_enter_slow), and outside one a thread touches nothing the
- * collector changes while the world is stopped; it is the same as one
- * signalled there. After a membarrier (the handshake's argument, above)
- * a thread whose depth reads 0 is such a thread, and only the others are
- * waited for: they stop as they leave their region. No signal is sent, so
- * a thread that the kernel is not running costs the stop nothing unless it
- * was inside a region. */
-static void gather(uint32_t seq, struct gthread *one, int may_hold, int outside) {
-    atomic_store(&tc_stop_poll, 1); /* seq_cst: after the suspend_seq stores */
-    uint64_t until = tc_nanotime() + POLL_NS;
-    int left;
-    do {
-        left = 0;
-        FOR_ASKED(t, one) if (!acked(t, seq) && !(may_hold && hold_late(t, seq))) left++;
-        if (!left) break;
-        spin_pause();
-    } while (tc_nanotime() < until);
-    if (!left) return;
-    if (outside && fence_all()) {
-        FOR_ASKED(t, one) if (!acked(t, seq) && in_region(t)) wait_stopped(t, seq, 0);
-        return;
-    }
-    FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
-    FOR_ASKED(t, one) wait_stopped(t, seq, 1);
-}
-
 static void poll_end(void) {
     if (atomic_exchange(&tc_stop_poll, 0) == 2)
         tc_futex(&tc_stop_poll, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
@@ -345,6 +314,85 @@ void tc_stop_poll_wait(void) {
     uint32_t v = 1;
     if (atomic_compare_exchange_strong(&tc_stop_poll, &v, 2) || v == 2)
         tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
+}
+
+/* Every thread asked for round seq has acknowledged: first by polling
+ * (holding those that park meanwhile, if may_hold), then by signal. The
+ * poll stays up until the threads go again (poll_end), so a mark worker
+ * that yielded its CPU sleeps through the whole stop. */
+static void gather(uint32_t seq, struct gthread *one, int may_hold) {
+    uint32_t down = 0; /* up already (tc_stop_world_rest): a worker may wait on 2 */
+    atomic_compare_exchange_strong(&tc_stop_poll, &down, 1); /* after the suspend_seq stores */
+    uint64_t until = tc_nanotime() + POLL_NS;
+    int left;
+    do {
+        left = 0;
+        FOR_ASKED(t, one) if (!acked(t, seq) && !(may_hold && hold_late(t, seq))) left++;
+        if (!left) break;
+        spin_pause();
+    } while (tc_nanotime() < until);
+    if (!left) return;
+    FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
+    FOR_ASKED(t, one) wait_stopped(t, seq, 1);
+}
+
+/* ---- the stop that reads no stack (mark termination) ----
+ *
+ * Such a stop need not wait for the threads outside their regions: while
+ * asked, none can enter one (tc_gc_region_enter_slow), and outside one a
+ * thread touches nothing the collector changes while the world is
+ * stopped; it is the same as one signalled there. So only the threads
+ * inside a region are waited for, and they stop as they leave it. Telling
+ * them apart is the handshake's Dekker race again, but a membarrier
+ * inside the pause would put the machine's slowest interrupt into it
+ * (tens of microseconds, at times milliseconds, on a virtual machine). It
+ * is done before the pause instead: the collector raises the poll (arm),
+ * and after the membarrier every thread either shows the depth of the
+ * region it is in, or enters its next region by the slow path, which
+ * fences (tc_gc_region_enter_slow). Then asking is a plain store, a
+ * fence and a read of each depth: a thread whose depth reads 0 will see
+ * the request at its next entry. Meanwhile threads only pay the slow
+ * path's loads and a fence per region; nobody waits. The arming is the
+ * handshake itself: it also waits until each thread has been outside its
+ * regions once, so that a thread the kernel preempted inside one (often
+ * for the collector itself, on a machine with few CPUs) runs out of it
+ * before the pause rather than during it. */
+static int arm(void) {
+    atomic_store(&tc_stop_poll, 1);
+    if (tc_handshake()) return 1;
+    poll_end();
+    return 0;
+}
+
+/* t has stopped, or left its region since it was asked (it may have
+ * read the request too early to stop: it will not enter another region
+ * unasked). Warns every 5 s, as wait_stopped. */
+static void wait_left_region(struct gthread *t, uint32_t seq) {
+    struct timespec ts = {0, 50 * 1000};
+    uint64_t warn = tc_nanotime() + 5000000000u;
+    uint32_t a;
+    while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
+           in_region(t)) {
+        tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
+        if (tc_nanotime() < warn) continue;
+        tc_print("tricolor: warning: thread %p has not left a collector call for %u s",
+                 (void *)t->tid, (unsigned)((tc_nanotime() - warn) / 1000000000u) + 5);
+        warn += 5000000000u;
+    }
+}
+
+/* Armed, and the threads asked: wait for the ones inside a region. */
+static void gather_inside(uint32_t seq) {
+    atomic_thread_fence(memory_order_seq_cst); /* the suspend_seq stores, then the depths */
+    uint64_t until = tc_nanotime() + POLL_NS;
+    int left;
+    do {
+        left = 0;
+        FOR_ASKED(t, NULL) if (!acked(t, seq) && in_region(t)) left++;
+        if (!left) return;
+        spin_pause();
+    } while (tc_nanotime() < until);
+    FOR_ASKED(t, NULL) wait_left_region(t, seq);
 }
 
 /* Every thread stopped in this round may go on: the store lets it, the
@@ -362,14 +410,25 @@ void tc_stop_prepare(void) {
     check_signal();
 }
 
-/* A parked thread is held instead of asked (gc/park.c). */
-void tc_stop_world(int stacks) {
+/* A parked thread is held instead of asked (gc/park.c). The pause begins
+ * with the first request, after the arming. */
+uint64_t tc_stop_world(int stacks) {
     TC_ASSERT(gc_signal != 0); /* tc_stop_prepare ran */
+    int armed = !stacks && !tc_gc_opts.fullstop && arm();
+    uint64_t t0 = tc_nanotime();
     uint32_t seq = ++round_seq;
     for (struct gthread *t = tc_registry_first(); t; t = t->next)
         if (!is_self(t) && !tc_hold(t)) ask(t, seq);
-    gather(seq, NULL, 1, !stacks && !tc_gc_opts.fullstop);
+    if (armed) gather_inside(seq);
+    else gather(seq, NULL, 1);
+    return t0;
 }
+
+/* The threads the last tc_stop_world(0) left running outside their
+ * regions stop too, in the same round: as they would have had it been
+ * tc_stop_world(1), but the stop that decided mark termination was the
+ * lighter one, which is what the checkmark then verifies. */
+void tc_stop_world_rest(void) { gather(round_seq, NULL, 1); }
 
 /* A parked thread cannot be inside a region: it is skipped, and it meets
  * the closed gate at its next gc region. */
@@ -382,7 +441,7 @@ void tc_fork_gate_close(void) {
         t->held = !is_self(t) && atomic_load(&t->park) != PARK_RUNNING;
     for (struct gthread *t = tc_registry_first(); t; t = t->next)
         if (!is_self(t) && !t->held) ask(t, seq);
-    gather(seq, NULL, 0, 0);
+    gather(seq, NULL, 0);
     poll_end();
     for (struct gthread *t = tc_registry_first(); t; t = t->next) t->held = 0;
 }
@@ -416,7 +475,7 @@ void tc_suspend_thread(struct gthread *t) {
     uint32_t seq = ++round_seq;
     if (tc_hold(t)) return;
     ask(t, seq);
-    gather(seq, t, 1, 0);
+    gather(seq, t, 1);
 }
 
 void tc_resume_thread(struct gthread *t) {

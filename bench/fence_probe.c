@@ -1,19 +1,30 @@
-/* bench/fence_probe.c: how long this machine takes to fence every CPU.
+/* bench/fence_probe.c: this machine's floor under a pause.
  *
- * A stop that reads no stack (mark termination, gc/stw.c) waits 20 us for
- * the threads to answer by themselves; if one has not, it cannot tell a
- * thread outside the collector's regions from one just entering one
- * without a fence on every CPU running the program: membarrier(2), which
- * interrupts those CPUs and waits for each. That call's latency is then
- * part of the pause, and no collector code can make it shorter. This
- * program measures it in the conditions of such a stop: one thread
- * spinning on every other CPU, so that each call must interrupt them.
+ * Two measurements, each with a thread spinning on every other CPU (as
+ * the program's threads are during a collection):
  *
- *   fence-probe [--calls=N] [--gap-us=U]
+ * Fence. A stop that reads no stack (mark termination, gc/stw.c) and the
+ * handshakes that start marking cannot tell a thread outside the
+ * collector's regions from one just entering one without a fence on every
+ * CPU running the program: membarrier(2), which interrupts those CPUs and
+ * waits for each. The collector makes that call before a pause, not in
+ * it, so its latency delays a stop but is not part of one. Timed here
+ * over --calls calls, --gap-us apart.
  *
- * prints one line, FENCEPROBE {json}: calls, spinning threads, and the
- * latency distribution in nanoseconds (p50, p99, p99.9, max, and how many
- * calls took over 100 us). Exit status 0; 1 when membarrier is missing. */
+ * Stalls. A thread that never gives up its CPU reads the clock in a loop
+ * for --stall-ms; a gap between two reads is time the CPU spent elsewhere
+ * (an interrupt, the kernel, or the hypervisor running another guest).
+ * The collector's thread is such a thread during a pause, so a pause of
+ * d microseconds meets a stall of 100 us or more with a probability of
+ * about d times their rate, whatever the collector does.
+ *
+ *   fence-probe [--calls=N] [--gap-us=U] [--stall-ms=M]
+ *
+ * prints one line, FENCEPROBE {json}: calls, spinning threads, the
+ * fence's latency distribution in nanoseconds (p50, p99, p99.9, max, and
+ * how many calls took over 100 us), then the stall test's length and its
+ * stalls over 20, 50 and 100 us, and the longest. Exit status 0; 1 when
+ * membarrier is missing. */
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -44,20 +55,41 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Gaps between consecutive clock reads of one running thread, for
+ * length_ns: how many exceeded 20, 50 and 100 us, and the longest. */
+struct stalls {
+    long over[3];
+    uint64_t max;
+};
+static struct stalls stalls(uint64_t length_ns) {
+    static const uint64_t limit[3] = {20000, 50000, 100000};
+    struct stalls st = {{0, 0, 0}, 0};
+    uint64_t prev = now_ns(), end = prev + length_ns;
+    while (prev < end) {
+        uint64_t t = now_ns(), gap = t - prev;
+        prev = t;
+        for (int k = 0; k < 3; k++) st.over[k] += gap > limit[k];
+        if (gap > st.max) st.max = gap;
+    }
+    return st;
+}
+
 static long membarrier(int cmd) { return syscall(SYS_membarrier, cmd, 0, 0); }
 
 int main(int argc, char **argv) {
-    long calls = 10000, gap_us = 100;
+    long calls = 10000, gap_us = 100, stall_ms = 2000;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--calls=", 8) == 0) calls = atol(argv[i] + 8);
         else if (strncmp(argv[i], "--gap-us=", 9) == 0) gap_us = atol(argv[i] + 9);
+        else if (strncmp(argv[i], "--stall-ms=", 11) == 0) stall_ms = atol(argv[i] + 11);
         else {
-            fprintf(stderr, "fence-probe: unknown argument %s (--calls=N --gap-us=U)\n", argv[i]);
+            fprintf(stderr, "fence-probe: unknown argument %s (--calls=N --gap-us=U --stall-ms=M)\n",
+                    argv[i]);
             return 2;
         }
     }
-    if (calls < 1 || gap_us < 0) {
-        fprintf(stderr, "fence-probe: --calls must be positive and --gap-us not negative\n");
+    if (calls < 1 || gap_us < 0 || stall_ms < 1) {
+        fprintf(stderr, "fence-probe: --calls and --stall-ms must be positive, --gap-us not negative\n");
         return 2;
     }
     if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0) {
@@ -82,16 +114,20 @@ int main(int argc, char **argv) {
         lat[i] = now_ns() - t0;
         if (gap_us) nanosleep(&gap, NULL);
     }
+    struct stalls st = stalls((uint64_t)stall_ms * 1000000u);
     atomic_store(&done, 1);
     for (int i = 0; i < nspin; i++) pthread_join(tids[i], NULL);
     qsort(lat, (size_t)calls, sizeof *lat, cmp_u64);
     long over = 0;
     for (long i = 0; i < calls; i++) over += lat[i] > 100000;
     printf("FENCEPROBE {\"calls\":%ld,\"spinning_threads\":%d,\"p50_ns\":%llu,\"p99_ns\":%llu,"
-           "\"p999_ns\":%llu,\"max_ns\":%llu,\"over_100us\":%ld}\n",
+           "\"p999_ns\":%llu,\"max_ns\":%llu,\"over_100us\":%ld,\"stall_ms\":%ld,"
+           "\"stalls_over_20us\":%ld,\"stalls_over_50us\":%ld,\"stalls_over_100us\":%ld,"
+           "\"stall_max_ns\":%llu}\n",
            calls, nspin, (unsigned long long)lat[calls / 2],
            (unsigned long long)lat[calls * 99 / 100], (unsigned long long)lat[calls * 999 / 1000],
-           (unsigned long long)lat[calls - 1], over);
+           (unsigned long long)lat[calls - 1], over, stall_ms, st.over[0], st.over[1], st.over[2],
+           (unsigned long long)st.max);
     free(lat);
     free(tids);
     return 0;

@@ -17,9 +17,11 @@ tricolor/Boehm of mark throughput and the targets:
 Targets are reported, not enforced. Exit status: 0 when every run
 completed, 1 if one failed, 2 for usage or set-up errors.
 
-Then the machine's floor for such a stop: fence-probe (fence_probe.c)
-times membarrier(2) with a thread spinning on every other CPU, the call a
-stop makes when a thread has not answered within 20 us.
+Then the machine's floor under a pause: fence-probe (fence_probe.c), with
+a thread spinning on every other CPU, counts the stalls of a thread that
+never gives up its CPU (time taken by interrupts, the kernel or the
+hypervisor: a pause meets them whatever the collector does), and times
+membarrier(2), the cross-CPU fence the collector makes before a pause.
 
 Go's figures come from GODEBUG=gctrace=1 lines between its GCPAUSE-MEASURE
 and GCPAUSE-END markers: the two STW clock times of each cycle, the
@@ -187,7 +189,8 @@ def main():
     fence = None
     probe = os.path.join(bindir, "fence-probe")
     if os.path.exists(probe):
-        print("gc_report: timing this machine's cross-CPU fence ...", file=sys.stderr, flush=True)
+        print("gc_report: measuring this machine's stalls and cross-CPU fence ...", file=sys.stderr,
+              flush=True)
         status, out, err, _ = run([probe], None)
         fence = parse_result(out, "FENCEPROBE")
         if status != 0 or fence is None:
@@ -232,12 +235,15 @@ def print_report(results, a, fence=None):
             print(f"target: mark throughput >= Boehm's: tricolor/Boehm = {ratio:.2f} "
                   f"-> {'MET' if ratio >= 1 else 'MISSED'}")
     if fence and "failed" in fence:
-        print(f"platform: cross-CPU fence not measured ({fence['failed']})")
+        print(f"platform: stalls and cross-CPU fence not measured ({fence['failed']})")
     elif fence:
-        print(f"platform: a cross-CPU fence (membarrier, made by a stop when a thread has not "
-              f"answered within 20 us) took p50 {fence['p50_ns'] / 1e3:.1f}, p99.9 "
-              f"{fence['p999_ns'] / 1e3:.1f}, max {fence['max_ns'] / 1e3:.1f} us over "
-              f"{fence['calls']} calls ({fence['over_100us']} over 100 us) on this machine")
+        per_s = fence["stalls_over_100us"] * 1000.0 / fence["stall_ms"]
+        print(f"platform: a thread that never gives up its CPU (as the collector's in a pause) lost "
+              f"over 100 us {per_s:.1f} times a second, over 50 us "
+              f"{fence['stalls_over_50us'] * 1000.0 / fence['stall_ms']:.1f} times, at most "
+              f"{fence['stall_max_ns'] / 1e3:.0f} us, on this machine; a cross-CPU fence "
+              f"(membarrier, made before a pause) took p50 {fence['p50_ns'] / 1e3:.1f}, p99.9 "
+              f"{fence['p999_ns'] / 1e3:.1f}, max {fence['max_ns'] / 1e3:.1f} us")
     for name, r in results.items():
         if r.get("trees_bad"):
             print(f"{name}: {r['trees_bad']} trees damaged (live nodes freed)")

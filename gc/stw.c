@@ -230,21 +230,33 @@ static void signal_thread(struct gthread *t) {
         tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
 }
 
-/* signalled: the thread was sent the gc signal; otherwise it is inside a
- * gc region and stops as it leaves it. */
+/* t is inside a gc region; meaningful after fence_all (acquire: a 0 read
+ * from the release at a region's end shows what the region wrote). */
+static int in_region(struct gthread *t) { return __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0; }
+
+/* Wait until t has stopped for round seq. signalled: it was sent the gc
+ * signal; otherwise it was inside a gc region after an armed request
+ * (gather_inside), and having left the region is enough: it may have read
+ * the request too early to stop, but it will not enter another region
+ * unasked. Such a thread wakes nobody as it leaves, hence the short
+ * timeout. Warns every 5 s. */
 static void wait_stopped(struct gthread *t, uint32_t seq, int signalled) {
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    unsigned waited = 0;
+    struct timespec ts = {0, signalled ? 10 * 1000 * 1000 : 50 * 1000};
+    uint64_t start = tc_nanotime(), warn = start + 5000000000u;
     uint32_t a;
-    while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq)) {
+    while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
+           (signalled || in_region(t))) {
         tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
-        if (++waited % 500 != 0) continue;
-        if (signalled) /* about 5 s: the signal may be blocked */
+        uint64_t now = tc_nanotime();
+        if (now < warn) continue;
+        warn += 5000000000u;
+        unsigned secs = (unsigned)((now - start) / 1000000000u);
+        if (signalled) /* the signal may be blocked */
             tc_print("tricolor: warning: thread %p has not stopped for %u s (gc signal %d blocked?)",
-                     (void *)t->tid, waited / 100, gc_signal);
+                     (void *)t->tid, secs, gc_signal);
         else
             tc_print("tricolor: warning: thread %p has not left a collector call for %u s",
-                     (void *)t->tid, waited / 100);
+                     (void *)t->tid, secs);
     }
 }
 
@@ -277,10 +289,6 @@ static int fence_all(void) {
     }
     return 0;
 }
-
-/* t is inside a gc region; meaningful after fence_all (acquire: a 0 read
- * from the release at a region's end shows what the region wrote). */
-static int in_region(struct gthread *t) { return __atomic_load_n(t->depth, __ATOMIC_ACQUIRE) != 0; }
 
 static void wait_outside(struct gthread *t) {
     for (unsigned i = 0; in_region(t); i++) {
@@ -364,23 +372,6 @@ static int arm(void) {
     return 0;
 }
 
-/* t has stopped, or left its region since it was asked (it may have
- * read the request too early to stop: it will not enter another region
- * unasked). Warns every 5 s, as wait_stopped. */
-static void wait_left_region(struct gthread *t, uint32_t seq) {
-    struct timespec ts = {0, 50 * 1000};
-    uint64_t warn = tc_nanotime() + 5000000000u;
-    uint32_t a;
-    while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
-           in_region(t)) {
-        tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
-        if (tc_nanotime() < warn) continue;
-        tc_print("tricolor: warning: thread %p has not left a collector call for %u s",
-                 (void *)t->tid, (unsigned)((tc_nanotime() - warn) / 1000000000u) + 5);
-        warn += 5000000000u;
-    }
-}
-
 /* Armed, and the threads asked: wait for the ones inside a region. */
 static void gather_inside(uint32_t seq) {
     atomic_thread_fence(memory_order_seq_cst); /* the suspend_seq stores, then the depths */
@@ -392,7 +383,7 @@ static void gather_inside(uint32_t seq) {
         if (!left) return;
         spin_pause();
     } while (tc_nanotime() < until);
-    FOR_ASKED(t, NULL) wait_left_region(t, seq);
+    FOR_ASKED(t, NULL) wait_stopped(t, seq, 0);
 }
 
 /* Every thread stopped in this round may go on: the store lets it, the

@@ -3,8 +3,9 @@
  * collection off so that no cycle of the collector's own gets between.
  *
  *   stop_waits_for_a_thread_inside_a_region: a thread stays inside a gc
- *     region; the stop must not return until it has left, and it must then
- *     be stopped (it may not enter another region before the world goes).
+ *     region; the stop must not return until it has left. Then the thread
+ *     lives in 200 us regions, one after another, through 20 stops: none
+ *     may find it inside one, or let it enter one before the world goes.
  *   stop_leaves_a_thread_outside_running: a thread that spins outside its
  *     regions goes on running through the stop, gets no signal, and stops
  *     at its next region entry.
@@ -20,22 +21,14 @@
 
 /* Busy: nanosleep parks the caller (gc/park.c), and a thread parked
  * during a stop is held until the world goes again. */
-static void sleep_ms(long ms) {
+static void busy_us(long us) {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     do clock_gettime(CLOCK_MONOTONIC, &b);
-    while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+    while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < us);
 }
+static void sleep_ms(long ms) { busy_us(ms * 1000); }
 
-/* Busy for 1/d of a millisecond. */
-static void sleep_ms_frac(long d) {
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    do clock_gettime(CLOCK_MONOTONIC, &b);
-    while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 1000000L / d);
-}
-
-static void sleep_ms_frac(long d);
 static atomic_int go_on;       /* the test thread's loop runs while 0 */
 static atomic_int leave;       /* the inside thread leaves its region at 1 */
 static atomic_int ready;       /* the test thread is where the test wants it */
@@ -55,15 +48,15 @@ static void *stays_inside(void *arg) {
         tc_region_enter();
         atomic_store(&inside, 1);
         atomic_fetch_add(&inside_n, 1);
-        sleep_ms_frac(5);
+        busy_us(200);
         atomic_store(&inside, 0);
         tc_region_end();
     }
     return NULL;
 }
 
-/* Spins outside its regions, counting; at regions_at it starts entering
- * regions, counting those. */
+/* Spins outside its regions, counting; once regions_now is set it enters
+ * regions instead, counting those. */
 static atomic_int regions_now;
 static void *spins_outside(void *arg) {
     (void)arg;

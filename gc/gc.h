@@ -64,6 +64,9 @@ struct gthread {
     uintptr_t park_sp;             /* owner: stack pointer while parked */
     int held;                      /* collector: took it as stopped; registry lock */
     int held_woke;                 /* collector: woke while held, needs a wake-up; registry lock */
+    /* Thread: the handshake round it saw last as it left a region while
+     * the poll was up (gc/stw.c, tc_handshake). */
+    _Atomic uint32_t outside_round;
     /* The thread's tc_region_depth (its TLS, written by it alone): the
      * collector reads it, ordered by a membarrier (tc_handshake, and
      * the arming of a stop that reads no stack: gc/stw.c). */

@@ -110,10 +110,16 @@ static __attribute__((noinline)) void stop_spilled(struct gthread *t, uint32_t s
     TC_KEEP(regs);
 }
 
+static _Atomic uint32_t handshake_round; /* written under the registry lock */
+
 void tc_gc_region_exit_slow(void) {
     struct gthread *t = tc_gthread;
     tc_region_pending = 0;
     if (!t) return;
+    /* Outside a region now: a handshake under way need not see depth 0. */
+    atomic_store_explicit(&t->outside_round,
+                          atomic_load_explicit(&handshake_round, memory_order_acquire),
+                          memory_order_release);
     (void)atomic_load_explicit(&tc_stop_poll, memory_order_acquire); /* then suspend_seq */
     uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
     if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
@@ -274,7 +280,12 @@ static int is_self(struct gthread *t) { return t == tc_gthread; }
  * to every running thread of the process at once (a thread that is not
  * running passed one when it was switched out), so after it either we
  * see the thread's depth or it sees our phase. Costs tens of
- * microseconds on this kind of machine, but stops nobody. */
+ * microseconds on this kind of machine, but stops nobody. A thread whose
+ * regions follow one another may seldom be seen at depth 0, so while a
+ * handshake runs the poll is up, every region end takes the slow path,
+ * and there the thread records the handshake round it read
+ * (outside_round): having read it, its next region reads the phase
+ * stored before it. */
 static int membarrier_ok; /* 1 registered, -1 unavailable, 0 untried; registry lock */
 
 static int fence_all(void) {
@@ -290,29 +301,6 @@ static int fence_all(void) {
     return 0;
 }
 
-static void wait_outside(struct gthread *t) {
-    for (unsigned i = 0; in_region(t); i++) {
-        if (i < 4096) {
-            spin_pause();
-        } else { /* not running, probably: give it the CPU */
-            struct timespec ts = {0, 20000};
-            nanosleep(&ts, NULL);
-        }
-    }
-}
-
-int tc_handshake(void) {
-    if (tc_gc_opts.fullstop || !fence_all()) return 0;
-    for (struct gthread *t = tc_registry_first(); t; t = t->next)
-        if (!is_self(t)) wait_outside(t);
-    return 1;
-}
-
-/* The threads of a round: one, or all but the caller; never held ones. */
-#define FOR_ASKED(t, one)                                                                  \
-    for (struct gthread *t = (one) ? (one) : tc_registry_first(); t; t = (one) ? NULL : t->next) \
-        if (!is_self(t) && !t->held)
-
 static void poll_end(void) {
     if (atomic_exchange(&tc_stop_poll, 0) == 2)
         tc_futex(&tc_stop_poll, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL);
@@ -323,6 +311,41 @@ void tc_stop_poll_wait(void) {
     if (atomic_compare_exchange_strong(&tc_stop_poll, &v, 2) || v == 2)
         tc_futex(&tc_stop_poll, FUTEX_WAIT_PRIVATE, 2, NULL);
 }
+
+/* t has been outside its regions since round r began: seen so, or it
+ * said so as it left one (a thread whose regions follow each other
+ * closely may never be seen at depth 0). */
+static void wait_outside(struct gthread *t, uint32_t r) {
+    for (unsigned i = 0;
+         in_region(t) && atomic_load_explicit(&t->outside_round, memory_order_acquire) != r; i++) {
+        if (i < 4096) {
+            spin_pause();
+        } else { /* not running, probably: give it the CPU */
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int tc_handshake(void) {
+    if (tc_gc_opts.fullstop) return 0;
+    uint32_t down = 0; /* the poll sends region ends to tc_gc_region_exit_slow */
+    int raised = atomic_compare_exchange_strong(&tc_stop_poll, &down, 1);
+    uint32_t r = atomic_load_explicit(&handshake_round, memory_order_relaxed) + 1;
+    if (r == 0) r = 1; /* 0 is a new record's */
+    atomic_store(&handshake_round, r); /* after the caller's stores, before the fence */
+    int ok = fence_all();
+    if (ok)
+        for (struct gthread *t = tc_registry_first(); t; t = t->next)
+            if (!is_self(t)) wait_outside(t, r);
+    if (raised) poll_end();
+    return ok;
+}
+
+/* The threads of a round: one, or all but the caller; never held ones. */
+#define FOR_ASKED(t, one)                                                                  \
+    for (struct gthread *t = (one) ? (one) : tc_registry_first(); t; t = (one) ? NULL : t->next) \
+        if (!is_self(t) && !t->held)
 
 /* Every thread asked for round seq has acknowledged: first by polling
  * (holding those that park meanwhile, if may_hold), then by signal. The

@@ -18,7 +18,7 @@ TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-GC_API const char *gc_version(void) { return "0.1.0"; }
+TRICOLOR_API const char *gc_version(void) { return "0.1.0"; }
 
 /* Free bytes a P holds: its free bins, its cached large spans and the free
  * slots of its spans. */
@@ -36,7 +36,7 @@ static uint64_t cached_free_bytes(struct p *pp) {
     return b;
 }
 
-GC_API int gc_read_stats(struct gc_stats *st) {
+TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
     tc_ensure_init();
     memset(st, 0, sizeof *st);
     struct mheap *h = &tc_mheap_;
@@ -80,13 +80,13 @@ GC_API int gc_read_stats(struct gc_stats *st) {
     return 0;
 }
 
-GC_API size_t gc_release_memory(void) {
+TRICOLOR_API size_t gc_release_memory(void) {
     tc_ensure_init();
     if (tc_tls_p) tc_mcache_flush_free(tc_tls_p); /* they hold pages */
     tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }
 
-GC_API void gc_thread_idle(void) {
+TRICOLOR_API void gc_thread_idle(void) {
     tc_p_release();
 }

@@ -49,23 +49,23 @@ static void *alloc_object(size_t size, enum span_kind kind) {
     return v;
 }
 
-GC_API void *gc_alloc(size_t size) { return alloc_object(size, SPAN_SCAN); }
-GC_API void *gc_alloc_noscan(size_t size) { return alloc_object(size, SPAN_NOSCAN); }
+TRICOLOR_API void *gc_alloc(size_t size) { return alloc_object(size, SPAN_SCAN); }
+TRICOLOR_API void *gc_alloc_noscan(size_t size) { return alloc_object(size, SPAN_NOSCAN); }
 
-GC_API void *gc_alloc_uncollectable(size_t size) {
+TRICOLOR_API void *gc_alloc_uncollectable(size_t size) {
     void *v = alloc_object(size, SPAN_SCAN);
     if (v) gc_add_roots(v, (char *)v + (size ? size : 1));
     return v;
 }
 
-GC_API void gc_free(void *p) {
+TRICOLOR_API void gc_free(void *p) {
     if (!p || tc_roots_remove_object((uintptr_t)p)) return;
     tc_print("%sgc_free(): %p is not an uncollectable object",
              tc_opts.badfree == BADFREE_WARN ? "tricolor: warning: " : "tricolor: ", p);
     if (tc_opts.badfree != BADFREE_WARN) abort();
 }
 
-GC_API void gc_store(void **slot, void *value) {
+TRICOLOR_API void gc_store(void **slot, void *value) {
     struct gthread *t = tc_region_enter();
     if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
         tc_wb_shade(t, (uintptr_t)*slot); /* Yuasa: the pointer being deleted */
@@ -75,16 +75,16 @@ GC_API void gc_store(void **slot, void *value) {
     tc_region_end();
 }
 
-GC_API __attribute__((noinline)) void gc_keepalive(const void *p) {
+TRICOLOR_API __attribute__((noinline)) void gc_keepalive(const void *p) {
     __asm__ volatile("" : : "r"(p) : "memory");
 }
 
-GC_API int gc_register_thread(void) {
+TRICOLOR_API int gc_register_thread(void) {
     tc_ensure_init();
     return tc_thread_register() ? 0 : -1;
 }
 
-GC_API int gc_unregister_thread(void) {
+TRICOLOR_API int gc_unregister_thread(void) {
     tc_thread_unregister();
     return 0;
 }

@@ -283,7 +283,7 @@ void tc_gc_assist(void) {
     }
 }
 
-GC_API void gc_collect(void) {
+TRICOLOR_API void gc_collect(void) {
     tc_ensure_init();
     if (!tc_gthread) tc_thread_register();
     pthread_mutex_lock(&ctl);
@@ -296,14 +296,14 @@ GC_API void gc_collect(void) {
     while ((int32_t)((v = atomic_load(&swept)) - target) < 0) tc_parked_futex_wait(&swept, v);
 }
 
-GC_API int gc_setpercent(int percent) {
+TRICOLOR_API int gc_setpercent(int percent) {
     tc_ensure_init();
     int old = atomic_exchange(&gcpercent, percent < 0 ? -1 : percent);
     atomic_store(&next_gc, goal(atomic_load(&heap_marked)));
     return old;
 }
 
-GC_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
+TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
     pthread_mutex_lock(&pause_lock);
     size_t have = npauses < NPAUSE ? (size_t)npauses : NPAUSE;
     if (n > have) n = have;

@@ -203,7 +203,7 @@ void tc_finalizers_after_fork_child(void) {
 
 /* ---- the API ---- */
 
-GC_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
+TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
     uintptr_t p = (uintptr_t)obj;
     struct mspan *s = tc_spanof(p);
     int exact = 0;

@@ -132,7 +132,7 @@ void tc_roots_mark(void) {
 
 /* ---- the API ---- */
 
-GC_API void gc_add_roots(void *lo, void *hi) {
+TRICOLOR_API void gc_add_roots(void *lo, void *hi) {
     if ((uintptr_t)hi <= (uintptr_t)lo) return;
     tc_region_begin();
     tc_roots_lock();
@@ -167,7 +167,7 @@ static int starts_at(const struct range *r, uintptr_t lo, uintptr_t hi) {
     return r->lo == lo;
 }
 
-GC_API void gc_remove_roots(void *lo, void *hi) {
+TRICOLOR_API void gc_remove_roots(void *lo, void *hi) {
     remove_where(same_range, (uintptr_t)lo, (uintptr_t)hi);
 }
 

@@ -71,46 +71,46 @@ extern "C" {
 #define TRICOLOR_VERSION_PATCH 0
 
 #if defined(__GNUC__)
-#define GC_API __attribute__((visibility("default")))
+#define TRICOLOR_API __attribute__((visibility("default")))
 #else
-#define GC_API
+#define TRICOLOR_API
 #endif
 
 /* The library's version as "MAJOR.MINOR.PATCH". */
-GC_API const char *gc_version(void);
+TRICOLOR_API const char *gc_version(void);
 
 /* ---- The collected heap ---- */
 
 /* A zeroed object of size bytes from the collected heap, scanned
  * conservatively for pointers. NULL when memory is exhausted. */
-GC_API void *gc_alloc(size_t size);
+TRICOLOR_API void *gc_alloc(size_t size);
 /* A zeroed pointer-free object: never scanned; objects under 16 bytes are
  * packed together (Go's tiny allocator). */
-GC_API void *gc_alloc_noscan(size_t size);
+TRICOLOR_API void *gc_alloc_noscan(size_t size);
 /* A zeroed object that is scanned like gc_alloc's but never collected:
  * a root until gc_free(p). */
-GC_API void *gc_alloc_uncollectable(size_t size);
+TRICOLOR_API void *gc_alloc_uncollectable(size_t size);
 /* End an uncollectable object's life as a root (it is then collected
  * like any other object once unreachable). Anything else is reported as a
  * bad free. */
-GC_API void gc_free(void *p);
+TRICOLOR_API void gc_free(void *p);
 
 /* The write barrier: *slot = value, telling the collector. */
-GC_API void gc_store(void **slot, void *value);
+TRICOLOR_API void gc_store(void **slot, void *value);
 #define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
 
 /* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
-GC_API void gc_collect(void);
+TRICOLOR_API void gc_collect(void);
 /* Set GOGC; returns the previous value. Negative: no automatic cycles. */
-GC_API int gc_setpercent(int percent);
+TRICOLOR_API int gc_setpercent(int percent);
 
 /* Scan [lo, hi) as roots at every cycle (word aligned inside). */
-GC_API void gc_add_roots(void *lo, void *hi);
-GC_API void gc_remove_roots(void *lo, void *hi);
+TRICOLOR_API void gc_add_roots(void *lo, void *hi);
+TRICOLOR_API void gc_remove_roots(void *lo, void *hi);
 
 /* For threads not created with pthread_create. Return 0 on success. */
-GC_API int gc_register_thread(void);
-GC_API int gc_unregister_thread(void);
+TRICOLOR_API int gc_register_thread(void);
+TRICOLOR_API int gc_unregister_thread(void);
 
 /* Go's runtime.SetFinalizer: once obj is unreachable, fn(obj, arg) runs
  * once, on the collector's finalizer thread, and obj is freed at a later
@@ -119,16 +119,16 @@ GC_API int gc_unregister_thread(void);
  * reachable from an object with a finalizer stay alive until it ran; a
  * cycle through finalizer objects is never collected (as in Go). */
 typedef void (*gc_finalizer_fn)(void *obj, void *arg);
-GC_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg);
+TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg);
 /* Keep p reachable up to this call (runtime.KeepAlive). */
-GC_API void gc_keepalive(const void *p);
+TRICOLOR_API void gc_keepalive(const void *p);
 
 /* Copy the most recent stop-the-world pauses (nanoseconds, oldest first)
  * into ns[0..n); returns how many were copied (at most 256 are kept). A
  * pause runs from the collector's first request to the moment every
  * thread may go on, before the wake-up calls (as Go's mark termination
  * counts it). */
-GC_API size_t gc_read_pauses(uint64_t *ns, size_t n);
+TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n);
 
 /* Heap statistics, read without stopping any thread. Counters are sums of
  * per-P counters taken one P at a time, so a snapshot taken while other
@@ -166,18 +166,18 @@ struct gc_stats {
 };
 
 /* Fill *st. Returns 0. */
-GC_API int gc_read_stats(struct gc_stats *st);
+TRICOLOR_API int gc_read_stats(struct gc_stats *st);
 
 /* Return every free page of the heap to the OS now (madvise), after
  * giving the calling thread's cached free objects back to the heap (other
  * threads keep theirs until they exit or call gc_thread_idle). Returns
  * the number of bytes released by this call. Go's debug.FreeOSMemory. */
-GC_API size_t gc_release_memory(void);
+TRICOLOR_API size_t gc_release_memory(void);
 
 /* Flush this thread's P (its cached spans go back to the shared lists)
  * and give the P back to the pool; the next allocation on this thread
  * takes one again. For a thread about to go idle for a long time. */
-GC_API void gc_thread_idle(void);
+TRICOLOR_API void gc_thread_idle(void);
 
 #ifdef __cplusplus
 }

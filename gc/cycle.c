@@ -54,6 +54,7 @@
 #include "include/tricolor.h"
 
 _Atomic int tc_gcphase;
+void (*tc_gc_testhook)(enum tc_gc_point);
 struct tc_gc_options tc_gc_opts;
 
 TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
@@ -117,8 +118,10 @@ static void start(uint64_t t0) {
 static void scan_stacks(void) {
     tc_stop_prepare();
     tc_registry_lock();
+    tc_registry_reap();
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
         tc_suspend_thread(t);
+        if (t->dead) continue; /* a late thread that exited meanwhile */
         tc_scan_range(t->sp, t->stack_hi);
         for (unsigned i = 0; i < t->ntls; i++) tc_scan_range(t->tls[i][0], t->tls[i][1]);
         tc_resume_thread(t);
@@ -132,6 +135,7 @@ static void run_cycle(uint32_t n) {
 
     /* 1. sweep termination: the barrier on everywhere, nobody stopped */
     tc_registry_lock();
+    tc_registry_reap();
     TC_ASSERT(tc_sweep_done());
     tc_mark_reset();
     uint64_t t0 = tc_nanotime();
@@ -152,7 +156,9 @@ static void run_cycle(uint32_t n) {
     tc_mark_start_workers();
     tc_mark_wake_workers(1);
     tc_roots_mark();
+    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_ROOTS);
     scan_stacks();
+    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_STACKS);
     uint64_t p2;
     for (;;) {
         while (!tc_work_empty()) tc_drain(1 << 20);

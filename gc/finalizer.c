@@ -9,7 +9,10 @@
  * is a root until the finalizer thread, a registered thread, has taken the
  * entry onto its own stack and run it; afterwards the object is freed by a
  * later cycle if nothing made it reachable again. Each finalizer runs
- * once: its entry leaves the table when it is queued.
+ * once: its entry leaves the table when it is queued. A finalizer's arg is
+ * a root until the finalizer has run (C programs pass their context
+ * there); a finalizer set while marking scans its object and shades its
+ * arg at once, as the root scan would have.
  *
  * Locking: fin_lock, taken inside gc regions only (sweeps take it under an
  * mcentral lock: mcentral < fin_lock). */
@@ -153,7 +156,8 @@ static void start_thread(void) {
 /* ---- collector side ---- */
 
 /* What finalizers keep alive: scan() the contents (not the object) of
- * every object with a finalizer, object() every queued one. The marker
+ * every object with a finalizer and every finalizer's arg, object() every
+ * queued one. The marker
  * and the checkmark walk the same roots through this one function. */
 void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
     pthread_mutex_lock(&fin_lock);
@@ -162,8 +166,12 @@ void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object
         struct mspan *s = tc_spanof(table[i].obj);
         if (s && tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
             scan(table[i].obj, table[i].obj + s->elemsize);
+        scan((uintptr_t)&table[i].arg, (uintptr_t)(&table[i].arg + 1));
     }
-    for (size_t i = 0; i < nready; i++) object(ready[i].obj);
+    for (size_t i = 0; i < nready; i++) {
+        object(ready[i].obj);
+        scan((uintptr_t)&ready[i].arg, (uintptr_t)(&ready[i].arg + 1));
+    }
     pthread_mutex_unlock(&fin_lock);
 }
 
@@ -214,7 +222,14 @@ TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
         tc_print("tricolor: gc_set_finalizer(): %p is not the start of a collected object", obj);
         return;
     }
-    tc_region_begin();
+    tc_region_enter();
+    /* Marking already scanned the finalizer roots: do now what they would
+     * have done for this object (Go's addfinalizer), or what it points to
+     * could be freed while it is kept for its finalizer. */
+    if (fn && atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
+        if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN) tc_scan_range(p, p + s->elemsize);
+        tc_shade((uintptr_t)arg);
+    }
     pthread_mutex_lock(&fin_lock);
     struct finentry *e = find(p);
     if (!fn) {

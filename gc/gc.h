@@ -74,7 +74,14 @@ struct gthread {
     /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
     uintptr_t wbbuf[TC_WBBUF_ENTRIES];
     unsigned wbn;
-    int exiting;
+    /* Thread exit (gc/threads.c). */
+    unsigned dtor_rounds;  /* owner: times the exit key's destructor ran */
+    /* Registered by a destructor after its last round (late): nothing
+     * unregisters it, so the collector checks it for death (alive, a
+     * robust mutex the thread holds until it dies) and reaps it. */
+    int late;              /* set at registration */
+    int dead;              /* collector, registry lock: its thread is gone */
+    pthread_mutex_t alive; /* robust; held by a late thread */
 };
 
 /* This thread's record, or NULL if it is not registered. */
@@ -157,6 +164,16 @@ TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);
 TC_INTERNAL void tc_registry_after_fork_child(void); /* only the caller is left */
+/* Registry lock held: 1 if t is a late record whose thread has exited (it
+ * is then marked dead and never stopped, signalled or scanned again). */
+TC_INTERNAL int tc_thread_gone(struct gthread *t);
+/* Registry lock held: unlink dead records (not while a walk is under way). */
+TC_INTERNAL void tc_registry_reap(void);
+/* Exit values of joinable threads not joined yet: scan() each (registry
+ * lock held by the caller). */
+TC_INTERNAL void tc_exit_values_each(void (*scan)(uintptr_t lo, uintptr_t hi));
+/* After a join that returned rc: store v into *ret, forget the value. */
+TC_INTERNAL int tc_thread_joined(int rc, pthread_t tid, void *v, void **ret);
 
 /* ---- stw.c ---- */
 /* The last stop round (registry lock held): a new record starts there. */
@@ -321,6 +338,14 @@ TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
 TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
 TC_INTERNAL void tc_gc_assist(void); /* outside any gc region */
 TC_INTERNAL void tc_record_pause(uint64_t ns);
+/* Tests only: when set, the collector thread calls it at these points of
+ * every cycle, outside any stop and lock, so a test can act at a known
+ * moment of the mark phase (tests/gc/edges.c). */
+enum tc_gc_point {
+    TC_GC_POINT_ROOTS = 1, /* globals, ranges, finalizers marked; no stack yet */
+    TC_GC_POINT_STACKS = 2 /* every stack scanned; mark termination next */
+};
+TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
 TC_INTERNAL uint64_t tc_nanotime(void);
 
 struct tc_gc_options {

@@ -24,9 +24,10 @@
  * sigaction returns.
  *
  * The wrappers: gc_collect's wait and the finalizer thread's (direct),
- * and the sleeps, poll, select and epoll_wait (interposed). Not
- * pthread_join: a sanitizer's runtime interposes it before us, and it must
- * see every join. A program that has never called gc_alloc does not park. */
+ * and the sleeps, poll, select, epoll_wait and pthread_join with its
+ * variants (interposed; a sanitizer's runtime, which must see every join,
+ * comes before us in the search order and calls ours as the real one). A
+ * program that has never called gc_alloc does not park. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
@@ -255,6 +256,38 @@ EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
 EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) {
     NEED(epoll_wait, -1);
     PARKED_CALL(int, real_epoll_wait(fd, ev, n, timeout), ev, 0, 0, 0);
+}
+
+static int (*real_pthread_join)(pthread_t, void **);
+static int (*real_pthread_tryjoin_np)(pthread_t, void **);
+static int (*real_pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+static int (*real_pthread_clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+
+static int join_parked(pthread_t tid, void **v, int how, clockid_t c, const struct timespec *ts) {
+    if (how == 0) PARKED_CALL(int, real_pthread_join(tid, v), v, 0, 0, 0);
+    if (how == 1) return real_pthread_tryjoin_np(tid, v);
+    if (how == 2) PARKED_CALL(int, real_pthread_timedjoin_np(tid, v, ts), v, ts, 0, 0);
+    PARKED_CALL(int, real_pthread_clockjoin_np(tid, v, c, ts), v, ts, 0, 0);
+}
+
+/* The exit value goes through a local: the joined thread's table entry
+ * (gc/threads.c) keeps it alive until it is stored where the caller
+ * wants it. */
+#define JOIN(name, how, c, ts)                                                                     \
+    do {                                                                                           \
+        if (!RESOLVE(name)) return ENOSYS;                                                         \
+        void *v = NULL;                                                                            \
+        int rc = join_parked(tid, &v, how, c, ts);                                                 \
+        return tc_thread_joined(rc, tid, v, ret);                                                  \
+    } while (0)
+
+EXPORT int pthread_join(pthread_t tid, void **ret) { JOIN(pthread_join, 0, 0, NULL); }
+EXPORT int pthread_tryjoin_np(pthread_t tid, void **ret) { JOIN(pthread_tryjoin_np, 1, 0, NULL); }
+EXPORT int pthread_timedjoin_np(pthread_t tid, void **ret, const struct timespec *ts) {
+    JOIN(pthread_timedjoin_np, 2, 0, ts);
+}
+EXPORT int pthread_clockjoin_np(pthread_t tid, void **ret, clockid_t c, const struct timespec *ts) {
+    JOIN(pthread_clockjoin_np, 3, c, ts);
 }
 
 /* The runtime's own waits. Never park holding a lock that code inside a

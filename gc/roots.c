@@ -11,7 +11,8 @@
  * index (32 MiB of pointers to metadata) is cut out.
  *
  * Registered ranges: gc_add_roots, and every uncollectable object (its
- * own range, so the object stays marked and its contents scanned).
+ * own range, so the object stays marked and its contents scanned). A range
+ * added while marking is scanned at once (gc_add_roots).
  *
  * TLS: each thread's static TLS blocks, recorded when it registers (glibc
  * puts a thread's static TLS above its stack, but the main thread's lives
@@ -128,16 +129,27 @@ void tc_roots_mark(void) {
     tc_roots_unlock();
     tc_region_end();
     tc_finalizers_mark();
+    tc_registry_lock(); /* outside regions: the collector's thread */
+    tc_exit_values_each(tc_scan_range);
+    tc_registry_unlock();
 }
 
 /* ---- the API ---- */
 
+/* A range added while marking may hold the only copy of a pointer that
+ * was on a stack not scanned yet (pthread_create's argument): its words
+ * are shaded now, in the caller's region, so the cycle cannot end before.
+ * The region also keeps the phase still: a range added with the phase
+ * still off is seen by the root scan that follows the handshake. Removing
+ * a range needs no shading: every root was scanned before any stack. */
 TRICOLOR_API void gc_add_roots(void *lo, void *hi) {
     if ((uintptr_t)hi <= (uintptr_t)lo) return;
-    tc_region_begin();
+    tc_region_enter();
+    int marking = atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF;
     tc_roots_lock();
     vec_push(&roots, (uintptr_t)lo, (uintptr_t)hi);
     tc_roots_unlock();
+    if (marking) tc_scan_range((uintptr_t)lo, (uintptr_t)hi);
     tc_region_end();
 }
 

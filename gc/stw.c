@@ -232,7 +232,7 @@ uint64_t tc_stop_signals(void) { return atomic_load(&nsignals); }
 
 static void signal_thread(struct gthread *t) {
     atomic_fetch_add(&nsignals, 1);
-    if (pthread_kill(t->tid, gc_signal) != 0)
+    if (pthread_kill(t->tid, gc_signal) != 0 && !tc_thread_gone(t))
         tc_fatal("cannot signal thread %p to stop", (void *)t->tid);
 }
 
@@ -251,7 +251,7 @@ static void wait_stopped(struct gthread *t, uint32_t seq, int signalled) {
     uint64_t start = tc_nanotime(), warn = start + 5000000000u;
     uint32_t a;
     while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
-           (signalled || in_region(t))) {
+           !tc_thread_gone(t) && (signalled || in_region(t))) {
         tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
         uint64_t now = tc_nanotime();
         if (now < warn) continue;
@@ -316,8 +316,9 @@ void tc_stop_poll_wait(void) {
  * said so as it left one (a thread whose regions follow each other
  * closely may never be seen at depth 0). */
 static void wait_outside(struct gthread *t, uint32_t r) {
-    for (unsigned i = 0;
-         in_region(t) && atomic_load_explicit(&t->outside_round, memory_order_acquire) != r; i++) {
+    for (unsigned i = 0; !tc_thread_gone(t) && in_region(t) &&
+                         atomic_load_explicit(&t->outside_round, memory_order_acquire) != r;
+         i++) {
         if (i < 4096) {
             spin_pause();
         } else { /* not running, probably: give it the CPU */
@@ -342,10 +343,11 @@ int tc_handshake(void) {
     return ok;
 }
 
-/* The threads of a round: one, or all but the caller; never held ones. */
+/* The threads of a round: one, or all but the caller; never held ones,
+ * nor late ones that have exited (gc/threads.c). */
 #define FOR_ASKED(t, one)                                                                  \
     for (struct gthread *t = (one) ? (one) : tc_registry_first(); t; t = (one) ? NULL : t->next) \
-        if (!is_self(t) && !t->held)
+        if (!is_self(t) && !t->held && !tc_thread_gone(t))
 
 /* Every thread asked for round seq has acknowledged: first by polling
  * (holding those that park meanwhile, if may_hold), then by signal. The
@@ -432,7 +434,7 @@ uint64_t tc_stop_world(int stacks) {
     uint64_t t0 = tc_nanotime();
     uint32_t seq = ++round_seq;
     for (struct gthread *t = tc_registry_first(); t; t = t->next)
-        if (!is_self(t) && !tc_hold(t)) ask(t, seq);
+        if (!is_self(t) && !t->dead && !tc_hold(t)) ask(t, seq);
     if (armed) gather_inside(seq);
     else gather(seq, NULL, 1);
     return t0;

@@ -1,26 +1,49 @@
-/* gc/threads.c: the thread registry, and thread creation interposed.
+/* gc/threads.c: the thread registry, thread creation and thread exit.
  *
  * Every thread that may hold pointers into the collected heap is
  * registered: the main thread at start-up, threads made by pthread_create
  * (interposed below) before their start routine runs, others on their
  * first gc_* call or through gc_register_thread. The record (struct
  * gthread) lives in mmap'd memory and knows the thread's stack top and
- * static TLS blocks; a thread unregisters when it exits. The registry
- * lock keeps the list still while the collector stops or scans threads
- * (gc/stw.c), and records are reused, never unmapped, so a pointer to one
- * stays readable. The collector's own threads (tc_create_system_thread)
- * are not registered: they hold no pointers to the heap the collector
- * could miss, and take no signals. */
+ * static TLS blocks. The registry lock keeps the list still while the
+ * collector stops or scans threads (gc/stw.c), and records are reused,
+ * never unmapped, so a pointer to one stays readable. The collector's own
+ * threads (tc_create_system_thread) are not registered: they hold no
+ * pointers to the heap the collector could miss, and take no signals.
+ *
+ * Exit. A thread stays registered, and so scanned, until glibc has run
+ * its TLS destructors: C++ thread_local destructors, then pthread key
+ * destructors, in up to PTHREAD_DESTRUCTOR_ITERATIONS rounds. Our exit
+ * key's destructor sets itself again in every round and unregisters the
+ * thread in the last one, so the objects those destructors use stay
+ * alive and a destructor may call the collector. A later key destructor
+ * of the same last round that uses the collector registers the thread
+ * again as a late record, which nothing would unregister: a late thread
+ * holds a robust mutex until it dies, and the collector, which must not
+ * wait forever for a thread that has stopped taking signals (glibc blocks
+ * them all once the destructors are done), asks the mutex before waiting
+ * and reaps the record once its owner is gone.
+ *
+ * A joinable thread's exit value (its start routine's result, or
+ * pthread_exit's argument) waits for pthread_join in glibc's thread
+ * descriptor, which nobody scans once the thread has gone: it is kept in
+ * a table of exit values, a root, from the moment the thread finishes
+ * until pthread_join or pthread_detach (both interposed) takes it out. A
+ * value recorded while marking is shaded. pthread_join stores the value
+ * through the barrier when the caller's slot is in the collected heap. */
 #include "gc/gc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "alloc/mcache.h"
+#include "alloc/mheap.h"
+#include "alloc/os.h"
 #include "alloc/report.h"
 #include "include/tricolor.h"
 
@@ -30,6 +53,15 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gthread *threads;      /* registry lock */
 static struct gthread *free_records; /* registry lock */
 static uint32_t nthreads;            /* registry lock */
+static pthread_key_t exit_key;       /* value: the thread's record */
+struct exitval {
+    pthread_t tid;
+    void *value;
+};
+static struct exitval *exits;        /* exit values not joined yet; registry lock */
+static size_t nexits, exitscap;      /* registry lock */
+/* This thread's exit key ran its last round: a registration now is late. */
+static __thread int past_last_round __attribute__((tls_model("initial-exec")));
 
 /* ---- registry ---- */
 
@@ -67,21 +99,79 @@ static uintptr_t stack_top(void) {
     return (uintptr_t)addr + size;
 }
 
+static void init_alive(struct gthread *t) {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&t->alive, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
 struct gthread *tc_thread_register(void) {
     if (tc_gthread) return tc_gthread;
     uintptr_t top = stack_top(); /* may allocate: before the lock */
-    tc_registry_lock();
+    tc_parked_mutex_lock(&registry_lock);
     struct gthread *t = new_record();
     t->tid = pthread_self();
     t->stack_hi = top;
     t->depth = &tc_region_depth;
+    t->late = past_last_round;
+    if (t->late) {
+        init_alive(t);
+        pthread_mutex_lock(&t->alive);
+    }
     tc_thread_record_tls(t);
     t->next = threads;
     threads = t;
     nthreads++;
     tc_gthread = t;
     tc_registry_unlock();
+    if (!t->late) pthread_setspecific(exit_key, t);
     return t;
+}
+
+/* The exit key's destructor: again in every round, unregister in the
+ * last (PTHREAD_DESTRUCTOR_ITERATIONS rounds at most, and ours always has
+ * a value, so glibc runs exactly that many). */
+static void exit_key_destructor(void *v) {
+    struct gthread *t = v;
+    if (t != tc_gthread) return; /* unregistered by hand meanwhile */
+    if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+        pthread_setspecific(exit_key, t);
+        return;
+    }
+    tc_thread_unregister();
+    past_last_round = 1;
+}
+
+int tc_thread_gone(struct gthread *t) {
+    if (t->dead) return 1;
+    if (!t->late) return 0;
+    int rc = pthread_mutex_trylock(&t->alive);
+    if (rc == EBUSY) return 0;
+    if (rc == EOWNERDEAD) pthread_mutex_consistent(&t->alive);
+    if (rc == 0 || rc == EOWNERDEAD) pthread_mutex_unlock(&t->alive);
+    t->dead = 1;
+    return 1;
+}
+
+static void unlink_record(struct gthread *t) {
+    for (struct gthread **pp = &threads; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    }
+    nthreads--;
+    t->next = free_records;
+    free_records = t;
+}
+
+void tc_registry_reap(void) {
+    for (struct gthread *t = threads, *next; t; t = next) {
+        next = t->next;
+        if (tc_thread_gone(t)) unlink_record(t);
+    }
 }
 
 void tc_thread_unregister(void) {
@@ -95,29 +185,85 @@ void tc_thread_unregister(void) {
     /* Parked while it waits: a stop under way needs nothing from this
      * thread, which may not even take signals any more. */
     tc_parked_mutex_lock(&registry_lock);
-    for (struct gthread **pp = &threads; *pp; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            break;
-        }
-    }
-    nthreads--;
+    if (t->late) pthread_mutex_unlock(&t->alive);
+    unlink_record(t);
     tc_gthread = NULL;
-    t->next = free_records;
-    free_records = t;
     tc_registry_unlock();
+    pthread_setspecific(exit_key, NULL);
 }
 
+/* The other threads are gone, and so are the exit values of threads the
+ * child cannot join. A late child re-takes its mutex: the parent's owner
+ * id is in it, and the child's robust list starts empty. */
 void tc_registry_after_fork_child(void) {
     pthread_mutex_init(&registry_lock, NULL);
     struct gthread *self = tc_gthread;
     threads = NULL;
     nthreads = 0;
+    nexits = 0;
     if (self) {
         self->next = NULL;
         threads = self;
         nthreads = 1;
+        if (self->late) {
+            init_alive(self);
+            pthread_mutex_lock(&self->alive);
+        }
     }
+}
+
+/* ---- exit values ---- */
+
+
+void tc_exit_values_each(void (*scan)(uintptr_t lo, uintptr_t hi)) {
+    for (size_t i = 0; i < nexits; i++)
+        scan((uintptr_t)&exits[i].value, (uintptr_t)(&exits[i].value + 1));
+}
+
+/* Registry lock held. */
+static int take_exit_value(pthread_t tid) {
+    for (size_t i = 0; i < nexits; i++) {
+        if (pthread_equal(exits[i].tid, tid)) {
+            exits[i] = exits[--nexits];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether pthread_join may still ask for this thread's value: glibc's
+ * own state, read under the registry lock, which pthread_detach takes
+ * after detaching (so a value is either never kept or taken out). */
+static int joinable_now(void) {
+    pthread_attr_t a;
+    int state = PTHREAD_CREATE_DETACHED;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        pthread_attr_getdetachstate(&a, &state);
+        pthread_attr_destroy(&a);
+    }
+    return state == PTHREAD_CREATE_JOINABLE;
+}
+
+/* The calling thread has finished with value v (before its destructors). */
+static void thread_finished(void *v) {
+    if (!tc_gthread || (uintptr_t)v - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
+    tc_parked_mutex_lock(&registry_lock);
+    int keep = joinable_now();
+    if (keep) {
+        if (nexits == exitscap) {
+            size_t c = exitscap ? exitscap * 2 : 64;
+            struct exitval *n = tc_os_grow(exits, exitscap * sizeof *n, c * sizeof *n);
+            if (!n) tc_fatal("out of memory for thread exit values");
+            exits = n;
+            exitscap = c;
+        }
+        exits[nexits++] = (struct exitval){pthread_self(), v};
+    }
+    tc_registry_unlock();
+    if (!keep) return;
+    tc_region_enter(); /* a root recorded while marking: shade it now */
+    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) tc_shade((uintptr_t)v);
+    tc_region_end();
 }
 
 /* ---- pthread_create interposition ---- */
@@ -130,20 +276,13 @@ struct start_args {
     void *arg;
 };
 
-static void unregister_cleanup(void *unused) {
-    (void)unused;
-    tc_thread_unregister();
-}
-
 static void *thread_start(void *p) {
     struct start_args a = *(struct start_args *)p; /* arg is now on our stack */
     tc_thread_register();
     gc_remove_roots(p, (char *)p + sizeof a); /* it kept arg visible till now */
     free(p);
-    void *r;
-    pthread_cleanup_push(unregister_cleanup, NULL);
-    r = a.fn(a.arg);
-    pthread_cleanup_pop(1);
+    void *r = a.fn(a.arg);
+    thread_finished(r);
     return r;
 }
 
@@ -194,4 +333,47 @@ int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
     return rc;
 }
 
-void tc_threads_init(void) { tc_thread_register(); }
+/* ---- exit, join and detach ---- */
+
+#define EXPORT __attribute__((visibility("default")))
+#define NEXT(name) (real_##name ? real_##name : (real_##name = dlsym(RTLD_NEXT, #name)))
+
+static void (*real_pthread_exit)(void *);
+EXPORT __attribute__((noreturn)) void pthread_exit(void *v) {
+    thread_finished(v);
+    if (!NEXT(pthread_exit)) tc_fatal("pthread_exit not found");
+    real_pthread_exit(v);
+    __builtin_unreachable();
+}
+
+/* pthread_join and its variants (gc/park.c, parked) after the real call:
+ * the joiner now holds the value; out of the table, into *ret (through
+ * the barrier if *ret is collected memory). */
+int tc_thread_joined(int rc, pthread_t tid, void *v, void **ret) {
+    if (rc != 0) return rc;
+    if (ret) {
+        if ((uintptr_t)ret - tc_heap_lo < tc_heap_hi - tc_heap_lo) gc_store(ret, v);
+        else *ret = v;
+    }
+    tc_parked_mutex_lock(&registry_lock);
+    take_exit_value(tid);
+    tc_registry_unlock();
+    return 0;
+}
+
+static int (*real_pthread_detach)(pthread_t);
+EXPORT int pthread_detach(pthread_t tid) {
+    if (!NEXT(pthread_detach)) return ENOSYS;
+    int rc = real_pthread_detach(tid);
+    if (rc != 0) return rc;
+    tc_parked_mutex_lock(&registry_lock);
+    take_exit_value(tid);
+    tc_registry_unlock();
+    return 0;
+}
+
+void tc_threads_init(void) {
+    if (pthread_key_create(&exit_key, exit_key_destructor) != 0)
+        tc_fatal("cannot create the thread exit key");
+    tc_thread_register();
+}

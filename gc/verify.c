@@ -122,8 +122,10 @@ void tc_checkmark(void) {
     tc_roots_each(scan, visit_root_object);
     tc_roots_unlock();
     tc_finalizers_roots(scan, visit_root_object);
+    tc_exit_values_each(scan);
     drain();
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
+        if (t->dead) continue;
         from_thread = t;
         strong = 1;
         for (unsigned i = 0; i < t->ntls; i++) scan(t->tls[i][0], t->tls[i][1]);
@@ -131,7 +133,10 @@ void tc_checkmark(void) {
         scan(t->sp, t->stack_hi);
         drain();
     }
+    /* Linked statically, these are part of the program's data, which the
+     * next cycle scans: they must not keep the last objects checked. */
     from_thread = NULL;
+    from = from_word = 0;
     munmap(visited, bytes);
     visited = NULL;
     if (tc_gc_opts.gctrace) tc_print("gccheckmark: %zu reachable objects, all marked", (size_t)checked);

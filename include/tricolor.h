@@ -24,9 +24,15 @@
  *     pointers in uncollectable objects or register the range.
  *  3. A pointer must point into its object (interior pointers are fine);
  *     hidden pointers (xor-ed, tagged in the high bits) keep nothing alive.
- *  4. Threads created with pthread_create are registered automatically;
- *     a thread created any other way calls gc_register_thread() before it
- *     touches the collected heap, and gc_unregister_thread() before exit.
+ *  4. Threads created with pthread_create are registered automatically
+ *     and stay registered (scanned) until their TLS and key destructors
+ *     have run, which may use the collected heap; a joinable thread's exit
+ *     value is kept alive until pthread_join or pthread_detach. A thread
+ *     created any other way is registered at its first gc_* call (or by
+ *     gc_register_thread()) and calls gc_unregister_thread() before it
+ *     exits. Values stored with pthread_setspecific are not roots (glibc
+ *     keeps most of them in malloc'd memory): keep such objects reachable
+ *     from a __thread variable, the stack or a root too.
  *  5. Collected objects are freed by the collector only; gc_free is for
  *     uncollectable objects. free() must never see a gc_alloc pointer.
  *  6. Once per cycle the collector stops each thread briefly to scan its
@@ -104,7 +110,8 @@ TRICOLOR_API void gc_collect(void);
 /* Set GOGC; returns the previous value. Negative: no automatic cycles. */
 TRICOLOR_API int gc_setpercent(int percent);
 
-/* Scan [lo, hi) as roots at every cycle (word aligned inside). */
+/* Scan [lo, hi) as roots at every cycle (word aligned inside). A range
+ * added while a cycle is marking is scanned at once, by the caller. */
 TRICOLOR_API void gc_add_roots(void *lo, void *hi);
 TRICOLOR_API void gc_remove_roots(void *lo, void *hi);
 
@@ -116,7 +123,8 @@ TRICOLOR_API int gc_unregister_thread(void);
  * once, on the collector's finalizer thread, and obj is freed at a later
  * cycle if it stays unreachable. fn == NULL removes the finalizer. obj
  * must be the start of a gc_alloc/gc_alloc_noscan object. Objects
- * reachable from an object with a finalizer stay alive until it ran; a
+ * reachable from an object with a finalizer stay alive until it ran, and
+ * so does arg (it may be a collected object: a root until fn has run); a
  * cycle through finalizer objects is never collected (as in Go). */
 typedef void (*gc_finalizer_fn)(void *obj, void *arg);
 TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg);

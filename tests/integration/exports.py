@@ -29,8 +29,10 @@ PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idl
               "gc_collect", "gc_setpercent", "gc_add_roots", "gc_remove_roots",
               "gc_register_thread", "gc_unregister_thread", "gc_set_finalizer",
               "gc_keepalive", "gc_read_pauses",
-              # interposed so every thread is known to the collector
-              "pthread_create",
+              # interposed so every thread is known to the collector, and
+              # its exit value kept until it is joined (gc/threads.c)
+              "pthread_create", "pthread_exit", "pthread_join", "pthread_tryjoin_np",
+              "pthread_timedjoin_np", "pthread_clockjoin_np", "pthread_detach",
               # interposed so a thread blocked in them needs no stop signal
               # (gc/park.c), and the program's handlers run unparked
               "nanosleep", "clock_nanosleep", "usleep", "sleep", "poll",

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "alloc/alloc.h"
+#include "alloc/lockrank.h"
 #include "alloc/options.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
@@ -91,11 +92,11 @@ uint64_t tc_nanotime(void) {
 }
 
 void tc_record_pause(uint64_t ns) {
-    pthread_mutex_lock(&pause_lock);
+    tc_lock(&pause_lock, LOCKRANK_PAUSE);
     pauses[npauses++ % NPAUSE] = ns;
     pause_total += ns;
     if (ns > pause_max) pause_max = ns;
-    pthread_mutex_unlock(&pause_lock);
+    tc_unlock(&pause_lock, LOCKRANK_PAUSE);
 }
 
 static uint64_t goal(uint64_t live) {
@@ -189,10 +190,10 @@ static void run_cycle(uint32_t n) {
     uint32_t nthreads = tc_registry_count();
     tc_registry_unlock();
 
-    pthread_mutex_lock(&ctl);
+    tc_lock(&ctl, LOCKRANK_CTL);
     mark_ns += m1 - m0;
     marked_total += live;
-    pthread_mutex_unlock(&ctl);
+    tc_unlock(&ctl, LOCKRANK_CTL);
     if (tc_gc_opts.gctrace)
         tc_print("gc %u @%zu.%zus: %zu+%zu+%zu us clock, %zu->%zu MB, %zu MB goal, %u threads", n,
                  (size_t)((tc_nanotime() - start_ns) / 1000000000u),
@@ -204,25 +205,25 @@ static void run_cycle(uint32_t n) {
 static void *driver_main(void *arg) {
     (void)arg;
     for (;;) {
-        pthread_mutex_lock(&ctl);
+        tc_lock(&ctl, LOCKRANK_CTL);
         while (requested <= done && !trigger) pthread_cond_wait(&ctl_cond, &ctl);
         trigger = 0;
         uint32_t n = done + 1;
         if (requested < n) requested = n;
-        pthread_mutex_unlock(&ctl);
-        pthread_mutex_lock(&cycle_lock);
+        tc_unlock(&ctl, LOCKRANK_CTL);
+        tc_lock(&cycle_lock, LOCKRANK_CYCLE);
         run_cycle(n);
-        pthread_mutex_lock(&ctl);
+        tc_lock(&ctl, LOCKRANK_CTL);
         done = n;
         pthread_cond_broadcast(&ctl_cond);
-        pthread_mutex_unlock(&ctl);
+        tc_unlock(&ctl, LOCKRANK_CTL);
         while (tc_sweep_some(64)) continue; /* 4. background sweep */
-        pthread_mutex_unlock(&cycle_lock);
-        pthread_mutex_lock(&ctl);
+        tc_unlock(&cycle_lock, LOCKRANK_CYCLE);
+        tc_lock(&ctl, LOCKRANK_CTL);
         atomic_store(&swept, n);
         tc_futex_wake_all(&swept);
         pthread_cond_broadcast(&ctl_cond);
-        pthread_mutex_unlock(&ctl);
+        tc_unlock(&ctl, LOCKRANK_CTL);
     }
     return NULL;
 }
@@ -253,13 +254,13 @@ void tc_gc_note_alloc(uint64_t bytes) {
     if (phase == GC_MARK) {
         tc_assist_debt += bytes; /* scan as much as we allocate */
     } else if (phase == GC_OFF && live >= atomic_load(&next_gc) && atomic_load(&gcpercent) >= 0) {
-        pthread_mutex_lock(&ctl);
+        tc_lock(&ctl, LOCKRANK_CTL);
         if (requested <= done) {
             trigger = 1;
             ensure_driver();
             pthread_cond_signal(&ctl_cond);
         }
-        pthread_mutex_unlock(&ctl);
+        tc_unlock(&ctl, LOCKRANK_CTL);
     }
 }
 
@@ -291,13 +292,14 @@ void tc_gc_assist(void) {
 
 TRICOLOR_API void gc_collect(void) {
     tc_ensure_init();
-    if (!tc_gthread) tc_thread_register();
-    pthread_mutex_lock(&ctl);
+    tc_region_enter(); /* ctl is taken inside regions only (alloc/lockrank.h) */
+    tc_lock(&ctl, LOCKRANK_CTL);
     ensure_driver();
     uint32_t target = (requested > done ? requested : done) + 1;
     requested = target;
     pthread_cond_signal(&ctl_cond);
-    pthread_mutex_unlock(&ctl);
+    tc_unlock(&ctl, LOCKRANK_CTL);
+    tc_region_end();
     uint32_t v;
     while ((int32_t)((v = atomic_load(&swept)) - target) < 0) tc_parked_futex_wait(&swept, v);
 }
@@ -310,27 +312,29 @@ TRICOLOR_API int gc_setpercent(int percent) {
 }
 
 TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
-    pthread_mutex_lock(&pause_lock);
+    tc_lock(&pause_lock, LOCKRANK_PAUSE);
     size_t have = npauses < NPAUSE ? (size_t)npauses : NPAUSE;
     if (n > have) n = have;
     for (size_t i = 0; i < n; i++) ns[i] = pauses[(npauses - n + i) % NPAUSE];
-    pthread_mutex_unlock(&pause_lock);
+    tc_unlock(&pause_lock, LOCKRANK_PAUSE);
     return n;
 }
 
 /* The collector's half of gc_read_stats. */
 TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);
 void tc_gc_read_stats(struct gc_stats *st) {
-    pthread_mutex_lock(&ctl);
+    tc_region_enter();
+    tc_lock(&ctl, LOCKRANK_CTL);
     st->gc_num = done;
     st->gc_mark_ns = mark_ns;
     st->gc_marked_bytes_total = marked_total;
-    pthread_mutex_unlock(&ctl);
-    pthread_mutex_lock(&pause_lock);
+    tc_unlock(&ctl, LOCKRANK_CTL);
+    tc_region_end();
+    tc_lock(&pause_lock, LOCKRANK_PAUSE);
     st->gc_pause_total_ns = pause_total;
     st->gc_pause_max_ns = pause_max;
     st->gc_npause = npauses;
-    pthread_mutex_unlock(&pause_lock);
+    tc_unlock(&pause_lock, LOCKRANK_PAUSE);
     st->gc_heap_live = atomic_load(&heap_live);
     st->gc_heap_marked = atomic_load(&heap_marked);
     st->gc_next = atomic_load(&next_gc);
@@ -388,7 +392,7 @@ static void parse_gogc(void) {
 static int fork_gated; /* cycle_lock */
 
 static void fork_prepare(void) {
-    pthread_mutex_lock(&cycle_lock);
+    tc_lock(&cycle_lock, LOCKRANK_CYCLE);
     tc_registry_lock();
     fork_gated = atomic_load(&tc_collected_used);
     if (fork_gated) tc_fork_gate_close();
@@ -401,7 +405,7 @@ static void fork_parent(void) {
     tc_roots_unlock();
     if (fork_gated) tc_fork_gate_open();
     tc_registry_unlock();
-    pthread_mutex_unlock(&cycle_lock);
+    tc_unlock(&cycle_lock, LOCKRANK_CYCLE);
 }
 
 /* The child has no collector, worker or finalizer thread: they start
@@ -422,6 +426,7 @@ static void fork_child(void) {
     tc_roots_after_fork_child();
     tc_mark_after_fork_child();
     tc_finalizers_after_fork_child();
+    tc_lockrank_after_fork_child(); /* the locks prepare took are new ones */
     tc_region_depth--;
     tc_region_pending = 0;
 }

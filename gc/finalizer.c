@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "alloc/alloc.h"
+#include "alloc/lockrank.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
@@ -127,9 +128,9 @@ static void forget_object(void) {
  * while we sleep, and the stop signal's frame would keep it forever). */
 __attribute__((noinline)) static void run_one(void) {
     tc_region_begin();
-    pthread_mutex_lock(&fin_lock);
+    tc_lock(&fin_lock, LOCKRANK_FIN);
     struct finentry e = ready[--nready]; /* obj is on our stack now */
-    pthread_mutex_unlock(&fin_lock);
+    tc_unlock(&fin_lock, LOCKRANK_FIN);
     tc_region_end();
     e.fn((void *)e.obj, e.arg);
     atomic_fetch_add(&nrun, 1);
@@ -160,7 +161,7 @@ static void start_thread(void) {
  * queued one. The marker
  * and the checkmark walk the same roots through this one function. */
 void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
-    pthread_mutex_lock(&fin_lock);
+    tc_lock(&fin_lock, LOCKRANK_FIN);
     for (size_t i = 0; i < cap; i++) {
         if (table[i].obj <= 1) continue;
         struct mspan *s = tc_spanof(table[i].obj);
@@ -172,7 +173,7 @@ void tc_finalizers_roots(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object
         object(ready[i].obj);
         scan((uintptr_t)&ready[i].arg, (uintptr_t)(&ready[i].arg + 1));
     }
-    pthread_mutex_unlock(&fin_lock);
+    tc_unlock(&fin_lock, LOCKRANK_FIN);
 }
 
 void tc_finalizers_mark(void) {
@@ -182,7 +183,7 @@ void tc_finalizers_mark(void) {
 }
 
 void tc_finalizers_sweep(struct mspan *s) {
-    pthread_mutex_lock(&fin_lock);
+    tc_lock(&fin_lock, LOCKRANK_FIN);
     for (unsigned w = 0; w < s->nwords && used; w++) {
         uint64_t dead = tc_bits_load(&s->allocBits[w]) & ~tc_mspan_mark_word(s, w);
         while (dead) {
@@ -197,7 +198,7 @@ void tc_finalizers_sweep(struct mspan *s) {
             sem_post(&fin_ready);
         }
     }
-    pthread_mutex_unlock(&fin_lock);
+    tc_unlock(&fin_lock, LOCKRANK_FIN);
 }
 
 uint64_t tc_finalizers_run_count(void) { return atomic_load(&nrun); }
@@ -230,7 +231,7 @@ TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
         if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN) tc_scan_range(p, p + s->elemsize);
         tc_shade((uintptr_t)arg);
     }
-    pthread_mutex_lock(&fin_lock);
+    tc_lock(&fin_lock, LOCKRANK_FIN);
     struct finentry *e = find(p);
     if (!fn) {
         if (e) e->obj = 1;
@@ -245,7 +246,7 @@ TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
         thread_started = 1;
         sem_init(&fin_ready, 0, (unsigned)nready);
     }
-    pthread_mutex_unlock(&fin_lock);
+    tc_unlock(&fin_lock, LOCKRANK_FIN);
     tc_region_end();
     if (start) start_thread();
 }

@@ -15,14 +15,14 @@
  * gc region; OFF -> MARKSTART -> MARK change while threads run, MARK ->
  * MARKTERM -> OFF only while the world is stopped.
  *
- * Lock order, outermost first: cycle lock < thread registry < ctl (cycle
- * requests) < pause ring; thread registry < roots lock < P pool <
- * mcentral < finalizer lock < heap < work queue. While the
- * world is stopped the collector takes only the registry, roots,
- * finalizer, GC-class mcentral and work-queue locks: a suspended thread
- * is never inside a region that holds one of them (gc regions, below),
- * and it may hold the heap lock or a malloc-class mcentral lock, which
- * the collector therefore never takes during a stop. */
+ * Locks: their ranks (the order they are taken in) and their region
+ * rules are in alloc/lockrank.h, checked in debug builds. While the world
+ * is stopped the collector takes only the registry, roots, finalizer,
+ * GC-class mcentral and work-queue locks: a suspended thread is never
+ * inside a region that holds one of them (gc regions, below), and it may
+ * hold the heap lock or a malloc-class mcentral lock, which the collector
+ * therefore never takes during a stop.
+ */
 #ifndef TC_GC_GC_H
 #define TC_GC_GC_H
 

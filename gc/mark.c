@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/lockrank.h"
 #include "alloc/mcache.h"
 #include "alloc/mheap.h"
 #include "alloc/report.h"
@@ -81,10 +82,10 @@ static void put_full_locked(struct workbuf *b) {
 static void push(struct gcw *w, uintptr_t p) {
     struct workbuf *b = w->buf;
     if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) {
-        pthread_mutex_lock(&work_lock);
+        tc_lock(&work_lock, LOCKRANK_WORK);
         if (b) put_full_locked(b);
         b = w->buf = get_empty_locked();
-        pthread_mutex_unlock(&work_lock);
+        tc_unlock(&work_lock, LOCKRANK_WORK);
     }
     b->obj[b->n++] = p;
 }
@@ -93,7 +94,7 @@ static void push(struct gcw *w, uintptr_t p) {
 static uintptr_t pop(struct gcw *w) {
     struct workbuf *b = w->buf;
     if (b && b->n) return b->obj[--b->n];
-    pthread_mutex_lock(&work_lock);
+    tc_lock(&work_lock, LOCKRANK_WORK);
     if (full_list) {
         if (b) {
             b->next = empty_list;
@@ -103,7 +104,7 @@ static uintptr_t pop(struct gcw *w) {
         full_list = b->next;
         nfull--;
     }
-    pthread_mutex_unlock(&work_lock);
+    tc_unlock(&work_lock, LOCKRANK_WORK);
     return b && b->n ? b->obj[--b->n] : 0;
 }
 
@@ -111,14 +112,14 @@ static void gcw_begin(struct gcw *w) {
     w->buf = NULL;
     w->marked = 0;
     w->last = &tc_emptyspan;
-    pthread_mutex_lock(&work_lock);
+    tc_lock(&work_lock, LOCKRANK_WORK);
     nbusy++;
-    pthread_mutex_unlock(&work_lock);
+    tc_unlock(&work_lock, LOCKRANK_WORK);
 }
 
 /* Publish what is left of w's buffer and its byte count. */
 static void gcw_end(struct gcw *w) {
-    pthread_mutex_lock(&work_lock);
+    tc_lock(&work_lock, LOCKRANK_WORK);
     if (w->buf) {
         if (w->buf->n) {
             put_full_locked(w->buf);
@@ -129,7 +130,7 @@ static void gcw_end(struct gcw *w) {
         w->buf = NULL;
     }
     nbusy--;
-    pthread_mutex_unlock(&work_lock);
+    tc_unlock(&work_lock, LOCKRANK_WORK);
     atomic_fetch_add_explicit(&bytes_marked, w->marked, memory_order_relaxed);
 }
 
@@ -141,7 +142,7 @@ static void gcw_end(struct gcw *w) {
 static void balance(struct gcw *w) {
     struct workbuf *b = w->buf;
     if (!b || b->n < 8 || atomic_load_explicit(&nfull, memory_order_relaxed) != 0) return;
-    pthread_mutex_lock(&work_lock);
+    tc_lock(&work_lock, LOCKRANK_WORK);
     struct workbuf *nb = get_empty_locked();
     uint64_t half = b->n / 2;
     memcpy(nb->obj, b->obj, half * sizeof b->obj[0]);
@@ -149,13 +150,13 @@ static void balance(struct gcw *w) {
     nb->n = half;
     b->n -= half;
     put_full_locked(nb);
-    pthread_mutex_unlock(&work_lock);
+    tc_unlock(&work_lock, LOCKRANK_WORK);
 }
 
 int tc_work_empty(void) {
-    pthread_mutex_lock(&work_lock);
+    tc_lock(&work_lock, LOCKRANK_WORK);
     int e = !full_list && nbusy == 0;
-    pthread_mutex_unlock(&work_lock);
+    tc_unlock(&work_lock, LOCKRANK_WORK);
     return e;
 }
 
@@ -317,9 +318,9 @@ static int workers_on, workers_started;
 static void *worker_main(void *arg) {
     (void)arg;
     for (;;) {
-        pthread_mutex_lock(&worker_lock);
+        tc_lock(&worker_lock, LOCKRANK_WORKER);
         while (!workers_on) pthread_cond_wait(&worker_cond, &worker_lock);
-        pthread_mutex_unlock(&worker_lock);
+        tc_unlock(&worker_lock, LOCKRANK_WORKER);
         /* A stop waits for mutators that may need this CPU: yield it. */
         uint64_t n = drain_ctx(256 << 10, 1);
         if (atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) {
@@ -348,10 +349,10 @@ void tc_mark_start_workers(void) {
 }
 
 void tc_mark_wake_workers(int on) {
-    pthread_mutex_lock(&worker_lock);
+    tc_lock(&worker_lock, LOCKRANK_WORKER);
     workers_on = on;
     pthread_cond_broadcast(&worker_cond);
-    pthread_mutex_unlock(&worker_lock);
+    tc_unlock(&worker_lock, LOCKRANK_WORKER);
 }
 
 void tc_mark_after_fork_child(void) {

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc/lockrank.h"
 #include "alloc/mheap.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
@@ -55,8 +56,8 @@ static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
     r->v[r->n++] = (struct range){lo, hi};
 }
 
-void tc_roots_lock(void) { pthread_mutex_lock(&roots_lock); }
-void tc_roots_unlock(void) { pthread_mutex_unlock(&roots_lock); }
+void tc_roots_lock(void) { tc_lock(&roots_lock, LOCKRANK_ROOTS); }
+void tc_roots_unlock(void) { tc_unlock(&roots_lock, LOCKRANK_ROOTS); }
 void tc_roots_after_fork_child(void) { pthread_mutex_init(&roots_lock, NULL); }
 
 /* ---- globals ---- */

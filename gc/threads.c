@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc/lockrank.h"
 #include "alloc/mcache.h"
 #include "alloc/mheap.h"
 #include "alloc/os.h"
@@ -65,8 +66,13 @@ static __thread int past_last_round __attribute__((tls_model("initial-exec")));
 
 /* ---- registry ---- */
 
-void tc_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
-void tc_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
+void tc_registry_lock(void) { tc_lock(&registry_lock, LOCKRANK_REGISTRY); }
+void tc_registry_unlock(void) { tc_unlock(&registry_lock, LOCKRANK_REGISTRY); }
+/* Parked while it waits (gc/park.c): a stop under way holds it. */
+static void registry_lock_parked(void) {
+    tc_lockrank_acquire(LOCKRANK_REGISTRY);
+    tc_parked_mutex_lock(&registry_lock);
+}
 struct gthread *tc_registry_first(void) { return threads; }
 uint32_t tc_registry_count(void) { return nthreads; }
 
@@ -110,7 +116,7 @@ static void init_alive(struct gthread *t) {
 struct gthread *tc_thread_register(void) {
     if (tc_gthread) return tc_gthread;
     uintptr_t top = stack_top(); /* may allocate: before the lock */
-    tc_parked_mutex_lock(&registry_lock);
+    registry_lock_parked();
     struct gthread *t = new_record();
     t->tid = pthread_self();
     t->stack_hi = top;
@@ -125,6 +131,9 @@ struct gthread *tc_thread_register(void) {
     threads = t;
     nthreads++;
     tc_gthread = t;
+#if TC_DEBUG >= 1
+    tc_lockrank_stoppable = 1;
+#endif
     tc_registry_unlock();
     if (!t->late) pthread_setspecific(exit_key, t);
     return t;
@@ -184,10 +193,13 @@ void tc_thread_unregister(void) {
     tc_region_end();
     /* Parked while it waits: a stop under way needs nothing from this
      * thread, which may not even take signals any more. */
-    tc_parked_mutex_lock(&registry_lock);
+    registry_lock_parked();
     if (t->late) pthread_mutex_unlock(&t->alive);
     unlink_record(t);
     tc_gthread = NULL;
+#if TC_DEBUG >= 1
+    tc_lockrank_stoppable = 0;
+#endif
     tc_registry_unlock();
     pthread_setspecific(exit_key, NULL);
 }
@@ -247,7 +259,7 @@ static int joinable_now(void) {
 /* The calling thread has finished with value v (before its destructors). */
 static void thread_finished(void *v) {
     if (!tc_gthread || (uintptr_t)v - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
-    tc_parked_mutex_lock(&registry_lock);
+    registry_lock_parked();
     int keep = joinable_now();
     if (keep) {
         if (nexits == exitscap) {
@@ -355,7 +367,7 @@ int tc_thread_joined(int rc, pthread_t tid, void *v, void **ret) {
         if ((uintptr_t)ret - tc_heap_lo < tc_heap_hi - tc_heap_lo) gc_store(ret, v);
         else *ret = v;
     }
-    tc_parked_mutex_lock(&registry_lock);
+    registry_lock_parked();
     take_exit_value(tid);
     tc_registry_unlock();
     return 0;
@@ -366,7 +378,7 @@ EXPORT int pthread_detach(pthread_t tid) {
     if (!NEXT(pthread_detach)) return ENOSYS;
     int rc = real_pthread_detach(tid);
     if (rc != 0) return rc;
-    tc_parked_mutex_lock(&registry_lock);
+    registry_lock_parked();
     take_exit_value(tid);
     tc_registry_unlock();
     return 0;

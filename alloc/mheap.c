@@ -301,7 +301,9 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
         if (s->freeable) set_freeclass(s, tc_spanclass_sizeclass(spc));
-        s->state = MSPAN_INUSE;
+        /* Published: a lock-free reader that finds the span through the
+         * page table and reads this state (acquire) sees it initialised. */
+        __atomic_store_n(&s->state, MSPAN_INUSE, __ATOMIC_RELEASE);
     } else if (bits) {
         tc_fixalloc_free(ba, bits);
     }

@@ -267,10 +267,15 @@ TC_INLINE int tc_object_slot(struct mspan *s, uintptr_t p, unsigned *idx) {
     return tc_mspan_count(s) == s->nelems || (tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1);
 }
 
+/* Both bounds are checked (Go's findObject): a malloc'd span found here
+ * may be freed meanwhile and its struct reused for a span at a higher
+ * address, and p - startAddr would then wrap. */
 TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
     if (p - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return NULL;
     struct mspan *s = tc_spanof(p);
-    if (!s || s->state != MSPAN_INUSE || p >= s->limit) return NULL;
+    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != MSPAN_INUSE ||
+        p - s->startAddr >= s->limit - s->startAddr)
+        return NULL;
     if (tc_spanclass_kind(s->spanclass) == SPAN_MANUAL) return NULL;
     return tc_object_slot(s, p, idx) ? s : NULL;
 }

@@ -32,7 +32,12 @@
  * same way (poll, then signal); a thread outside its regions only
  * acknowledges and goes on, one inside acknowledges when it leaves, and
  * an outermost gc region
- * entered while the gate is closed waits for it to open.
+ * entered while the gate is closed waits for it to open. The gate's check
+ * at a region's entry is a relaxed load, and needs no more on a weakly
+ * ordered machine: the gate is stored before the request (release), and a
+ * thread acknowledges only after reading its request (acquire), so every
+ * region it enters afterwards sees the gate closed; a region entered
+ * before that is one the gate waits for.
  *
  * The signal is the first real-time signal nobody handles (or
  * GODEBUG=gcsignal=N), installed with SA_RESTART so blocking calls in the

@@ -15,7 +15,14 @@
  *     object, a global variable or a range given to gc_add_roots goes
  *     through gc_store() (or GC_STORE). That is the write barrier that lets
  *     the collector mark while the program runs. Stores into the thread's
- *     own local variables need no barrier.
+ *     own local variables need no barrier. Bulk moves of such memory go
+ *     through gc_memmove/gc_memcpy/gc_memclr/gc_qsort. These libc calls
+ *     must not move or clear pointers in it: memcpy, memmove, memset,
+ *     bzero, explicit_bzero, qsort, qsort_r, lsearch, swab, and struct or
+ *     array assignment of a type holding pointers (the compiler emits a
+ *     memcpy); read-only ones (memcmp, bsearch, lfind) are fine. tsearch,
+ *     hsearch and the like keep their keys in malloc'd nodes, which are not
+ *     scanned (rule 2): a collected key there needs another reference.
  *  2. The collector sees pointers in: every registered thread's stack and
  *     registers, the data and bss of the program and of every loaded
  *     shared object, static TLS, registered root ranges, uncollectable
@@ -104,6 +111,22 @@ TRICOLOR_API void gc_free(void *p);
 /* The write barrier: *slot = value, telling the collector. */
 TRICOLOR_API void gc_store(void **slot, void *value);
 #define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
+
+/* The bulk barrier (Go's typedmemmove): copy n bytes as memmove would (or
+ * zero them), telling the collector about every pointer-sized word that
+ * is overwritten or written. Use these, not memcpy/memmove/memset, to move
+ * or clear pointers in collected objects, uncollectable objects, globals
+ * and registered ranges. Each call shades at most 4 KiB at a time. */
+TRICOLOR_API void *gc_memmove(void *dst, const void *src, size_t n);
+TRICOLOR_API void *gc_memcpy(void *dst, const void *src, size_t n);
+TRICOLOR_API void gc_memclr(void *dst, size_t n);
+/* qsort for arrays that hold pointers in collected memory: every move of
+ * an element goes through the barrier (libc's qsort parks elements in
+ * malloc'd memory, which the collector does not see). Not stable. */
+TRICOLOR_API void gc_qsort(void *base, size_t nmemb, size_t size,
+                           int (*cmp)(const void *, const void *));
+TRICOLOR_API void gc_qsort_r(void *base, size_t nmemb, size_t size,
+                             int (*cmp)(const void *, const void *, void *), void *arg);
 
 /* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
 TRICOLOR_API void gc_collect(void);

@@ -19,6 +19,8 @@
  *   root_added_mid_mark   gc_add_roots while marking shades the range
  *   root_removed_mid_mark gc_remove_roots while marking shades it too
  *   thread_arg_mid_mark   pthread_create's argument, mid-mark
+ *   bulk_copy_mid_mark    gc_memcpy/gc_memclr move a pointer past the
+ *                         scan of its new home
  *   finalizer_*           gc_set_finalizer while marking scans the
  *                         object; the finalizer's arg is a root until it ran */
 #include <errno.h>
@@ -336,6 +338,39 @@ TEST(thread_arg_mid_mark) {
     atomic_store(&arg_go, 1);
     pthread_join(arg_thread, NULL);
     EXPECT_TRUE(atomic_load(&arg_ok) == 1);
+}
+
+/* ---- bulk copies while marking ----
+ *
+ * dst is reachable from a global and scanned (black) by the time the step
+ * runs; src is only on the main stack, not scanned yet. The step copies
+ * src's pointer into dst with gc_memcpy, clears src with gc_memclr and
+ * drops src: only the barrier's shading keeps what was copied. (The same
+ * with memcpy and memset loses the object: the checkmark aborts.) */
+static void **bulk_dst;
+
+static GCT_NOINLINE void step_bulk_copy(void) {
+    gct_sleep_us(20000); /* the mark workers scan bulk_dst meanwhile */
+    void **src = (void **)*slot;
+    *slot = 0;
+    gc_memcpy(bulk_dst, src, 4 * sizeof(void *));
+    gc_memclr(src, 4 * sizeof(void *));
+}
+
+static GCT_NOINLINE uintptr_t make_src(void) {
+    void **src = gc_alloc(4 * sizeof(void *));
+    gc_store(&src[2], (void *)make_filled(4300, 1));
+    return (uintptr_t)src;
+}
+
+TEST(bulk_copy_mid_mark) {
+    bulk_dst = gc_alloc(4 * sizeof(void *));
+    volatile uintptr_t local = make_src();
+    slot = &local;
+    gct_clobber_stack();
+    mid_mark(TC_GC_POINT_ROOTS, step_bulk_copy);
+    churn_both(GCT_OBJ_SIZE, 4000);
+    EXPECT_TRUE(gct_intact(bulk_dst[2], GCT_OBJ_SIZE, 4300));
 }
 
 /* ---- 3. finalizers ---- */

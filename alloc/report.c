@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static size_t put_str(char *buf, size_t cap, size_t n, const char *s) {
@@ -89,7 +90,7 @@ static void vprint_line(const char *prefix, const char *fmt, va_list ap) {
     n += tc_vformat(buf + n, sizeof buf - 1 - n, fmt, ap);
     buf[n++] = '\n';
     for (size_t off = 0; off < n;) {
-        ssize_t w = write(2, buf + off, n - off);
+        ssize_t w = syscall(SYS_write, 2, buf + off, n - off); /* not an interposed write */
         if (w <= 0) break;
         off += (size_t)w;
     }

@@ -440,5 +440,6 @@ void tc_gc_init(void) {
     parse_gogc();
     atomic_store(&next_gc, goal(0));
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    tc_gc_signal_choose(tc_gc_opts.signal, 1);
     tc_threads_init();
 }

@@ -28,6 +28,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,7 +95,7 @@ enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2, PARK_HELD_WAITING = 3 }
  * unregistered, inside a region, already parked), unpark after it; an
  * unpark waits while the collector holds the thread. */
 TC_INTERNAL int tc_park(uintptr_t sp);
-TC_INTERNAL void tc_unpark(void);
+TC_INTERNAL int tc_unpark(void); /* 1 if the thread was parked */
 /* Collector side (registry lock held): take a parked thread as stopped
  * (1), or leave it to be asked (0); give it back (tc_unhold lets it go,
  * and notes in held_woke whether tc_unhold_wake must wake it). */
@@ -154,6 +155,16 @@ struct sigaction;
  * handlers (the collector's own handler is not wrapped). */
 TC_INTERNAL int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 TC_INTERNAL int tc_gc_signal(void); /* 0 until installed */
+/* ---- signals.c ---- */
+/* Choose the collector's signal: want if it is a free real-time signal
+ * (else say so, if warn), or the first free one from SIGRTMIN+4; 0 if
+ * none. Remembered as the reserved signal. */
+TC_INTERNAL int tc_gc_signal_choose(int want, int warn);
+TC_INTERNAL int tc_gc_signal_reserved(void);
+/* set without the collector's signal (in buf), or NULL for NULL. */
+TC_INTERNAL const sigset_t *tc_without_gc_signal(const sigset_t *set, sigset_t *buf);
+TC_INTERNAL void tc_unblock_gc_signal(void); /* in the calling thread */
+TC_INTERNAL int tc_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 
 /* ---- threads.c ---- */
 TC_INTERNAL void tc_threads_init(void); /* registers the calling thread */

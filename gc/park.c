@@ -19,14 +19,13 @@
  * Two things can: the program's signal handlers and cancellation cleanup
  * handlers. So every handler the program installs through sigaction or
  * signal is called through a trampoline that unparks first (waiting if
- * held) and parks again afterwards, and each blocking wrapper pushes a
- * cleanup handler that unparks. The program sees its own handlers in what
- * sigaction returns.
+ * held) and parks again afterwards (gc/signals.c), and each blocking
+ * wrapper pushes a cleanup handler that unparks (gc/park.h).
  *
  * The wrappers: gc_collect's wait and the finalizer thread's (direct),
- * and the sleeps, poll, select, epoll_wait and pthread_join with its
- * variants (interposed; a sanitizer's runtime, which must see every join,
- * comes before us in the search order and calls ours as the real one). A
+ * pthread_join with its variants (below; a sanitizer's runtime, which
+ * must see every join, comes before us in the search order and calls
+ * ours as the real one), and the blocking calls of gc/blocking.c. A
  * program that has never called gc_alloc does not park. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -42,8 +41,7 @@
 
 #include "alloc/report.h"
 #include "gc/gc.h"
-
-#define EXPORT __attribute__((visibility("default")))
+#include "gc/park.h"
 
 /* ---- thread side ---- */
 
@@ -75,45 +73,58 @@ static int unpark(struct gthread *t) {
     }
 }
 
-void tc_unpark(void) {
+int tc_unpark(void) {
     struct gthread *t = tc_gthread;
-    if (t) unpark(t);
+    return t ? unpark(t) : 0;
 }
 
 /* A thread only ever enters a wrapper running (the program's handlers
  * unpark first), so unparking on cancellation needs no flag: if the
  * wrapper did not park, the thread is running and this does nothing. */
-static void cleanup_unpark(void *unused) {
+void tc_cleanup_unpark(void *unused) {
     (void)unused;
     tc_unpark();
 }
 
-/* Run `call` parked. The callers' registers go into this frame (gc.h),
- * and so do the call's pointer arguments (a..d, 0 if none): the kernel
- * may be using what they point to, and otherwise they might sit only in
- * registers or in the callee's frames below the published stack pointer. */
-#define PARKED_CALL(type, call, a, b, c, d)                                                        \
-    do {                                                                                           \
-        uintptr_t regs_[TC_SPILL_WORDS];                                                           \
-        volatile uintptr_t keep_[4] = {(uintptr_t)(a), (uintptr_t)(b), (uintptr_t)(c),            \
-                                       (uintptr_t)(d)};                                            \
-        tc_spill_regs(regs_);                                                                      \
-        volatile int parked_ = tc_park(tc_current_sp()); /* volatile: across setjmp */             \
-        type r_;                                                                                   \
-        pthread_cleanup_push(cleanup_unpark, NULL);                                                \
-        r_ = call;                                                                                 \
-        pthread_cleanup_pop(0);                                                                    \
-        if (parked_) {                                                                             \
-            int e_ = errno;                                                                        \
-            tc_unpark();                                                                           \
-            errno = e_;                                                                            \
-        }                                                                                          \
-        TC_KEEP(regs_);                                                                            \
-        TC_KEEP(keep_);                                                                            \
-        return r_;                                                                                 \
-    } while (0)
+/* The runtime's own parked calls retry nothing: their callers loop. */
+#define PARKED_CALL(type, call, a, b, c, d) PARKED_RETRY(type, call, 0, a, b, c, d)
 
-#define RESOLVE(name) (real_##name ? 1 : ((real_##name = dlsym(RTLD_NEXT, #name)) != NULL))
+/* ---- deadlines ---- */
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void tc_deadline_start(struct tc_deadline *d, const struct timespec *rel) {
+    d->end_ns = 0;
+    if (!rel) return;
+    uint64_t n = rel->tv_sec < 0 ? 0 : (uint64_t)rel->tv_sec * 1000000000u + (uint64_t)rel->tv_nsec;
+    d->end_ns = now_ns() + n;
+    if (d->end_ns == 0) d->end_ns = 1;
+    d->left = *rel;
+}
+
+void tc_deadline_start_ms(struct tc_deadline *d, int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    tc_deadline_start(d, ms < 0 ? NULL : &ts);
+}
+
+struct timespec *tc_deadline_left(struct tc_deadline *d) {
+    if (!d->end_ns) return NULL;
+    uint64_t now = now_ns(), left = d->end_ns > now ? d->end_ns - now : 0;
+    d->left.tv_sec = (time_t)(left / 1000000000u);
+    d->left.tv_nsec = (long)(left % 1000000000u);
+    return &d->left;
+}
+
+int tc_deadline_left_ms(struct tc_deadline *d) {
+    struct timespec *ts = tc_deadline_left(d);
+    if (!ts) return -1;
+    uint64_t ms = (uint64_t)ts->tv_sec * 1000u + (uint64_t)(ts->tv_nsec + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
 
 /* ---- collector side (registry lock held) ---- */
 
@@ -133,129 +144,6 @@ void tc_unhold(struct gthread *t) {
 void tc_unhold_wake(struct gthread *t) {
     if (t->held_woke) tc_futex(&t->park, FUTEX_WAKE_PRIVATE, 1, NULL);
     t->held_woke = 0;
-}
-
-/* ---- the program's signal handlers ---- */
-
-static _Atomic(uintptr_t) user_fn[NSIG]; /* the program's handler, SIG_DFL or SIG_IGN */
-static _Atomic int user_flags[NSIG];
-static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-
-int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
-    if (!RESOLVE(sigaction)) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return real_sigaction(sig, act, old);
-}
-
-static void trampoline(int sig, siginfo_t *si, void *uc) {
-    struct gthread *t = tc_gthread;
-    int parked = t && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING &&
-                 unpark(t);
-    uintptr_t fn = atomic_load(&user_fn[sig]);
-    int flags = atomic_load(&user_flags[sig]);
-    if (flags & SA_RESETHAND) atomic_store(&user_fn[sig], (uintptr_t)SIG_DFL); /* as the kernel did */
-    if (fn != (uintptr_t)SIG_DFL && fn != (uintptr_t)SIG_IGN) {
-        if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
-        else ((void (*)(int))fn)(sig);
-    }
-    if (parked) atomic_store(&t->park, PARK_PARKED); /* the blocked frames above are unchanged */
-}
-
-static int wrappable(int sig) { return sig > 0 && sig < NSIG && sig != tc_gc_signal(); }
-
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
-    if (!wrappable(sig)) return tc_real_sigaction(sig, act, old);
-    struct sigaction mine, prev;
-    const struct sigaction *use = act;
-    if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
-        mine = *act;
-        mine.sa_sigaction = trampoline;
-        mine.sa_flags |= SA_SIGINFO;
-        use = &mine;
-    }
-    uintptr_t fn_before = atomic_load(&user_fn[sig]);
-    int flags_before = atomic_load(&user_flags[sig]);
-    if (act) { /* published first: a signal may arrive as soon as it is installed */
-        atomic_store(&user_fn[sig], (uintptr_t)act->sa_handler);
-        atomic_store(&user_flags[sig], act->sa_flags);
-    }
-    int rc = tc_real_sigaction(sig, use, &prev);
-    if (rc != 0) {
-        atomic_store(&user_fn[sig], fn_before);
-        atomic_store(&user_flags[sig], flags_before);
-        return rc;
-    }
-    if (old) {
-        *old = prev;
-        if (prev.sa_sigaction == trampoline) { /* report what the program set */
-            old->sa_handler = (void (*)(int))fn_before;
-            old->sa_flags = flags_before;
-        }
-    }
-    return 0;
-}
-
-/* glibc's signal() reaches sigaction internally, past the interposition:
- * BSD semantics (SA_RESTART, the signal blocked in its handler). */
-EXPORT sighandler_t signal(int sig, sighandler_t handler) {
-    struct sigaction act = {0}, old;
-    act.sa_handler = handler;
-    act.sa_flags = SA_RESTART;
-    sigemptyset(&act.sa_mask);
-    if (sig > 0 && sig < NSIG) sigaddset(&act.sa_mask, sig);
-    if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
-    return old.sa_handler;
-}
-EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler) { return signal(sig, handler); }
-
-/* ---- blocking calls ---- */
-
-static int (*real_nanosleep)(const struct timespec *, struct timespec *);
-static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
-static int (*real_usleep)(useconds_t);
-static unsigned (*real_sleep)(unsigned);
-static int (*real_poll)(struct pollfd *, nfds_t, int);
-static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
-static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
-
-/* A symbol the next library does not have: fail as the call would. */
-#define NEED(name, fail)                                                                           \
-    do {                                                                                           \
-        if (!RESOLVE(name)) {                                                                      \
-            errno = ENOSYS;                                                                        \
-            return fail;                                                                           \
-        }                                                                                          \
-    } while (0)
-
-EXPORT int nanosleep(const struct timespec *req, struct timespec *rem) {
-    NEED(nanosleep, -1);
-    PARKED_CALL(int, real_nanosleep(req, rem), req, rem, 0, 0);
-}
-EXPORT int clock_nanosleep(clockid_t c, int flags, const struct timespec *req, struct timespec *rem) {
-    NEED(clock_nanosleep, ENOSYS);
-    PARKED_CALL(int, real_clock_nanosleep(c, flags, req, rem), req, rem, 0, 0);
-}
-EXPORT int usleep(useconds_t us) {
-    NEED(usleep, -1);
-    PARKED_CALL(int, real_usleep(us), 0, 0, 0, 0);
-}
-EXPORT unsigned sleep(unsigned s) {
-    NEED(sleep, s);
-    PARKED_CALL(unsigned, real_sleep(s), 0, 0, 0, 0);
-}
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout) {
-    NEED(poll, -1);
-    PARKED_CALL(int, real_poll(fds, n, timeout), fds, 0, 0, 0);
-}
-EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
-    NEED(select, -1);
-    PARKED_CALL(int, real_select(n, r, w, e, tv), r, w, e, tv);
-}
-EXPORT int epoll_wait(int fd, struct epoll_event *ev, int n, int timeout) {
-    NEED(epoll_wait, -1);
-    PARKED_CALL(int, real_epoll_wait(fd, ev, n, timeout), ev, 0, 0, 0);
 }
 
 static int (*real_pthread_join)(pthread_t, void **);
@@ -297,7 +185,11 @@ long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v) {
     PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, NULL), 0, 0, 0, 0);
 }
 void tc_futex_wake_all(_Atomic uint32_t *w) { tc_futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
-int tc_parked_sem_wait(sem_t *s) { PARKED_CALL(int, sem_wait(s), s, 0, 0, 0); }
+static int (*real_sem_wait)(sem_t *);
+int tc_parked_sem_wait(sem_t *s) {
+    NEED(sem_wait, -1);
+    PARKED_CALL(int, real_sem_wait(s), s, 0, 0, 0);
+}
 /* Only for a lock the collector may hold while it stops threads (the
  * registry lock): the thread waiting for it is then held, not signalled,
  * and once it has the lock no stop can be under way to hold it. */

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "alloc/report.h"
+#include "gc/park.h"
 
 static uint32_t round_seq;           /* registry lock */
 static _Atomic uint32_t resume_round; /* futex: rounds up to this one are over */
@@ -91,10 +92,13 @@ static void acknowledge(struct gthread *t, uint32_t seq) {
     tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
+__thread volatile unsigned tc_gc_signals_taken __attribute__((tls_model("initial-exec")));
+
 static void suspend_handler(int sig, siginfo_t *si, void *uc) {
     (void)sig, (void)si, (void)uc;
     int saved = errno;
     struct gthread *t = tc_gthread;
+    tc_gc_signals_taken++;
     if (t) {
         uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
         if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
@@ -170,20 +174,8 @@ void tc_fork_gate_wait(void) {
 
 /* ---- signal installation ---- */
 
-static int handler_is_free(int sig) {
-    struct sigaction old;
-    return tc_real_sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-           old.sa_handler == SIG_DFL;
-}
-
 static void install_signal(void) {
-    int sig = tc_gc_opts.signal;
-    if (sig && !handler_is_free(sig)) {
-        tc_print("tricolor: GODEBUG: gcsignal=%d is in use by the program; choosing another", sig);
-        sig = 0;
-    }
-    for (int s = SIGRTMIN + 4; !sig && s <= SIGRTMAX; s++)
-        if (handler_is_free(s)) sig = s;
+    int sig = tc_gc_signal_choose(tc_gc_signal_reserved(), 0);
     if (!sig) tc_fatal("no free real-time signal for the collector");
     memset(&installed, 0, sizeof installed);
     installed.sa_sigaction = suspend_handler;

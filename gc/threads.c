@@ -136,6 +136,7 @@ struct gthread *tc_thread_register(void) {
 #endif
     tc_registry_unlock();
     if (!t->late) pthread_setspecific(exit_key, t);
+    tc_unblock_gc_signal(); /* say, a creator's pthread_attr_setsigmask_np */
     return t;
 }
 
@@ -336,11 +337,11 @@ int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old); /* system threads take no signals */
+    tc_real_pthread_sigmask(SIG_BLOCK, &all, &old); /* system threads take no signals */
     creating_system_thread = 1;
     int rc = first(tid, &attr, fn, arg);
     creating_system_thread = 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    tc_real_pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     return rc;
 }

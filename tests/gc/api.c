@@ -13,8 +13,8 @@
  *     gc_read_pauses grow by that much (up to the 256 kept), the newest
  *     entries add up to the growth of gc_pause_total_ns, none exceeds
  *     gc_pause_max_ns, and a short read returns the newest ones.
- *   signals: a thread blocked in read() (a call the collector does not
- *     park) gets one signal per cycle, for the scan of its stack, and none
+ *   signals: a thread blocked in pthread_cond_wait (a call the collector
+ *     does not park) gets one signal per cycle, for the scan of its stack, and none
  *     for the stops, which leave a thread outside its gc regions running
  *     (fewer than two per cycle counted, the main thread's included);
  *     with GODEBUG=gcfullstop=1 (or no membarrier) it gets one for each
@@ -139,37 +139,39 @@ static void *idle_thread(void *arg) {
     return NULL;
 }
 
-static int pipefd[2];
+static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
+static int wait_done;
 static atomic_int reading;
 
+/* Blocked in pthread_cond_wait: a call the collector does not park. */
 static void *reader(void *arg) {
     (void)arg;
-    char c;
+    pthread_mutex_lock(&wait_mu);
     atomic_store(&reading, 1);
-    ssize_t r;
-    do r = read(pipefd[0], &c, 1);
-    while (r < 0 && errno == EINTR);
-    return (void *)(intptr_t)(r == 1);
+    while (!wait_done) pthread_cond_wait(&wait_cv, &wait_mu);
+    pthread_mutex_unlock(&wait_mu);
+    return (void *)1;
 }
 
 TEST(signals_only_for_stacks) {
     const unsigned per = stops_per_cycle(), n = 20;
-    ASSERT_TRUE(pipe(pipefd) == 0);
     pthread_t t;
     ASSERT_TRUE(pthread_create(&t, NULL, reader, NULL) == 0);
     while (!atomic_load(&reading)) gct_sleep_us(100);
-    gct_sleep_us(20000); /* in read() by now */
+    gct_sleep_us(20000); /* waiting by now */
     int prev = gc_setpercent(-1);
     uint64_t s0 = gct_stats().gc_stop_signals;
     for (unsigned i = 0; i < n; i++) gc_collect();
     uint64_t d = gct_stats().gc_stop_signals - s0;
     gc_setpercent(prev);
-    ASSERT_TRUE(write(pipefd[1], "x", 1) == 1);
+    pthread_mutex_lock(&wait_mu);
+    wait_done = 1;
+    pthread_cond_signal(&wait_cv);
+    pthread_mutex_unlock(&wait_mu);
     void *ok;
     pthread_join(t, &ok);
     EXPECT_TRUE(ok != NULL);
-    close(pipefd[0]);
-    close(pipefd[1]);
     printf("%u cycles, %u signalling stop(s) each: %llu signals\n", n, per == 1 ? 1 : 3,
            (unsigned long long)d);
     /* The main thread, parked in gc_collect, gets none; but a scan that

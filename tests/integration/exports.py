@@ -37,7 +37,14 @@ PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idl
               # interposed so a thread blocked in them needs no stop signal
               # (gc/park.c), and the program's handlers run unparked
               "nanosleep", "clock_nanosleep", "usleep", "sleep", "poll",
-              "select", "epoll_wait", "sigaction", "signal", "bsd_signal"]
+              "select", "epoll_wait", "sigaction", "signal", "bsd_signal",
+              # ... and kept from EINTR (gc/blocking.c), with the collector's
+              # signal never blocked (gc/signals.c)
+              "ppoll", "pselect", "epoll_pwait", "pause", "sigsuspend", "sigwait",
+              "sigwaitinfo", "sigtimedwait", "semop", "semtimedop", "msgrcv", "msgsnd",
+              "sem_wait", "sem_timedwait", "sem_clockwait", "connect", "accept", "accept4",
+              "read", "readv", "recv", "recvfrom", "recvmsg", "write", "writev", "send",
+              "sendto", "sendmsg", "pthread_sigmask", "sigprocmask"]
 # linker-made symbols some toolchains put in .dynsym
 LINKER_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
 DEFINED = set("TWi")  # text, weak, indirect function

@@ -1,0 +1,183 @@
+/* gc/signals.c: the program's signal handlers and signal masks.
+ *
+ * Handlers. Every handler the program installs through sigaction or
+ * signal runs through a trampoline: it unparks the thread first (waiting
+ * if the collector holds it, gc/park.c) and parks it again afterwards, so
+ * nothing runs on a parked thread; it counts the program's signals, so a
+ * blocking call cut short by the collector's signal alone can be made
+ * again (gc/park.h); and the program still sees its own handlers in what
+ * sigaction returns. The handler's mask never includes the collector's
+ * signal: a handler that runs long must not hold a stop off.
+ *
+ * Masks. The collector stops a thread that is outside the collected heap
+ * with its signal (gc/stw.c); a thread that blocks it cannot be stopped,
+ * and a program that blocks every signal in every thread and waits for
+ * them in one sigwait thread (a common design) would stall every cycle,
+ * and with it thread creation and exit. As in Boehm GC, the program
+ * never blocks that signal: pthread_sigmask and sigprocmask take it out
+ * of what they block, the sigmask arguments of sigsuspend, ppoll, pselect
+ * and epoll_pwait and the sets of sigwait and its relatives lose it too
+ * (gc/blocking.c), and a new thread unblocks it as it starts. The
+ * signal's number is chosen when the library starts (the first real-time
+ * signal nobody handles, or GODEBUG=gcsignal=N) and installed at the first
+ * cycle (gc/stw.c); a program that installs a handler for it before then
+ * keeps it, and the collector chooses another. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "alloc/report.h"
+#include "gc/gc.h"
+#include "gc/park.h"
+
+/* The collector's signal, chosen at start-up; 0 before. */
+static int reserved;
+
+static int handler_is_free(int sig) {
+    struct sigaction old;
+    return tc_real_sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+           old.sa_handler == SIG_DFL;
+}
+
+int tc_gc_signal_choose(int want, int warn) {
+    int sig = want;
+    if (sig && (sig < SIGRTMIN || sig > SIGRTMAX || !handler_is_free(sig))) {
+        if (warn)
+            tc_print("tricolor: GODEBUG: gcsignal=%d is not a free real-time signal; choosing "
+                     "another", sig);
+        sig = 0;
+    }
+    for (int s = SIGRTMIN + 4; !sig && s <= SIGRTMAX; s++)
+        if (handler_is_free(s)) sig = s;
+    reserved = sig;
+    return sig;
+}
+
+int tc_gc_signal_reserved(void) { return reserved; }
+
+static void unblock_gc(sigset_t *set) {
+    int sig = tc_gc_signal() ? tc_gc_signal() : reserved;
+    if (sig) sigdelset(set, sig);
+}
+
+const sigset_t *tc_without_gc_signal(const sigset_t *set, sigset_t *buf) {
+    if (!set) return NULL;
+    *buf = *set;
+    unblock_gc(buf);
+    return buf;
+}
+
+/* ---- masks ---- */
+
+static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
+static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
+
+int tc_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+    if (!RESOLVE(pthread_sigmask)) return ENOSYS;
+    return real_pthread_sigmask(how, set, old);
+}
+
+EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old) {
+    sigset_t buf;
+    if (how != SIG_UNBLOCK) set = tc_without_gc_signal(set, &buf);
+    return tc_real_pthread_sigmask(how, set, old);
+}
+
+EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+    NEED(sigprocmask, -1);
+    sigset_t buf;
+    if (how != SIG_UNBLOCK) set = tc_without_gc_signal(set, &buf);
+    return real_sigprocmask(how, set, old);
+}
+
+void tc_unblock_gc_signal(void) {
+    int sig = tc_gc_signal() ? tc_gc_signal() : reserved;
+    if (!sig) return;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    tc_real_pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* ---- handlers ---- */
+
+
+static _Atomic(uintptr_t) user_fn[NSIG]; /* the program's handler, SIG_DFL or SIG_IGN */
+static _Atomic int user_flags[NSIG];
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+
+int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!RESOLVE(sigaction)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real_sigaction(sig, act, old);
+}
+
+__thread volatile unsigned tc_user_signals_taken __attribute__((tls_model("initial-exec")));
+
+static void trampoline(int sig, siginfo_t *si, void *uc) {
+    struct gthread *t = tc_gthread;
+    tc_user_signals_taken++;
+    int parked = t && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING &&
+                 tc_unpark();
+    uintptr_t fn = atomic_load(&user_fn[sig]);
+    int flags = atomic_load(&user_flags[sig]);
+    if (flags & SA_RESETHAND) atomic_store(&user_fn[sig], (uintptr_t)SIG_DFL); /* as the kernel did */
+    if (fn != (uintptr_t)SIG_DFL && fn != (uintptr_t)SIG_IGN) {
+        if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+        else ((void (*)(int))fn)(sig);
+    }
+    if (parked) atomic_store(&t->park, PARK_PARKED); /* the blocked frames above are unchanged */
+}
+
+static int wrappable(int sig) {
+    return sig > 0 && sig < NSIG && sig != tc_gc_signal() && sig != reserved;
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!wrappable(sig)) return tc_real_sigaction(sig, act, old);
+    struct sigaction mine, prev;
+    const struct sigaction *use = act;
+    if (act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+        mine = *act;
+        mine.sa_sigaction = trampoline;
+        mine.sa_flags |= SA_SIGINFO;
+        unblock_gc(&mine.sa_mask); /* a long handler must not hold a stop off */
+        use = &mine;
+    }
+    uintptr_t fn_before = atomic_load(&user_fn[sig]);
+    int flags_before = atomic_load(&user_flags[sig]);
+    if (act) { /* published first: a signal may arrive as soon as it is installed */
+        atomic_store(&user_fn[sig], (uintptr_t)act->sa_handler);
+        atomic_store(&user_flags[sig], act->sa_flags);
+    }
+    int rc = tc_real_sigaction(sig, use, &prev);
+    if (rc != 0) {
+        atomic_store(&user_fn[sig], fn_before);
+        atomic_store(&user_flags[sig], flags_before);
+        return rc;
+    }
+    if (old) {
+        *old = prev;
+        if (prev.sa_sigaction == trampoline) { /* report what the program set */
+            old->sa_handler = (void (*)(int))fn_before;
+            old->sa_flags = flags_before;
+        }
+    }
+    return 0;
+}
+
+/* glibc's signal() reaches sigaction internally, past the interposition:
+ * BSD semantics (SA_RESTART, the signal blocked in its handler). */
+EXPORT sighandler_t signal(int sig, sighandler_t handler) {
+    struct sigaction act = {0}, old;
+    act.sa_handler = handler;
+    act.sa_flags = SA_RESTART;
+    sigemptyset(&act.sa_mask);
+    if (sig > 0 && sig < NSIG) sigaddset(&act.sa_mask, sig);
+    if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+    return old.sa_handler;
+}
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler) { return signal(sig, handler); }
+

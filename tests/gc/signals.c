@@ -1,0 +1,332 @@
+/* tests/gc/signals.c: the program never sees the collector's signal.
+ *
+ *   sigwait_thread_design: a process that blocks every signal in every
+ *     thread and waits for them in one sigwait thread (run in a child)
+ *     completes cycles while its threads allocate, and its sigwait thread
+ *     still gets the program's own signal at the end.
+ *   mask_never_blocks_gc_signal: after blocking every signal, exactly one
+ *     real-time signal from SIGRTMIN+4 up is still unblocked (the
+ *     collector's), through pthread_sigmask and sigprocmask alike.
+ *   handler_mask_lets_stops_in: a program handler installed with every
+ *     signal in its mask runs long; a cycle completes meanwhile (the stop
+ *     of its thread is not held off until the handler returns).
+ *   no_eintr_*: a thread blocked in a call that SA_RESTART does not
+ *     restart, with a timeout, while cycles run back to back for a while:
+ *     the call never fails with EINTR, and times out as asked.
+ *   pause_and_sigsuspend: they return once, for the program's signal, not
+ *     for the collector's. */
+#include <errno.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ipc.h>
+#include <sys/select.h>
+#include <sys/sem.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gc_test.h"
+
+static atomic_int stop_flag;
+
+static void *allocator(void *arg) {
+    (void)arg;
+    void **keep = gc_alloc(32 * sizeof(void *));
+    for (long i = 0; !atomic_load(&stop_flag); i++) gc_store(&keep[i % 32], gc_alloc(256));
+    return NULL;
+}
+
+/* ---- masks ---- */
+
+static void *sigwaiter(void *arg) {
+    sigset_t all;
+    sigfillset(&all);
+    int sig = 0;
+    while (sig != SIGUSR1) sigwait(&all, &sig);
+    *(int *)arg = 1;
+    return NULL;
+}
+
+static int sigwait_child(void) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    int got = 0;
+    pthread_t w, a[2];
+    pthread_create(&w, NULL, sigwaiter, &got);
+    for (int i = 0; i < 2; i++) pthread_create(&a[i], NULL, allocator, NULL);
+    uint32_t c0 = gct_stats().gc_num;
+    uint64_t end = gct_now_ns() + 20000000000u;
+    while (gct_stats().gc_num - c0 < 5 && gct_now_ns() < end) gc_collect();
+    uint32_t cycles = gct_stats().gc_num - c0;
+    atomic_store(&stop_flag, 1);
+    for (int i = 0; i < 2; i++) pthread_join(a[i], NULL);
+    kill(getpid(), SIGUSR1);
+    pthread_join(w, NULL);
+    return cycles >= 5 && got ? 0 : 1;
+}
+
+TEST(sigwait_thread_design) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(sigwait_child());
+    int st = 0;
+    uint64_t end = gct_now_ns() + 60000000000u;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (gct_now_ns() > end) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        gct_sleep_us(10000);
+    }
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static int unblocked_rt(int (*mask)(int, const sigset_t *, sigset_t *)) {
+    sigset_t all, now, old;
+    sigfillset(&all);
+    mask(SIG_BLOCK, &all, &old);
+    mask(SIG_BLOCK, NULL, &now);
+    mask(SIG_SETMASK, &old, NULL);
+    int n = 0;
+    for (int s = SIGRTMIN + 4; s <= SIGRTMAX; s++) n += !sigismember(&now, s);
+    return n;
+}
+
+TEST(mask_never_blocks_gc_signal) {
+    gc_collect();
+    EXPECT_TRUE(unblocked_rt(pthread_sigmask) == 1);
+    EXPECT_TRUE(unblocked_rt(sigprocmask) == 1);
+}
+
+/* ---- a long handler ---- */
+
+static atomic_int in_handler, collected, handler_saw;
+
+static void long_handler(int sig) {
+    (void)sig;
+    atomic_store(&in_handler, 1);
+    uint64_t end = gct_now_ns() + 10000000000u;
+    while (!atomic_load(&collected) && gct_now_ns() < end) {
+    }
+    atomic_store(&handler_saw, atomic_load(&collected));
+}
+
+static void *spinner(void *arg) {
+    (void)arg;
+    gc_alloc(16);
+    while (!atomic_load(&handler_saw) && !atomic_load(&stop_flag)) {
+    }
+    return NULL;
+}
+
+TEST(handler_mask_lets_stops_in) {
+    struct sigaction sa = {0};
+    sa.sa_handler = long_handler;
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, NULL);
+    atomic_store(&stop_flag, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, spinner, NULL);
+    pthread_kill(t, SIGUSR2);
+    while (!atomic_load(&in_handler)) gct_sleep_us(100);
+    gc_collect(); /* scans the spinner's stack: needs it stopped */
+    atomic_store(&collected, 1);
+    pthread_join(t, NULL);
+    EXPECT_TRUE(atomic_load(&handler_saw) == 1);
+    signal(SIGUSR2, SIG_DFL);
+}
+
+/* ---- no EINTR ---- */
+
+#define WAIT_MS 50
+
+static atomic_long eintr, waits, short_waits;
+
+static uint64_t since(uint64_t t0) { return (gct_now_ns() - t0) / 1000000u; }
+
+/* One timed wait of WAIT_MS by call(); counts EINTR and waits that ended
+ * early (a wait must time out, nothing wakes it). */
+static void timed(int (*call)(void *), void *arg) {
+    uint64_t t0 = gct_now_ns();
+    int r = call(arg);
+    if (r < 0 && errno == EINTR) atomic_fetch_add(&eintr, 1);
+    if (since(t0) + 5 < WAIT_MS) atomic_fetch_add(&short_waits, 1);
+    atomic_fetch_add(&waits, 1);
+}
+
+struct waiter {
+    int (*call)(void *);
+    void *arg;
+};
+
+static void *wait_loop(void *p) {
+    struct waiter *w = p;
+    gc_alloc(16); /* registered, and the heap in use: this thread parks */
+    while (!atomic_load(&stop_flag)) timed(w->call, w->arg);
+    return NULL;
+}
+
+/* Run w in a thread for a while, collecting back to back. */
+static void under_collection(int (*call)(void *), void *arg) {
+    atomic_store(&stop_flag, 0);
+    atomic_store(&eintr, 0);
+    atomic_store(&waits, 0);
+    atomic_store(&short_waits, 0);
+    struct waiter w = {call, arg};
+    pthread_t t;
+    pthread_create(&t, NULL, wait_loop, &w);
+    uint64_t end = gct_now_ns() + 800000000u;
+    while (gct_now_ns() < end) {
+        gc_collect();
+        gct_sleep_us(1000);
+    }
+    atomic_store(&stop_flag, 1);
+    pthread_join(t, NULL);
+}
+
+static int fds[2];
+
+static int do_ppoll(void *a) {
+    (void)a;
+    struct pollfd p = {fds[0], POLLIN, 0};
+    struct timespec ts = {0, WAIT_MS * 1000000L};
+    return ppoll(&p, 1, &ts, NULL);
+}
+static int do_pselect(void *a) {
+    (void)a;
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(fds[0], &r);
+    struct timespec ts = {0, WAIT_MS * 1000000L};
+    return pselect(fds[0] + 1, &r, NULL, NULL, &ts, NULL);
+}
+static int do_epoll_pwait(void *a) {
+    struct epoll_event ev;
+    return epoll_pwait(*(int *)a, &ev, 1, WAIT_MS, NULL);
+}
+static int do_sigtimedwait(void *a) {
+    (void)a;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGURG);
+    struct timespec ts = {0, WAIT_MS * 1000000L};
+    return sigtimedwait(&s, NULL, &ts);
+}
+static int do_semtimedop(void *a) {
+    struct sembuf op = {0, -1, 0};
+    struct timespec ts = {0, WAIT_MS * 1000000L};
+    return semtimedop(*(int *)a, &op, 1, &ts);
+}
+static int do_sem_timedwait(void *a) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += WAIT_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    return sem_timedwait(a, &ts);
+}
+static int do_recv_timeout(void *a) {
+    char c;
+    return (int)recv(*(int *)a, &c, 1, 0);
+}
+static int do_read_timeout(void *a) {
+    char c;
+    return (int)read(*(int *)a, &c, 1);
+}
+
+static void expect_clean(const char *what) {
+    long e = atomic_load(&eintr), n = atomic_load(&waits), s = atomic_load(&short_waits);
+    printf("%s: %ld waits, %ld EINTR, %ld ended early\n", what, n, e, s);
+    EXPECT_TRUE(n > 0);
+    EXPECT_TRUE(e == 0);
+    EXPECT_TRUE(s == 0);
+}
+
+TEST(no_eintr_multiplexers) {
+    ASSERT_TRUE(pipe(fds) == 0);
+    under_collection(do_ppoll, NULL);
+    expect_clean("ppoll");
+    under_collection(do_pselect, NULL);
+    expect_clean("pselect");
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN, {0}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev);
+    under_collection(do_epoll_pwait, &ep);
+    expect_clean("epoll_pwait");
+    close(ep);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+TEST(no_eintr_signals_and_ipc) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGURG);
+    pthread_sigmask(SIG_BLOCK, &s, NULL); /* inherited by the waiter */
+    under_collection(do_sigtimedwait, NULL);
+    expect_clean("sigtimedwait");
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    int id = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    ASSERT_TRUE(id >= 0);
+    under_collection(do_semtimedop, &id);
+    expect_clean("semtimedop");
+    semctl(id, 0, IPC_RMID);
+    sem_t sem;
+    sem_init(&sem, 0, 0);
+    under_collection(do_sem_timedwait, &sem);
+    expect_clean("sem_timedwait");
+    sem_destroy(&sem);
+}
+
+TEST(no_eintr_socket_timeouts) {
+    int sv[2];
+    ASSERT_TRUE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    struct timeval tv = {0, WAIT_MS * 1000};
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    under_collection(do_recv_timeout, &sv[0]);
+    expect_clean("recv with SO_RCVTIMEO");
+    under_collection(do_read_timeout, &sv[0]);
+    expect_clean("read with SO_RCVTIMEO");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* ---- pause and sigsuspend ---- */
+
+static atomic_int usr_hits, returns;
+static void on_usr1(int sig) {
+    (void)sig;
+    atomic_fetch_add(&usr_hits, 1);
+}
+
+static void *pauser(void *arg) {
+    int use_suspend = *(int *)arg;
+    gc_alloc(16);
+    sigset_t none;
+    sigemptyset(&none);
+    if (use_suspend) sigsuspend(&none);
+    else pause();
+    atomic_fetch_add(&returns, 1);
+    return NULL;
+}
+
+TEST(pause_and_sigsuspend) {
+    signal(SIGUSR1, on_usr1);
+    for (int use_suspend = 0; use_suspend < 2; use_suspend++) {
+        atomic_store(&returns, 0);
+        atomic_store(&usr_hits, 0);
+        pthread_t t;
+        pthread_create(&t, NULL, pauser, &use_suspend);
+        uint64_t end = gct_now_ns() + 500000000u;
+        while (gct_now_ns() < end) gc_collect();
+        EXPECT_TRUE(atomic_load(&returns) == 0); /* not for the collector */
+        pthread_kill(t, SIGUSR1);
+        pthread_join(t, NULL);
+        EXPECT_TRUE(atomic_load(&returns) == 1 && atomic_load(&usr_hits) == 1);
+    }
+    signal(SIGUSR1, SIG_DFL);
+}
+
+TC_TEST_MAIN()

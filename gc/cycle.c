@@ -124,7 +124,7 @@ static void scan_stacks(void) {
         tc_suspend_thread(t);
         if (t->dead) continue; /* a late thread that exited meanwhile */
         tc_scan_range(t->sp, t->stack_hi);
-        for (unsigned i = 0; i < t->ntls; i++) tc_scan_range(t->tls[i][0], t->tls[i][1]);
+        tc_thread_tls_each(t, tc_scan_range);
         tc_resume_thread(t);
     }
     tc_registry_unlock();
@@ -133,6 +133,7 @@ static void scan_stacks(void) {
 static void run_cycle(uint32_t n) {
     while (tc_sweep_some(256)) continue;
     tc_roots_refresh_globals();
+    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_START);
 
     /* 1. sweep termination: the barrier on everywhere, nobody stopped */
     tc_registry_lock();

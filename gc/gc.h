@@ -45,16 +45,18 @@ enum gcphase { GC_OFF = 0, GC_MARKSTART = 1, GC_MARK = 2, GC_MARKTERM = 3 };
 TC_INTERNAL extern _Atomic int tc_gcphase;
 
 #define TC_WBBUF_ENTRIES 512 /* pointers per thread, as Go's wbBuf */
-#define TC_MAX_TLS_RANGES 8
 
 /* A registered thread. Owned by the thread; the collector reads it while
  * the thread is suspended, or under the registry lock. */
 struct gthread {
     struct gthread *next;          /* registry list; registry lock */
     pthread_t tid;
-    uintptr_t stack_hi;            /* highest stack address (exclusive) */
-    uintptr_t tls[TC_MAX_TLS_RANGES][2]; /* static TLS blocks [lo, hi) */
-    unsigned ntls;
+    uintptr_t stack_lo, stack_hi;  /* the stack mapping's bounds [lo, hi) */
+    /* TLS (gc/tls.c), set at registration: the thread pointer, where the
+     * thread's DTV pointer lives, and its static TLS area [lo, hi). */
+    uintptr_t tp;
+    void *dtv;
+    uintptr_t static_lo, static_hi;
     /* Suspension protocol (futex words, sequence numbers). */
     _Atomic uint32_t suspend_seq;  /* collector: "stop for round N" */
     _Atomic uint32_t ack_seq;      /* thread: "stopped for round N" */
@@ -253,11 +255,20 @@ TC_INTERNAL void tc_roots_lock(void);
 TC_INTERNAL void tc_roots_unlock(void);
 TC_INTERNAL void tc_roots_after_fork_child(void); /* fork's prepare holds the lock */
 TC_INTERNAL int tc_roots_remove_object(uintptr_t p); /* gc_free */
-/* Call scan on every root range and object on every registered range's
- * start (roots lock held by the caller). */
+/* Call scan on the globals listed at the cycle's start (unless a dlclose
+ * may have unmapped some since) and on every registered range, and
+ * object on each range's start (roots lock held; the checkmark). */
 TC_INTERNAL void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi),
                                void (*object)(uintptr_t p));
-TC_INTERNAL void tc_thread_record_tls(struct gthread *t);
+/* ---- tls.c ---- */
+TC_INTERNAL void tc_thread_record_tls(struct gthread *t); /* the thread itself */
+TC_INTERNAL void tc_tls_init(void);    /* once, at start-up */
+TC_INTERNAL void tc_tls_refresh(void); /* collector thread, each cycle */
+/* scan() the parts of [lo, hi) that can be read, page by page (collector
+ * thread, or with the world stopped). */
+TC_INTERNAL void tc_scan_mapped(uintptr_t lo, uintptr_t hi, void (*scan)(uintptr_t lo, uintptr_t hi));
+/* scan() each TLS block of t, stopped (or the caller itself). */
+TC_INTERNAL void tc_thread_tls_each(struct gthread *t, void (*scan)(uintptr_t lo, uintptr_t hi));
 
 /* The allocated object of a collected span that address p points into
  * (interior pointers included): its span, and its slot in *idx. NULL when
@@ -358,6 +369,7 @@ TC_INTERNAL void tc_record_pause(uint64_t ns);
  * every cycle, outside any stop and lock, so a test can act at a known
  * moment of the mark phase (tests/gc/edges.c). */
 enum tc_gc_point {
+    TC_GC_POINT_START = 3, /* sweeping done, the loaded objects listed */
     TC_GC_POINT_ROOTS = 1, /* globals, ranges, finalizers marked; no stack yet */
     TC_GC_POINT_STACKS = 2 /* every stack scanned; mark termination next */
 };

@@ -1,9 +1,12 @@
 /* gc/roots.c: the roots that are not thread stacks.
  *
  * Globals: the writable PT_LOAD segments (data, bss) of the program and of
- * every loaded shared object, found with dl_iterate_phdr at the start of
- * each cycle (so objects dlopen'ed later are included) while the world
- * runs: the loader lock may be held by a thread we would otherwise stop.
+ * every loaded shared object, scanned inside dl_iterate_phdr while the
+ * world runs (so objects dlopen'ed later are included, and none is
+ * unmapped under the scan); the checkmark, which runs with the world
+ * stopped and must not take the loader lock (a stopped thread may hold
+ * it), reads a list made at the start of the cycle, unless a dlclose
+ * may have unmapped part of it since.
  * libtricolor's own data is left out when it is a shared object: it holds
  * no roots by design (registered ranges and finalizers are walked
  * explicitly), and words like the heap bounds would pin objects. Linked
@@ -14,9 +17,7 @@
  * own range, so the object stays marked and its contents scanned). A range
  * added while marking is scanned at once (gc_add_roots).
  *
- * TLS: each thread's static TLS blocks, recorded when it registers (glibc
- * puts a thread's static TLS above its stack, but the main thread's lives
- * elsewhere, so it is recorded for every thread).
+ * TLS: gc/tls.c.
  *
  * All scanning is conservative, through tc_scan_range. The roots lock is
  * only taken inside gc regions (it is taken during the checkmark stop). */
@@ -62,71 +63,89 @@ void tc_roots_after_fork_child(void) { pthread_mutex_init(&roots_lock, NULL); }
 
 /* ---- globals ---- */
 
-static void add_global(uintptr_t lo, uintptr_t hi) {
+/* Each writable segment of every loaded object but ours, cut around the
+ * arena index when the library is part of the program. */
+struct segment_walk {
+    void *self_base;
+    void (*fn)(uintptr_t lo, uintptr_t hi);
+};
+
+static void each_cut(void (*fn)(uintptr_t, uintptr_t), uintptr_t lo, uintptr_t hi) {
     uintptr_t xlo = (uintptr_t)tc_arenas_, xhi = xlo + sizeof tc_arenas_;
     if (hi <= xlo || lo >= xhi) {
-        vec_push(&globals, lo, hi);
+        fn(lo, hi);
         return;
     }
-    if (lo < xlo) vec_push(&globals, lo, xlo);
-    if (hi > xhi) vec_push(&globals, xhi, hi);
+    if (lo < xlo) fn(lo, xlo);
+    if (hi > xhi) fn(xhi, hi);
 }
 
-static int global_segments(struct dl_phdr_info *info, size_t size, void *self_base) {
+static int global_segments(struct dl_phdr_info *info, size_t size, void *arg) {
     (void)size;
-    if (info->dlpi_name && info->dlpi_name[0] && (void *)info->dlpi_addr == self_base)
+    struct segment_walk *w = arg;
+    if (info->dlpi_name && info->dlpi_name[0] && (void *)info->dlpi_addr == w->self_base)
         return 0; /* libtricolor.so itself */
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && ph->p_memsz)
-            add_global(info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
+            each_cut(w->fn, info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz);
     }
     return 0;
 }
+
+static void walk_globals(void (*fn)(uintptr_t lo, uintptr_t hi)) {
+    Dl_info self;
+    struct segment_walk w = {dladdr((void *)&tc_heap_lo, &self) ? self.dli_fbase : NULL, fn};
+    dl_iterate_phdr(global_segments, &w);
+}
+
+/* dlclose, counted: the checkmark, which runs while the world is stopped
+ * and so cannot take the loader's lock, reads the list made at the start
+ * of the cycle only if no dlclose was under way then or began since. */
+static _Atomic uint64_t dlcloses_begun, dlcloses_done;
+static uint64_t globals_begun; /* dlcloses_begun when the list was made, or ~0 */
+
+static int (*real_dlclose)(void *);
+__attribute__((visibility("default"))) int dlclose(void *h) {
+    if (!real_dlclose) real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    atomic_fetch_add(&dlcloses_begun, 1);
+    int r = real_dlclose(h);
+    atomic_fetch_add(&dlcloses_done, 1);
+    return r;
+}
+
+static void add_global(uintptr_t lo, uintptr_t hi) { vec_push(&globals, lo, hi); }
 
 void tc_roots_refresh_globals(void) {
-    Dl_info self;
-    void *base = dladdr((void *)&tc_heap_lo, &self) ? self.dli_fbase : NULL;
+    uint64_t done = atomic_load(&dlcloses_done), begun = atomic_load(&dlcloses_begun);
     globals.n = 0;
-    dl_iterate_phdr(global_segments, base);
-}
-
-/* ---- TLS ---- */
-
-static int tls_blocks(struct dl_phdr_info *info, size_t size, void *arg) {
-    (void)size;
-    struct gthread *t = arg;
-    if (!info->dlpi_tls_data || t->ntls == TC_MAX_TLS_RANGES) return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_TLS && ph->p_memsz) {
-            t->tls[t->ntls][0] = (uintptr_t)info->dlpi_tls_data;
-            t->tls[t->ntls][1] = (uintptr_t)info->dlpi_tls_data + ph->p_memsz;
-            t->ntls++;
-        }
-    }
-    return 0;
-}
-
-void tc_thread_record_tls(struct gthread *t) {
-    t->ntls = 0;
-    dl_iterate_phdr(tls_blocks, t);
+    walk_globals(add_global);
+    globals_begun = begun == done ? begun : ~(uint64_t)0;
+    tc_tls_refresh();
 }
 
 /* ---- marking ---- */
 
 void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi), void (*object)(uintptr_t p)) {
-    for (size_t i = 0; i < globals.n; i++) scan(globals.v[i].lo, globals.v[i].hi);
+    if (globals_begun == atomic_load(&dlcloses_begun))
+        for (size_t i = 0; i < globals.n; i++) scan(globals.v[i].lo, globals.v[i].hi);
     for (size_t i = 0; i < roots.n; i++) {
         object(roots.v[i].lo); /* an uncollectable object stays allocated */
         scan(roots.v[i].lo, roots.v[i].hi);
     }
 }
 
+/* The globals are scanned inside dl_iterate_phdr, under the loader's
+ * lock: dlclose takes an object off the list under that lock and unmaps
+ * it only afterwards, so nothing listed is unmapped under the scan. */
 void tc_roots_mark(void) {
+    walk_globals(tc_scan_range);
     tc_region_begin();
     tc_roots_lock();
-    tc_roots_each(tc_scan_range, tc_shade);
+    for (size_t i = 0; i < roots.n; i++) {
+        tc_shade(roots.v[i].lo);
+        tc_scan_range(roots.v[i].lo, roots.v[i].hi);
+    }
     tc_roots_unlock();
     tc_region_end();
     tc_finalizers_mark();

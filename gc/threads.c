@@ -92,8 +92,8 @@ static struct gthread *new_record(void) {
     return t;
 }
 
-/* The top (highest address, exclusive) of this thread's stack. */
-static uintptr_t stack_top(void) {
+/* This thread's stack mapping [*lo, return value). */
+static uintptr_t stack_bounds(uintptr_t *lo) {
     pthread_attr_t attr;
     void *addr = NULL;
     size_t size = 0;
@@ -102,6 +102,7 @@ static uintptr_t stack_top(void) {
         pthread_attr_destroy(&attr);
     }
     if (!addr) tc_fatal("cannot find the stack of thread %p", (void *)pthread_self());
+    *lo = (uintptr_t)addr;
     return (uintptr_t)addr + size;
 }
 
@@ -115,10 +116,11 @@ static void init_alive(struct gthread *t) {
 
 struct gthread *tc_thread_register(void) {
     if (tc_gthread) return tc_gthread;
-    uintptr_t top = stack_top(); /* may allocate: before the lock */
+    uintptr_t lo, top = stack_bounds(&lo); /* may allocate: before the lock */
     registry_lock_parked();
     struct gthread *t = new_record();
     t->tid = pthread_self();
+    t->stack_lo = lo;
     t->stack_hi = top;
     t->depth = &tc_region_depth;
     t->late = past_last_round;
@@ -386,6 +388,7 @@ EXPORT int pthread_detach(pthread_t tid) {
 }
 
 void tc_threads_init(void) {
+    tc_tls_init();
     if (pthread_key_create(&exit_key, exit_key_destructor) != 0)
         tc_fatal("cannot create the thread exit key");
     tc_thread_register();

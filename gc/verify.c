@@ -39,10 +39,8 @@ static uintptr_t from;         /* the root or object being scanned */
 static uintptr_t from_word;    /* the word that held the pointer */
 static struct gthread *from_thread;
 
-static int tls_index(struct gthread *t, uintptr_t w) {
-    for (unsigned i = 0; t && i < t->ntls; i++)
-        if (w >= t->tls[i][0] && w < t->tls[i][1]) return (int)i;
-    return -1;
+static int in_static_tls(struct gthread *t, uintptr_t w) {
+    return t && w >= t->static_lo && w < t->static_hi;
 }
 static uint64_t checked;
 
@@ -80,13 +78,13 @@ static void visit(uintptr_t p) {
     if (!marked)
         tc_fatal("gccheckmark: reachable object %p (span class %u, %zu bytes, slot %u of %u, "
                  "span sweepgen %u of %u, list %u, owner %p, gen %zu) is not marked; reached "
-                 "from %p (word %p, thread %p, stack top %p, tls block %d of %u)",
+                 "from %p (word %p, thread %p, stack top %p, in static TLS %d)",
                  (void *)obj, (unsigned)s->spanclass, (size_t)s->elemsize, idx, (unsigned)s->nelems,
                  s->sweepgen, tc_sweepgen, (unsigned)s->list, (void *)atomic_load(&s->xowner),
                  (size_t)s->gen, (void *)from, (void *)from_word,
                  from_thread ? (void *)from_thread->tid : NULL,
-                 from_thread ? (void *)from_thread->stack_hi : NULL, tls_index(from_thread, from_word),
-                 from_thread ? from_thread->ntls : 0);
+                 from_thread ? (void *)from_thread->stack_hi : NULL,
+                 in_static_tls(from_thread, from_word));
     if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN) push(obj);
 }
 
@@ -128,7 +126,7 @@ void tc_checkmark(void) {
         if (t->dead) continue;
         from_thread = t;
         strong = 1;
-        for (unsigned i = 0; i < t->ntls; i++) scan(t->tls[i][0], t->tls[i][1]);
+        tc_thread_tls_each(t, scan);
         strong = 0;
         scan(t->sp, t->stack_hi);
         drain();

@@ -21,8 +21,11 @@
  *   thread_arg_mid_mark   pthread_create's argument, mid-mark
  *   bulk_copy_mid_mark    gc_memcpy/gc_memclr move a pointer past the
  *                         scan of its new home
+ *   dlclose_mid_cycle     a module unloaded between the listing of the
+ *                         loaded objects and their scan
  *   finalizer_*           gc_set_finalizer while marking scans the
  *                         object; the finalizer's arg is a root until it ran */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
@@ -371,6 +374,25 @@ TEST(bulk_copy_mid_mark) {
     mid_mark(TC_GC_POINT_ROOTS, step_bulk_copy);
     churn_both(GCT_OBJ_SIZE, 4000);
     EXPECT_TRUE(gct_intact(bulk_dst[2], GCT_OBJ_SIZE, 4300));
+}
+
+/* ---- dlclose while a cycle is under way ----
+ *
+ * The module is unloaded after the cycle listed the loaded objects and
+ * before it scans them: the scan must not touch its unmapped segments. */
+static void *dl_handle;
+
+static void step_dlclose(void) { dlclose(dl_handle); }
+
+TEST(dlclose_mid_cycle) {
+    const char *path = getenv("TC_GC_DLMOD");
+    if (!path) return; /* meson sets it */
+    dl_handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_TRUE(dl_handle != NULL);
+    void **(*bss)(void) = (void **(*)(void))dlsym(dl_handle, "gcrootmod_bss_slot");
+    gc_store(bss(), gc_alloc(64));
+    mid_mark(TC_GC_POINT_START, step_dlclose);
+    gc_collect();
 }
 
 /* ---- 3. finalizers ---- */

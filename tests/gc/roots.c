@@ -15,7 +15,10 @@
  *   dlopen     the .bss and .data statics of a module dlopen'ed at run time
  *              (the collector must find segments loaded after start), and
  *              after dlclose the objects must become garbage
- *   tls        a __thread variable of the main thread and of another one
+ *   tls        a __thread variable of the main thread and of another one;
+ *              of a dlopen'ed module (dynamic TLS), in both threads; of
+ *              ten modules linked in (more blocks than a fixed table held)
+ *   dlclose    modules loaded and unloaded back to back while cycles run
  *   range      a malloc'd buffer given to gc_add_roots; gc_remove_roots
  *              makes the object collectable again
  *   malloc     a pointer stored only in malloc'd memory keeps nothing
@@ -218,6 +221,105 @@ TEST(dlopen_static_root) {
     ASSERT_TRUE(dlclose(h) == 0);
     EXPECT_TRUE(gct_wait_final(&wbss, 10));
     EXPECT_TRUE(gct_wait_final(&wdata, 10));
+}
+
+/* A __thread variable of the dlopen'ed module, in the main thread and in
+ * another: blocks the dynamic TLS allocator made after start. */
+static void **(*mod_tls)(void);
+static struct gct_watch wtls_other;
+static atomic_int tls_go, tls_ok;
+
+static void *tls_holder(void *arg) {
+    (void)arg;
+    gct_attach(mod_tls(), &wtls_other, 412);
+    while (!atomic_load(&tls_go)) gct_sleep_us(1000);
+    atomic_store(&tls_ok, gct_check_slot(mod_tls(), &wtls_other));
+    *mod_tls() = NULL;
+    return NULL;
+}
+
+TEST(dlopen_tls_root) {
+    static struct gct_watch wmain;
+    char path[PATH_MAX];
+    module_path(path, sizeof path);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_TRUE(h != NULL);
+    mod_tls = (void **(*)(void))dlsym(h, "gcrootmod_tls_slot");
+    ASSERT_TRUE(mod_tls != NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, tls_holder, NULL);
+    gct_attach(mod_tls(), &wmain, 411);
+    gct_clobber_stack();
+    EXPECT_TRUE(gct_survives(&wmain, ROUNDS));
+    EXPECT_TRUE(atomic_load(&wtls_other.ran) == 0);
+    EXPECT_TRUE(gct_check_slot(mod_tls(), &wmain));
+    atomic_store(&tls_go, 1);
+    pthread_join(t, NULL);
+    EXPECT_TRUE(atomic_load(&tls_ok) == 1);
+    *mod_tls() = NULL;
+    EXPECT_TRUE(gct_wait_final(&wmain, 10));
+    EXPECT_TRUE(gct_wait_final(&wtls_other, 10));
+    mod_tls = NULL;
+    dlclose(h);
+}
+
+/* dlopen and dlclose, back to back, while cycles run: the collector must
+ * never read a module's segments after dlclose unmapped them. */
+static atomic_int churn_stop;
+
+static void *dl_churner(void *arg) {
+    const char *path = arg;
+    while (!atomic_load(&churn_stop)) {
+        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) return (void *)1;
+        void **(*bss)(void) = (void **(*)(void))dlsym(h, "gcrootmod_bss_slot");
+        gc_store(bss(), gc_alloc(64));
+        dlclose(h);
+    }
+    return NULL;
+}
+
+TEST(dlclose_during_cycles) {
+    static char path[PATH_MAX];
+    module_path(path, sizeof path);
+    atomic_store(&churn_stop, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, dl_churner, path);
+    uint32_t c0 = gct_stats().gc_num;
+    uint64_t end = gct_now_ns() + 2000000000u;
+    while (gct_now_ns() < end) gc_collect();
+    atomic_store(&churn_stop, 1);
+    void *r;
+    pthread_join(t, &r);
+    EXPECT_TRUE(r == NULL);
+    EXPECT_TRUE(gct_stats().gc_num > c0);
+}
+
+/* ---- more TLS blocks than a fixed table held ---- */
+
+#define NTLSMOD 10
+#define TLSMOD(n) void **tlsmod##n##_slot(void);
+TLSMOD(0) TLSMOD(1) TLSMOD(2) TLSMOD(3) TLSMOD(4) TLSMOD(5) TLSMOD(6) TLSMOD(7) TLSMOD(8) TLSMOD(9)
+static void **(*const tlsmods[NTLSMOD])(void) = {
+    tlsmod0_slot, tlsmod1_slot, tlsmod2_slot, tlsmod3_slot, tlsmod4_slot,
+    tlsmod5_slot, tlsmod6_slot, tlsmod7_slot, tlsmod8_slot, tlsmod9_slot};
+
+/* The main thread's static TLS is not on its stack: only the TLS scan
+ * finds these. */
+TEST(many_tls_modules) {
+    static struct gct_watch w[NTLSMOD];
+    for (int i = 0; i < NTLSMOD; i++) gct_attach(tlsmods[i](), &w[i], 700 + (uint64_t)i);
+    gct_clobber_stack();
+    for (int r = 0; r < 10; r++) {
+        gc_collect();
+        gct_churn(200);
+    }
+    gct_sleep_us(20000);
+    for (int i = 0; i < NTLSMOD; i++) {
+        EXPECT_TRUE(atomic_load(&w[i].ran) == 0);
+        EXPECT_TRUE(gct_check_slot(tlsmods[i](), &w[i]));
+    }
+    for (int i = 0; i < NTLSMOD; i++) *tlsmods[i]() = NULL;
 }
 
 /* ---- registered malloc'd range, and plain malloc'd memory ---- */

@@ -44,7 +44,9 @@ PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idl
               "sigwaitinfo", "sigtimedwait", "semop", "semtimedop", "msgrcv", "msgsnd",
               "sem_wait", "sem_timedwait", "sem_clockwait", "connect", "accept", "accept4",
               "read", "readv", "recv", "recvfrom", "recvmsg", "write", "writev", "send",
-              "sendto", "sendmsg", "pthread_sigmask", "sigprocmask"]
+              "sendto", "sendmsg", "pthread_sigmask", "sigprocmask",
+              # counted, so the checkmark knows its list of globals is whole
+              "dlclose"]
 # linker-made symbols some toolchains put in .dynsym
 LINKER_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
 DEFINED = set("TWi")  # text, weak, indirect function

@@ -18,7 +18,7 @@ TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
-TRICOLOR_API const char *gc_version(void) { return "0.1.0"; }
+TRICOLOR_API const char *gc_version(void) { return TRICOLOR_VERSION_STRING; }
 
 /* Free bytes a P holds: its free bins, its cached large spans and the free
  * slots of its spans. */

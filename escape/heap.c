@@ -22,8 +22,8 @@ struct tc_escape_heap *tc_escape_heap_open(void)
     return &the_heap;
 }
 
-/* Objects of 32 bytes or more are 16-byte aligned (tricolor.h); smaller
- * requests are rounded up so that holds for every block. */
+/* Objects of 32 bytes or more are 16-byte aligned (Go's size classes:
+ * README); smaller requests are rounded up so that holds for every block. */
 void *tc_escape_heap_alloc(struct tc_escape_heap *h, size_t size)
 {
     (void)h;

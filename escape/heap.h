@@ -2,15 +2,13 @@
  *
  * Every heap allocation of the interpreter goes through this interface:
  * the IR's heap objects, its globals array and its frame stack; and so
- * does every store of a pointer into that memory. Today it is calloc
- * (inside tricolor-escape that is tricolor's malloc) and plain stores;
- * switching to the collector is a change to heap.c alone: gc_alloc,
- * gc_store as the store (the write barrier tricolor.h requires for
- * pointers stored into collected objects), and a close that leaves the
- * run's garbage to the collector. That works because the interpreter
- * keeps every heap object reachable from its own frames and globals,
- * which live in memory from this interface, referenced from the
- * interpreter's C stack -- never from malloc'd side tables alone. */
+ * does every store of a pointer into that memory. It is tricolor's
+ * collected heap: gc_alloc, gc_store as the store (the write barrier
+ * tricolor.h requires for pointers stored into collected objects), and a
+ * close that leaves the run's garbage to the collector. That works
+ * because the interpreter keeps every heap object reachable from its own
+ * frames and globals, which live in memory from this interface, referenced
+ * from the interpreter's C stack -- never from malloc'd side tables alone. */
 #ifndef TC_ESCAPE_HEAP_H
 #define TC_ESCAPE_HEAP_H
 
@@ -27,7 +25,8 @@ void *tc_escape_heap_alloc(struct tc_escape_heap *h, size_t size);
 /* *slot = value, where slot is inside memory from tc_escape_heap_alloc. */
 void tc_escape_heap_store(void **slot, void *value);
 
-/* The run is over: give back everything tc_escape_heap_alloc returned. */
+/* The run is over: everything tc_escape_heap_alloc returned is garbage
+ * from now on (the collector takes it back). */
 void tc_escape_heap_close(struct tc_escape_heap *h);
 
 #endif /* TC_ESCAPE_HEAP_H */

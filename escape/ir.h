@@ -1,4 +1,4 @@
-/* escape/ir.h: the escape IR in memory (see /work/shared/escape-ir.md).
+/* escape/ir.h: the escape IR in memory (see docs/escape-ir.md).
  *
  * A program is a list of globals and functions. A function owns a table
  * of names (its parameters first, then vars and implicit locals in order

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """run_cli_tests.py: the tricolor-escape command-line suites.
 
-Usage: run_cli_tests.py MODE TRICOLOR_ESCAPE TESTS_ESCAPE_DIR
+Usage: run_cli_tests.py MODE TRICOLOR_ESCAPE TESTS_ESCAPE_DIR [VERSION]
 
 MODE is one of:
   golden   `-m CASE.ir` for every golden/CASE.ir prints golden/CASE.expected
@@ -20,8 +20,11 @@ MODE is one of:
            report nothing unsound, and count the same allocations and
            steps; --all-heap counts no stack allocation; golden/CASE.out,
            when present, is the output.
-  usage    the command line itself: usage errors, an unreadable file, a
-           file without func main, bad limits (exit 1 and a message).
+  usage    the command line itself: each usage error (unknown, ambiguous or
+           misused options, bad limits, missing or extra operands) is one
+           line naming what is wrong, exit 2; --help and --version (which
+           must print VERSION) exit 0; an unreadable file or a file without
+           func main exit 1.
 Cases run with the case's directory as the working directory, so file
 names in messages are bare. Exit status 0 when every case passes.
 """
@@ -36,8 +39,8 @@ SUMMARY = re.compile(r"^(\S+): stack allocations: (\d+) \((\d+) bytes\), "
 
 
 class Runner:
-    def __init__(self, exe, root):
-        self.exe, self.root = os.path.abspath(exe), root
+    def __init__(self, exe, root, version):
+        self.exe, self.root, self.version = os.path.abspath(exe), root, version
         self.failures = 0
         self.cases = 0
 
@@ -152,25 +155,60 @@ class Runner:
 
 
     def usage(self):
+        """The command line: each mistake is one line on stderr naming what is
+        wrong, exit 2; --help and --version print on stdout and exit 0; an
+        unreadable file or a file without func main is an input error, exit 1."""
         with tempfile.TemporaryDirectory() as d:
             with open(os.path.join(d, "nomain.ir"), "w") as fh:
                 fh.write("global g\nfunc f(p) {\n    g = p\n}\n")
-            checks = [
-                ([], r"^usage: tricolor-escape -m FILE\.ir"),
-                (["-m"], r"^usage:"),
-                (["-m", "a.ir", "b.ir"], r"^usage:"),
-                (["run", "--all-heap", "--all-stack", "nomain.ir"], r"^usage:"),
-                (["run", "--bogus", "nomain.ir"], r"^usage:"),
-                (["run", "--max-steps", "0", "nomain.ir"], r"^tricolor-escape: bad count"),
-                (["run", "--max-depth", "x", "nomain.ir"], r"^tricolor-escape: bad count"),
-                (["-m", "missing.ir"], r"^tricolor-escape: cannot open missing\.ir: "),
-                (["run", "nomain.ir"], r"^nomain\.ir:1: error: no func main to run$"),
+            hint = r" \(see tricolor-escape --help\)\n$"
+            checks = [  # args, exit status, stderr (a whole-output pattern)
+                ([], 2, r"^usage: tricolor-escape -m FILE\.ir\n(.*\n){3}$"),
+                (["-m"], 2, r"^tricolor-escape: -m needs a FILE\.ir" + hint),
+                (["-m", "a.ir", "b.ir"], 2, r"^tricolor-escape: unexpected argument 'b\.ir'" + hint),
+                (["run"], 2, r"^tricolor-escape: run needs a FILE\.ir" + hint),
+                (["run", "--check"], 2, r"^tricolor-escape: run needs a FILE\.ir" + hint),
+                (["run", "nomain.ir", "extra"], 2, r"^tricolor-escape: unexpected argument 'extra'" + hint),
+                (["frob", "nomain.ir"], 2, r"^tricolor-escape: unknown command 'frob' \(want -m FILE\.ir or run FILE\.ir\)" + hint),
+                (["--bogus"], 2, r"^tricolor-escape: unknown option '--bogus'" + hint),
+                (["-x"], 2, r"^tricolor-escape: unknown option '-x'" + hint),
+                (["--version=1"], 2, r"^tricolor-escape: option '--version' takes no value" + hint),
+                (["run", "--bogus=3", "nomain.ir"], 2, r"^tricolor-escape: unknown option '--bogus'" + hint),
+                (["run", "--check=1", "nomain.ir"], 2, r"^tricolor-escape: option '--check' takes no value" + hint),
+                (["run", "--max", "5", "nomain.ir"], 2, r"^tricolor-escape: ambiguous option '--max'" + hint),
+                (["run", "nomain.ir", "--max-steps"], 2, r"^tricolor-escape: option '--max-steps' needs a value" + hint),
+                (["run", "--all-heap", "--all-stack", "nomain.ir"], 2,
+                 r"^tricolor-escape: options '--all-heap' and '--all-stack' exclude each other" + hint),
+                (["run", "--max-steps", "0", "nomain.ir"], 2,
+                 r"^tricolor-escape: option '--max-steps': bad value '0' \(want a positive whole number\)" + hint),
+                (["run", "--max-stack=-1", "nomain.ir"], 2,
+                 r"^tricolor-escape: option '--max-stack': bad value '-1' \(want a positive whole number\)" + hint),
+                (["run", "--max-depth", "x", "nomain.ir"], 2,
+                 r"^tricolor-escape: option '--max-depth': bad value 'x' \(want a whole number from 1 to 100000\)" + hint),
+                (["run", "--max-depth=100001", "nomain.ir"], 2,
+                 r"^tricolor-escape: option '--max-depth': bad value '100001'"),
+                (["-m", "missing.ir"], 1, r"^tricolor-escape: cannot open missing\.ir: .*\n$"),
+                (["run", "nomain.ir"], 1, r"^nomain\.ir:1: error: no func main to run\n$"),
+                (["run", "--max-steps=5", "--ch", "nomain.ir"], 1, r"^nomain\.ir:1: error: no func main to run\n$"),
             ]
-            for args, pattern in checks:
+            for args, status, pattern in checks:
                 self.cases += 1
                 rc, out, err = self.run(d, args)
-                if rc != 1 or out or not re.search(pattern, err, re.M):
-                    self.fail(" ".join(args) or "(no args)", "exit %d, stdout %r, stderr %r" % (rc, out, err))
+                if rc != status or out or not re.search(pattern, err):
+                    self.fail(" ".join(args) or "(no args)",
+                              "exit %d (want %d), stdout %r, stderr %r" % (rc, status, out, err))
+            for args in (["--help"], ["-h"], ["run", "--help"], ["run", "nomain.ir", "-h"]):
+                self.cases += 1
+                rc, out, err = self.run(d, args)
+                if rc != 0 or err or not out.startswith("usage: tricolor-escape -m FILE.ir\n") \
+                        or "Exit status:" not in out or "--max-stack BYTES" not in out:
+                    self.fail(" ".join(args), "exit %d, stdout %r, stderr %r" % (rc, out, err))
+            for args in (["--version"], ["-V"]):
+                self.cases += 1
+                rc, out, err = self.run(d, args)
+                want = "tricolor-escape (tricolor) %s\n" % self.version
+                if rc != 0 or err or out != want:
+                    self.fail(" ".join(args), "exit %d, stdout %r (want %r), stderr %r" % (rc, out, want, err))
             self.cases += 1
             rc, out, err = self.run(d, ["-m", "nomain.ir"])
             if rc != 0 or out != "nomain.ir:2: leaking param: p\n" or err:
@@ -178,9 +216,10 @@ class Runner:
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("golden", "errors", "faults", "checker", "diff", "usage"):
+    modes = ("golden", "errors", "faults", "checker", "diff", "usage")
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in modes:
         sys.exit(__doc__)
-    r = Runner(sys.argv[2], sys.argv[3])
+    r = Runner(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
     getattr(r, sys.argv[1])()
     print("%s: %d cases, %d failures" % (sys.argv[1], r.cases, r.failures))
     if r.cases == 0:

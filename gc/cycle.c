@@ -123,7 +123,9 @@ static void scan_stacks(void) {
     for (struct gthread *t = tc_registry_first(); t; t = t->next) {
         tc_suspend_thread(t);
         if (t->dead) continue; /* a late thread that exited meanwhile */
-        tc_scan_range(t->sp, t->stack_hi);
+        tc_roots_lock(); /* the user-stack table */
+        tc_thread_stacks_each(t, tc_scan_range);
+        tc_roots_unlock();
         tc_thread_tls_each(t, tc_scan_range);
         tc_resume_thread(t);
     }

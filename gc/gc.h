@@ -61,6 +61,11 @@ struct gthread {
     _Atomic uint32_t suspend_seq;  /* collector: "stop for round N" */
     _Atomic uint32_t ack_seq;      /* thread: "stopped for round N" */
     uintptr_t sp;                  /* stack pointer while stopped */
+    /* Other stacks (gc/stacks.c); owner writes, collector reads stopped. */
+    uintptr_t alt_lo, alt_hi;      /* the alternate signal stack last run on */
+    uintptr_t alt_from_sp;         /* sp the thread entered it from; 0: unknown */
+    uintptr_t own_saved_sp;        /* sp where it left its own stack for a user
+                                    * stack (gc_switch_stack); 0: on it */
     /* Parking (gc/park.c): a thread blocked in a call that cannot touch
      * the collected heap is taken as stopped without a signal. */
     _Atomic uint32_t park;         /* PARK_*: see park.c */
@@ -260,6 +265,18 @@ TC_INTERNAL int tc_roots_remove_object(uintptr_t p); /* gc_free */
  * object on each range's start (roots lock held; the checkmark). */
 TC_INTERNAL void tc_roots_each(void (*scan)(uintptr_t lo, uintptr_t hi),
                                void (*object)(uintptr_t p));
+/* ---- stacks.c ---- */
+/* A program handler starts (returns 1 if it entered an alternate stack),
+ * and ends (with what enter returned); async-signal-safe. */
+TC_INTERNAL int tc_stack_handler_enter(struct gthread *t, void *uc);
+TC_INTERNAL void tc_stack_handler_leave(struct gthread *t, int entered);
+/* The thread publishes sp to stop or park: note the stack it is on. */
+TC_INTERNAL void tc_stack_note_sp(struct gthread *t, uintptr_t sp);
+/* scan() what is live on every stack of t, stopped (roots lock held). */
+TC_INTERNAL void tc_thread_stacks_each(struct gthread *t, void (*scan)(uintptr_t lo, uintptr_t hi));
+/* scan() the suspended user stacks (roots lock held). */
+TC_INTERNAL void tc_user_stacks_each(void (*scan)(uintptr_t lo, uintptr_t hi));
+
 /* ---- tls.c ---- */
 TC_INTERNAL void tc_thread_record_tls(struct gthread *t); /* the thread itself */
 TC_INTERNAL void tc_tls_init(void);    /* once, at start-up */

@@ -50,6 +50,7 @@ int tc_park(uintptr_t sp) {
     if (!t || tc_region_depth || !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
         atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
         return 0;
+    tc_stack_note_sp(t, sp);
     t->park_sp = sp;
     atomic_store(&t->park, PARK_PARKED); /* seq_cst: after park_sp and every store before */
     return 1;

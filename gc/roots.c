@@ -146,6 +146,7 @@ void tc_roots_mark(void) {
         tc_shade(roots.v[i].lo);
         tc_scan_range(roots.v[i].lo, roots.v[i].hi);
     }
+    tc_user_stacks_each(tc_scan_range);
     tc_roots_unlock();
     tc_region_end();
     tc_finalizers_mark();

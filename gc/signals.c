@@ -3,7 +3,8 @@
  * Handlers. Every handler the program installs through sigaction or
  * signal runs through a trampoline: it unparks the thread first (waiting
  * if the collector holds it, gc/park.c) and parks it again afterwards, so
- * nothing runs on a parked thread; it counts the program's signals, so a
+ * nothing runs on a parked thread; on an alternate signal stack it notes
+ * where the thread came from (gc/stacks.c); it counts the program's signals, so a
  * blocking call cut short by the collector's signal alone can be made
  * again (gc/park.h); and the program still sees its own handlers in what
  * sigaction returns. The handler's mask never includes the collector's
@@ -121,6 +122,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc) {
     tc_user_signals_taken++;
     int parked = t && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING &&
                  tc_unpark();
+    int alt = tc_stack_handler_enter(t, uc); /* on an alternate stack: from where */
     uintptr_t fn = atomic_load(&user_fn[sig]);
     int flags = atomic_load(&user_flags[sig]);
     if (flags & SA_RESETHAND) atomic_store(&user_fn[sig], (uintptr_t)SIG_DFL); /* as the kernel did */
@@ -128,6 +130,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc) {
         if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
         else ((void (*)(int))fn)(sig);
     }
+    tc_stack_handler_leave(t, alt);
     if (parked) atomic_store(&t->park, PARK_PARKED); /* the blocked frames above are unchanged */
 }
 

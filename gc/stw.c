@@ -74,6 +74,7 @@ static int reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
  * inside this wait and complete a nested stop: hence "reached", not
  * "equals". */
 static void stop_here(struct gthread *t, uint32_t seq, uintptr_t sp) {
+    tc_stack_note_sp(t, sp); /* an alternate stack, if it is on one */
     t->sp = sp;
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
     tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);

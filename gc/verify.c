@@ -118,6 +118,7 @@ void tc_checkmark(void) {
     strong = 1;
     tc_roots_lock();
     tc_roots_each(scan, visit_root_object);
+    tc_user_stacks_each(scan);
     tc_roots_unlock();
     tc_finalizers_roots(scan, visit_root_object);
     tc_exit_values_each(scan);
@@ -128,7 +129,9 @@ void tc_checkmark(void) {
         strong = 1;
         tc_thread_tls_each(t, scan);
         strong = 0;
-        scan(t->sp, t->stack_hi);
+        tc_roots_lock();
+        tc_thread_stacks_each(t, scan);
+        tc_roots_unlock();
         drain();
     }
     /* Linked statically, these are part of the program's data, which the

@@ -146,6 +146,20 @@ TRICOLOR_API int gc_setpercent(int percent);
 TRICOLOR_API void gc_add_roots(void *lo, void *hi);
 TRICOLOR_API void gc_remove_roots(void *lo, void *hi);
 
+/* User-level stacks (ucontext coroutines, fibers): register each stack
+ * [lo, hi) a thread may switch to; 0 on success, -1 if it overlaps one
+ * already registered (or, for remove, is not registered or in use). A
+ * registered stack that no thread runs on is scanned as a root, from the
+ * point it was left (all of it if it never ran). Call gc_switch_stack(lo,
+ * hi) right before switching the calling thread to a registered stack
+ * (swapcontext, setcontext, a fiber switch), and gc_switch_stack(NULL,
+ * NULL) right before switching back to the thread's own stack. A context
+ * saved by the switch (a ucontext_t) must lie on a stack or in scanned
+ * memory. Alternate signal stacks (sigaltstack) need no registration. */
+TRICOLOR_API int gc_add_stack(void *lo, void *hi);
+TRICOLOR_API int gc_remove_stack(void *lo, void *hi);
+TRICOLOR_API void gc_switch_stack(void *lo, void *hi);
+
 /* For threads not created with pthread_create. Return 0 on success. */
 TRICOLOR_API int gc_register_thread(void);
 TRICOLOR_API int gc_unregister_thread(void);

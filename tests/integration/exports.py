@@ -29,7 +29,7 @@ PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idl
               "gc_collect", "gc_setpercent", "gc_add_roots", "gc_remove_roots",
               "gc_register_thread", "gc_unregister_thread", "gc_set_finalizer",
               "gc_keepalive", "gc_read_pauses", "gc_memmove", "gc_memcpy", "gc_memclr",
-              "gc_qsort", "gc_qsort_r",
+              "gc_qsort", "gc_qsort_r", "gc_add_stack", "gc_remove_stack", "gc_switch_stack",
               # interposed so every thread is known to the collector, and
               # its exit value kept until it is joined (gc/threads.c)
               "pthread_create", "pthread_exit", "pthread_join", "pthread_tryjoin_np",

@@ -35,6 +35,7 @@ static const struct number numbers[] = {
     {"gccheckmark", 0, 1, offsetof(struct tc_options, gccheckmark)},
     {"gcsignal", 1, 64, offsetof(struct tc_options, gcsignal)},
     {"gcfullstop", 0, 1, offsetof(struct tc_options, gcfullstop)},
+    {"gcstress", 0, 100000000, offsetof(struct tc_options, gcstress)},
 };
 
 static int apply_number(struct tc_options *o, const char *kv, size_t klen, const char *val,

@@ -17,6 +17,7 @@ struct tc_options {
     int gccheckmark; /* GODEBUG=gccheckmark=1: verify every cycle */
     int gcsignal;    /* GODEBUG=gcsignal=N: stop signal; 0 = choose */
     int gcfullstop;  /* GODEBUG=gcfullstop=1: stops stop every thread */
+    int gcstress;    /* GODEBUG=gcstress=N: start a cycle every N gc allocations */
 };
 
 TC_INTERNAL extern struct tc_options tc_opts;

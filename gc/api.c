@@ -46,6 +46,7 @@ static void *alloc_object(size_t size, enum span_kind kind) {
         tc_mark_black(tc_tls_p, s ? s : tc_spanof((uintptr_t)v), (uintptr_t)v);
     tc_region_end();
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
+    if (TC_UNLIKELY(tc_gc_opts.stress)) tc_gc_stress_tick();
     return v;
 }
 

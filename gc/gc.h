@@ -381,6 +381,8 @@ TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
  * paid by tc_gc_assist once the allocation's region has ended. */
 TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
 TC_INTERNAL void tc_gc_assist(void); /* outside any gc region */
+/* gcstress: count an allocation; every stress-th asks for a cycle. */
+TC_INTERNAL void tc_gc_stress_tick(void);
 TC_INTERNAL void tc_record_pause(uint64_t ns);
 /* Tests only: when set, the collector thread calls it at these points of
  * every cycle, outside any stop and lock, so a test can act at a known
@@ -399,6 +401,8 @@ struct tc_gc_options {
     int signal; /* 0: choose */
     int fullstop; /* GODEBUG=gcfullstop=1: every stop stops every thread, and
                    * marking starts with one instead of a handshake */
+    unsigned stress; /* GODEBUG=gcstress=N: a cycle asked for every N gc_alloc
+                      * calls of a thread, without waiting (0: off) */
 };
 TC_INTERNAL extern struct tc_gc_options tc_gc_opts;
 

@@ -59,6 +59,7 @@ GCT_NOINLINE static void alloc_and_drop(size_t total) {
 }
 
 TEST(setpercent_and_off) {
+    GCT_SKIP_UNDER_STRESS();
     int prev = gc_setpercent(50);
     EXPECT_EQ_U(gc_setpercent(77), 50);
     EXPECT_TRUE(gct_stats().gc_percent == 77);
@@ -90,6 +91,7 @@ static unsigned stops_per_cycle(void) {
 }
 
 TEST(pauses_per_cycle) {
+    GCT_SKIP_UNDER_STRESS();
     const unsigned per = stops_per_cycle();
     printf("expecting %u pause(s) per cycle\n", per);
     static uint64_t buf[256], newest[4];
@@ -155,6 +157,7 @@ static void *reader(void *arg) {
 }
 
 TEST(signals_only_for_stacks) {
+    GCT_SKIP_UNDER_STRESS();
     const unsigned per = stops_per_cycle(), n = 20;
     pthread_t t;
     ASSERT_TRUE(pthread_create(&t, NULL, reader, NULL) == 0);

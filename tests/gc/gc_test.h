@@ -225,6 +225,23 @@ static inline struct gc_stats gct_stats(void) {
     return st;
 }
 
+/* GODEBUG=gcstress=N is on: cycles start on their own every few
+ * allocations, so a test that counts cycles, pauses or signals cannot. */
+static inline int gct_stress(void) {
+    const char *g = getenv("GODEBUG"), *k = g ? strstr(g, "gcstress=") : NULL;
+    int on = k && atoi(k + 9) > 0;
+    while (k && (k = strstr(k + 1, "gcstress="))) on = atoi(k + 9) > 0; /* the last one counts */
+    return on;
+}
+
+#define GCT_SKIP_UNDER_STRESS()                                                      \
+    do {                                                                              \
+        if (gct_stress()) {                                                           \
+            printf("%s: counts cycles or signals; skipped under gcstress\n", __func__); \
+            return;                                                                   \
+        }                                                                             \
+    } while (0)
+
 static inline double gct_env_double(const char *name, double dflt) {
     const char *s = getenv(name);
     if (!s || !*s) return dflt;

@@ -52,11 +52,12 @@
  *     parked one (a blocking call listed in README and docs/design.md
  *     §8) is not disturbed, any
  *     other gets a real-time signal (handlers use SA_RESTART; the count
- *     is in gc_stats). A thread that blocks that signal and makes no
- *     collector call stalls collection, and fork() too: fork asks every
- *     thread with that signal to finish the collector call it is in (none
- *     is stopped), so that the child inherits a consistent heap and may go
- *     on using the collector.
+ *     is in gc_stats). The program cannot block that signal: the mask
+ *     calls and the masks of sigsuspend, ppoll, pselect and epoll_pwait
+ *     leave it out, and the sigwait family never takes it. fork() asks
+ *     every thread with that signal to finish the collector call it is in
+ *     (none is stopped), so that the child inherits a consistent heap and
+ *     may go on using the collector.
  *
  * Environment (read once: GOGC and GODEBUG when the library starts,
  * GOMAXPROCS when the first cycle does):
@@ -75,6 +76,9 @@
  *                          ends of marking, as Go does (by default a
  *                          cycle's start stops no thread, and its end
  *                          waits only for threads inside a collector call)
+ *   GODEBUG=gcstress=N     each thread asks for a cycle every N gc_alloc
+ *                          calls, without waiting (tests: cycles always
+ *                          in flight)
  *   GOMAXPROCS=N           N/4 dedicated mark workers, at least one
  *                          (default: N = the online CPUs)
  */

@@ -261,7 +261,9 @@ static int joinable_now(void) {
 
 /* The calling thread has finished with value v (before its destructors). */
 static void thread_finished(void *v) {
-    if (!tc_gthread || (uintptr_t)v - tc_heap_lo >= tc_heap_hi - tc_heap_lo) return;
+    if (!tc_gthread || !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
+        (uintptr_t)v - tc_heap_lo >= tc_heap_hi - tc_heap_lo)
+        return; /* nothing the collector could free */
     registry_lock_parked();
     int keep = joinable_now();
     if (keep) {

@@ -90,6 +90,7 @@ struct gthread {
     int late;              /* set at registration */
     int dead;              /* collector, registry lock: its thread is gone */
     pthread_mutex_t alive; /* robust; held by a late thread */
+    pid_t ktid;            /* the kernel's id of the thread */
 };
 
 /* This thread's record, or NULL if it is not registered. */

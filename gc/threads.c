@@ -40,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "alloc/lockrank.h"
 #include "alloc/mcache.h"
@@ -124,6 +126,7 @@ struct gthread *tc_thread_register(void) {
     t->stack_hi = top;
     t->depth = &tc_region_depth;
     t->late = past_last_round;
+    t->ktid = (pid_t)syscall(SYS_gettid);
     if (t->late) {
         init_alive(t);
         pthread_mutex_lock(&t->alive);
@@ -160,7 +163,11 @@ int tc_thread_gone(struct gthread *t) {
     if (t->dead) return 1;
     if (!t->late) return 0;
     int rc = pthread_mutex_trylock(&t->alive);
-    if (rc == EBUSY) return 0;
+    /* Without robust futexes (some emulators) the kernel thread id says
+     * it: gone once no thread of ours has it (a reused id only delays). */
+    if (rc == EBUSY && !(syscall(SYS_tgkill, getpid(), t->ktid, 0) != 0 && errno == ESRCH))
+        return 0;
+    if (rc == EBUSY) rc = ESRCH;
     if (rc == EOWNERDEAD) pthread_mutex_consistent(&t->alive);
     if (rc == 0 || rc == EOWNERDEAD) pthread_mutex_unlock(&t->alive);
     t->dead = 1;

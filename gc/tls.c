@@ -122,30 +122,37 @@ void tc_tls_init(void) {
     if (info) info(&static_size, &align);
 }
 
-/* The lowest static block dl_iterate_phdr knows of, if glibc does not
- * say how big the area is. */
-static int lowest_block(struct dl_phdr_info *info, size_t size, void *lo) {
+/* The static blocks dl_iterate_phdr knows of for the calling thread, if
+ * glibc does not say how big the area is: [lowest, highest end). */
+struct span_of_blocks {
+    uintptr_t lo, hi;
+};
+
+static int block_bounds(struct dl_phdr_info *info, size_t size, void *arg) {
     (void)size;
+    struct span_of_blocks *b = arg;
     uintptr_t p = (uintptr_t)info->dlpi_tls_data;
-    if (p && p < *(uintptr_t *)lo) *(uintptr_t *)lo = p;
+    if (!p) return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_TLS) continue;
+        if (p < b->lo) b->lo = p;
+        if (p + ph->p_memsz > b->hi) b->hi = p + ph->p_memsz;
+    }
     return 0;
 }
 
 void tc_thread_record_tls(struct gthread *t) {
     t->tp = thread_pointer();
     t->dtv = dtv_slot();
-#if defined(__x86_64__)
-    if (static_size) {
-        t->static_lo = t->tp - static_size;
-        t->static_hi = t->tp;
-    } else {
-        t->static_lo = t->tp;
-        dl_iterate_phdr(lowest_block, &t->static_lo);
-        t->static_hi = t->tp;
-    }
-#else
+    struct span_of_blocks b = {t->tp, t->tp};
+    if (!static_size) dl_iterate_phdr(block_bounds, &b);
+#if defined(__x86_64__) /* the area ends at the thread pointer (TCB above) */
+    t->static_lo = static_size ? t->tp - static_size : b.lo;
+    t->static_hi = t->tp;
+#else /* it starts there (TCB first) */
     t->static_lo = t->tp;
-    t->static_hi = t->tp + static_size;
+    t->static_hi = static_size ? t->tp + static_size : b.hi;
 #endif
 }
 

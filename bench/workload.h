@@ -73,6 +73,12 @@ void tcb_register_small(void);
 void tcb_register_mixed(void);
 void tcb_register_realloc(void);
 void tcb_register_xthread(void);
+void tcb_register_threads(void);
+void tcb_register_bintree(void);
+
+/* Thread counts for threaded workloads: 1, N, 2N, 4N for N online CPUs
+ * (duplicates dropped); returns how many were written to out. */
+int tcb_thread_counts(int out[4]);
 
 /* Register or exit: a malformed table is a bug in bench/, not a result. */
 void tcb_register(const struct tc_bench_spec *spec);

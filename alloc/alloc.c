@@ -150,7 +150,22 @@ static unsigned aligned_class(size_t size, size_t align) {
     return 0;
 }
 
+void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind) {
+    void *v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
+    if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    return v;
+}
+
+static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
+
 void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
+    void *v = alloc_slow(size, kind, zero, align);
+    if (TC_UNLIKELY(!v)) errno = ENOMEM;
+    return v;
+}
+
+static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     tc_ensure_init();
     if (size > PTRDIFF_MAX - TC_ARENA_BYTES) return NULL; /* no rounding can wrap */
     struct p *pp = tc_tls_p;

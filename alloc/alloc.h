@@ -22,23 +22,26 @@ TC_INLINE void tc_ensure_init(void) {
 }
 
 /* Slow path of allocation: any size, span kind, optional zeroing (only
- * where memory may be dirty), alignment (power of two; <= 8 for none). */
+ * where memory may be dirty), alignment (power of two; <= 8 for none).
+ * Sets errno to ENOMEM when it returns NULL. */
 TC_INTERNAL void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
+
+/* A small object of span class (sc, kind) from the P's current span, or
+ * through tc_alloc_slow. Out of line: it keeps the free bin's path below
+ * short (no registers to save). */
+TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind);
 
 /* Fast path: a small object of span kind `kind`; malloc'd classes first
  * reuse the P's free bin. Promise: no lock, no atomic read-modify-write,
- * two branches to the span's allocCache; falls back to tc_alloc_slow. */
+ * two branches to the span's allocCache; falls back to tc_alloc_slow,
+ * which sets errno to ENOMEM when it returns NULL. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
     if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
         unsigned sc = tc_size_to_class(size);
         struct freebin *b = &pp->mcache.free[sc];
-        void *v;
         if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
-        v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
-        if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
-        tc_stat_add(&pp->stats.nmalloc[sc], 1);
-        return v;
+        return tc_alloc_small(pp, size, sc, kind);
     }
     return tc_alloc_slow(size, kind, 0, 0);
 }
@@ -62,7 +65,7 @@ TC_INLINE int tc_free_fast(void *ptr) {
     uint32_t pi = atomic_load_explicit(&ha->pageinfo[page], memory_order_relaxed);
     /* A span crossing into this arena from the one before has no owner in
      * its pages, so page >= back here (own.c). */
-    if (TC_UNLIKELY(TC_PI_OWNER(pi) != pp->ownid)) return 0;
+    if (TC_UNLIKELY((pi ^ pp->ownkey) > 0xffff)) return 0; /* owner half differs */
     unsigned sc = pi & 0xff;
     struct classinfo ci = tc_classinfo[sc];
     uintptr_t first = page - ((pi >> 8) & 0xff);

@@ -30,11 +30,7 @@ static size_t page_size(void) {
     return ps;
 }
 
-EXPORT void *malloc(size_t size) {
-    void *p = tc_alloc(size, SPAN_MANUAL);
-    if (TC_UNLIKELY(!p)) errno = ENOMEM;
-    return p;
-}
+EXPORT void *malloc(size_t size) { return tc_alloc(size, SPAN_MANUAL); /* errno: tc_alloc_slow */ }
 
 EXPORT void free(void *p) {
     if (TC_LIKELY(tc_free_fast(p))) return;

@@ -98,6 +98,7 @@ struct p *tc_p_acquire(void) {
         p_lock_init(pp);
         pp->id = nps++;
         pp->ownid = pp->id < 0xfffe ? (uint16_t)(pp->id + 1) : 0xffff;
+        pp->ownkey = (uint32_t)pp->ownid << 16;
         pp->alllink = atomic_load_explicit(&all_ps, memory_order_relaxed);
         atomic_store_explicit(&all_ps, pp, memory_order_release);
     }

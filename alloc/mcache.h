@@ -116,6 +116,7 @@ struct p {
     uint32_t id;       /* index in creation order */
     uint16_t ownid;    /* id + 1 as written in pageinfo's owner half; 0xffff (never
                           written) past 65534 Ps */
+    uint32_t ownkey;   /* ownid << 16, as free compares it; set with ownid */
     uint8_t status;    /* enum p_status; pool lock */
     /* The P lock: guards the owned-span lists (struct ownspans), the
      * pending stack below, and every change of which malloc'd spans this P
@@ -133,9 +134,18 @@ struct p {
  * allocate. */
 TC_INTERNAL extern __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
 
+/* Owner-only counter update that racing readers may load (relaxed). On
+ * x86-64 one add to memory: a naturally aligned 8-byte access is single-
+ * copy atomic there, so a reader sees the old or the new value, as with
+ * the relaxed load and store of the portable form, which compilers do not
+ * fuse into one instruction (three, on the paths of malloc and free). */
 TC_INLINE void tc_stat_add(_Atomic uint64_t *c, uint64_t d) {
+#if defined(__x86_64__)
+    __asm__("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(d));
+#else
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
                           memory_order_relaxed);
+#endif
 }
 
 /* Take the newest object of non-empty bin b: clear its in-bin bit. */
@@ -154,8 +164,7 @@ TC_INLINE void tc_freebin_push(struct freebin *b, void *p, _Atomic uint64_t *inb
                           atomic_load_explicit(inbin, memory_order_relaxed) | 1ull << (idx & 63),
                           memory_order_relaxed);
     b->items[b->n++] = (struct binent){p, (uintptr_t)inbin << 6 | (idx & 63)};
-    atomic_store_explicit(&b->npush, atomic_load_explicit(&b->npush, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    tc_stat_add(&b->npush, 1);
 }
 
 /* Objects malloc took from bin b so far. Exact when its P is idle or is

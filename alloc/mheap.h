@@ -54,11 +54,13 @@ TC_INLINE void tc_pageinfo_set(_Atomic uint32_t *pi, uint32_t mask, uint32_t val
 }
 
 struct heaparena {
-    _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
-    /* With allocbits below and the class tables this lets free() validate
-     * a pointer, and see that its P owns the span, without the span
-     * struct: two dependent loads after the pointer instead of four. */
+    /* First, at offset 0 (free's fast path indexes it from the arena
+     * pointer directly). With allocbits below and the class tables this
+     * lets free() validate a pointer, and see that its P owns the span,
+     * without the span struct: two dependent loads after the pointer
+     * instead of four. */
     _Atomic uint32_t pageinfo[TC_PAGES_PER_ARENA];
+    _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
     /* Every span's allocBits, at a place computable from its first page:
      * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 2 MiB of address
      * space per arena; a page's words are touched only when a span starts

@@ -50,7 +50,8 @@
 _Atomic int tc_inited;
 struct classinfo tc_classinfo[TC_NUM_SIZE_CLASSES];
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Frees by threads without a P: objects by size class, large bytes. */
+/* Frees by threads without a P: objects by size class, large bytes, and
+ * how many of them were remote frees (every one, for small classes). */
 static _Atomic uint64_t nofree_p[TC_NUM_SIZE_CLASSES], nofree_p_large_bytes;
 
 static void count_free(unsigned sc, uint64_t large_bytes) {
@@ -329,6 +330,7 @@ int tc_free_slow(void *ptr, const char *who) {
         return 0;
     }
     count_free(sc, 0);
+    if (pp) tc_stat_add(&pp->stats.nremote[sc], 1);
     return 1;
 }
 

@@ -98,6 +98,7 @@ struct pstats {
     _Atomic uint64_t largeBytesMalloc; /* bytes of large objects allocated */
     _Atomic uint64_t largeBytesFree;   /* bytes of large objects freed */
     _Atomic uint64_t ntiny;   /* tiny sub-allocations (blocks count in [2]) */
+    _Atomic uint64_t nremote[TC_NUM_SIZE_CLASSES]; /* frees into other Ps' spans */
 };
 
 enum p_status { P_IDLE = 0, P_RUNNING = 1 };

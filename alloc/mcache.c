@@ -21,6 +21,7 @@
 #include "alloc/fixalloc.h"
 #include "alloc/mcentral.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/own.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
@@ -45,24 +46,31 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
-/* Bins hold about tc_opts.binbytes of objects each (default 128 KiB; at
- * most 256, at least one): at most ~6.3 MiB per P when every bin is full,
- * usually far less (jemalloc's thread cache has a bound of the same
- * order). 256 lets a batch of a few hundred small objects of one class be
- * freed and taken again without a flush (jemalloc keeps up to 200 per
- * small class). */
-static void mcache_reset(struct mcache *c) {
+/* Bins hold about tc_opts.binbytes of objects each (default 128 KiB), at
+ * most tc_opts.binobjs objects (default 2048), at least one: at most
+ * ~6.3 MiB per P when every bin is full, usually far less (jemalloc's
+ * thread cache has a bound of the same order). 2048 lets a whole batch of
+ * small objects be freed and taken again without a flush: a binary tree of
+ * 16-byte nodes up to depth 10 is built from its predecessor's nodes
+ * straight from the bin. The entries are mapped with the P (their pages
+ * are touched only as bins fill). Returns 0 when the OS refuses memory. */
+static int mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
-    uint32_t used = 0;
+    uint32_t cap[TC_NUM_SIZE_CLASSES], used = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
-        uint64_t cap = tc_opts.binbytes / tc_class_size(sc);
-        cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
-        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = (uint32_t)cap};
-        used += (uint32_t)cap;
+        uint64_t n = (uint64_t)tc_opts.binbytes / tc_class_size(sc);
+        cap[sc] = (uint32_t)(n > (uint64_t)tc_opts.binobjs ? (uint64_t)tc_opts.binobjs : n < 1 ? 1 : n);
+        used += cap[sc];
     }
-    TC_ASSERT(used <= TC_FREESLOTS);
+    if (!(c->freeslots = tc_os_alloc_meta(used * sizeof(struct binent)))) return 0;
+    used = 0;
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
+        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap[sc]};
+        used += cap[sc];
+    }
     c->tiny = c->tinyoffset = 0;
     c->nlarge = c->largepages = 0;
+    return 1;
 }
 
 static void p_lock_init(struct p *pp) {
@@ -94,7 +102,11 @@ struct p *tc_p_acquire(void) {
         idle_ps = pp->link;
         nidle--;
     } else if ((pp = tc_fixalloc_alloc(&palloc)) != NULL) {
-        mcache_reset(&pp->mcache);
+        if (!mcache_reset(&pp->mcache)) {
+            tc_fixalloc_free(&palloc, pp);
+            pool_unlock_in();
+            return NULL;
+        }
         p_lock_init(pp);
         pp->id = nps++;
         pp->ownid = pp->id < 0xfffe ? (uint16_t)(pp->id + 1) : 0xffff;

@@ -37,7 +37,8 @@ struct binent {
 struct freebin {
     struct binent *items; /* cap slots in mcache.freeslots */
     uint32_t n;    /* objects in the bin */
-    uint32_t cap;  /* capacity: about tc_opts.binbytes of objects, 1..256 */
+    uint32_t cap;  /* capacity: about tc_opts.binbytes of objects, at most
+                      tc_opts.binobjs, at least 1 */
     /* Counters (relaxed load+store by the owner, like struct pstats): a
      * push is a free, and malloc counts the pops without a counter of its
      * own, as npush - nout - n (tc_freebin_pops): one counter fewer on the
@@ -60,7 +61,6 @@ struct ownspans {
     uint32_t nempty;       /* spans on partial holding no object */
 };
 
-#define TC_FREESLOTS 8800 /* >= sum of every bin's cap (8774 at most) */
 
 /* Large malloc'd spans this P freed, kept whole for the next large malloc
  * of the same page count: a large free and malloc then cost no heap lock
@@ -82,7 +82,7 @@ struct mcache {
     /* Bytes of free slots in the spans on own[] (for statistics); the
      * owner writes under the P lock, anyone reads. */
     _Atomic uint64_t ownfree;
-    struct binent freeslots[TC_FREESLOTS];
+    struct binent *freeslots; /* every bin's items, mapped with the P */
 };
 
 /* Owned spans a remote free has touched since the P last merged them. */

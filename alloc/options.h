@@ -33,7 +33,8 @@
     X(gcfullstop, INT, 0, 0, 1, "stop every thread at both ends of marking")           \
     X(mstats, INT, 0, 0, 1, "print per-size-class statistics at exit")                 \
     X(binbytes, SIZE, 128 * TC_KiB, 0, 16 * TC_MiB,                                    \
-      "bytes of freed objects a thread keeps per size class (at most 256 objects)")    \
+      "bytes of freed objects a thread keeps per size class")                          \
+    X(binobjs, INT, 2048, 1, 65536, "at most this many objects per size class")        \
     X(ownempty, INT, 2, 0, 1024, "empty spans a thread keeps per size class")          \
     X(largecache, SIZE, 1 * TC_MiB, 0, 1 * TC_GiB,                                     \
       "bytes of freed large blocks (<= 256 KiB each) a thread keeps")                  \

@@ -74,6 +74,8 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
         bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
         st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) /* the bins' entries */
+            st->metadata_sys += pp->mcache.free[sc].cap * sizeof(struct binent);
     }
     st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     st->nprocs = tc_p_count(&st->nprocs_idle);

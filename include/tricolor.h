@@ -53,7 +53,8 @@
  *                          the first real-time signal no one handles)
  *   GODEBUG=mstats=1       gc_stats_print() at exit
  *   GODEBUG=binbytes=N     bytes of freed objects a thread keeps per size
- *                          class (default 128K; K, M, G suffixes)
+ *                          class (default 128K; K, M, G suffixes), at most
+ *                          binobjs=N objects (2048)
  *   GODEBUG=ownempty=N     empty spans a thread keeps per size class (2)
  *   GODEBUG=largecache=N   bytes of freed large blocks a thread keeps (1M)
  *   GODEBUG=retainbytes=N, retainpct=N   free heap memory kept resident

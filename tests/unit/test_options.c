@@ -28,6 +28,7 @@ TEST(table_defaults_and_sizes_with_suffixes) {
     tc_options_defaults(&o);
     EXPECT_EQ_U(o.binbytes, 128 * 1024);
     EXPECT_EQ_U(o.ownempty, 2);
+    EXPECT_EQ_U(o.binobjs, 2048);
     EXPECT_EQ_U(o.retainbytes, 64u << 20);
     EXPECT_EQ_U(o.badfree, BADFREE_ABORT);
     tc_options_parse_godebug(&o, "binbytes=64K,largecache=2M,retainbytes=1G,ownempty=0");

@@ -3,7 +3,9 @@
  * Refill order for a span class (Go's, plus explicit free):
  *   1. search the cached span forward from the cursor (next window);
  *   2. if remote frees are pending on it, merge them and search again;
- *   3. give it back to its mcentral and take another (partial or new).
+ *   3. collected classes: give it back to its mcentral and take another
+ *      (partial or new); malloc'd classes: keep it among the P's owned
+ *      spans and take an owned one with room, else a new one (own.c).
  * Step 2 keeps a producer/consumer pair from growing the heap: memory
  * freed by the consumer is reused before a fresh span is taken.
  *

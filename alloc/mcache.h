@@ -1,7 +1,8 @@
 /* alloc/mcache.h: Ps and their mcaches.
  *
  * A P is the allocation context (Go's P, minus the scheduler): an mcache
- * with one cached span per span class, the tiny block, and statistics. C
+ * with one cached span per span class, the malloc'd spans it owns besides
+ * (own.c), free bins, the tiny block, and statistics. C
  * has no scheduler, so a thread takes a P from a pool at its first
  * allocation and gives it back, flushed, when it exits (a pthread key
  * destructor) or calls gc_thread_idle(). Ps are never freed; the pool
@@ -9,8 +10,10 @@
  * A thread that only frees never takes a P.
  *
  * Ownership: everything in a P belongs to the thread that holds it; other
- * threads read the statistics (relaxed atomics) and nothing else. The
- * pool's lists are guarded by the pool lock (first in the lock order). */
+ * threads read the statistics (relaxed atomics), and a remote freer
+ * appends to its pending array under the P lock (own.c); nothing else.
+ * The pool's lists are guarded by the pool lock (first in the lock
+ * order). */
 #ifndef TC_ALLOC_MCACHE_H
 #define TC_ALLOC_MCACHE_H
 

@@ -43,14 +43,8 @@
 #include "alloc/region.h"
 #include "alloc/sizeclass.h"
 
-static void plock(struct p *pp) {
-    tc_region_begin();
-    pthread_mutex_lock(&pp->lock);
-}
-static void punlock(struct p *pp) {
-    pthread_mutex_unlock(&pp->lock);
-    tc_region_end();
-}
+static void plock(struct p *pp) { tc_region_lock(&pp->lock); }
+static void punlock(struct p *pp) { tc_region_unlock(&pp->lock); }
 
 /* Pages of a span that starts in the arena before are not marked: free's
  * fast path then needs no check that the span's first page is in the

@@ -444,7 +444,7 @@ def split_callgrind(outf, pairs):
     return split
 
 
-def render_callgrind(group, res, md):
+def render_callgrind(group, res, args, md):
     rows = []
     subj = res.get(group.subject, {}).get("ir_per_pair")
     for p, r in res.items():
@@ -554,24 +554,19 @@ def main():
                 "ratios": {f"{g.subject}/{p} {m}": v for (p, m), v in ratios.items()},
                 "runs": {f"{b} @ {p}": [{k: v for k, v in r.items() if k != "context"} for r in rs]
                          for (b, p), rs in runs.items()}}
-        if g.callgrind and not args.no_callgrind:
-            cg = callgrind(build, {p: known[p] for p in names}, args)
-            if "error" in cg:
-                text.append(f"callgrind skipped: {cg['error']}")
+        extras = [("callgrind", g.callgrind and not args.no_callgrind, callgrind, render_callgrind),
+                  ("bintree", g.bintree and not args.no_bintree, bintree, render_bintree)]
+        for name, wanted, run, show in extras:
+            if not wanted:
+                continue
+            res = run(build, {p: known[p] for p in names}, args)
+            if "error" in res:
+                text.append(f"{name} skipped: {res['error']}")
             else:
-                failed |= any("error" in r for r in cg.values())
-                text += render_callgrind(g, cg, md=False)
-                mdown += render_callgrind(g, cg, md=True)
-            gdoc["callgrind"] = cg
-        if g.bintree and not args.no_bintree:
-            bt = bintree(build, {p: known[p] for p in names}, args)
-            if "error" in bt:
-                text.append(f"bintree skipped: {bt['error']}")
-            else:
-                failed |= any("error" in r for r in bt.values())
-                text += render_bintree(g, bt, args, md=False)
-                mdown += render_bintree(g, bt, args, md=True)
-            gdoc["bintree"] = bt
+                failed |= any("error" in r for r in res.values())
+                text += show(g, res, args, md=False)
+                mdown += show(g, res, args, md=True)
+            gdoc[name] = res
         doc["groups"][g.name] = gdoc
 
     load_end = open("/proc/loadavg").read().split()[:3]

@@ -108,30 +108,24 @@ static void small_lifo(struct tc_bench_state *st) {
     free(t);
 }
 
+static size_t random_size(uint64_t *seed) { return tcb_uniform(seed, 8, 512); }
+
 static void small_random(struct tc_bench_state *st) {
     uint64_t seed = TCB_SEED;
     void **live = malloc(RANDOM_LIVE * sizeof *live);
-    struct { uint16_t slot, size; } *trace = malloc(RANDOM_TRACE * sizeof *trace);
+    struct tcb_step *trace = malloc(RANDOM_TRACE * sizeof *trace);
     if (live == NULL || trace == NULL) {
         tcb_fail(st, "out of memory building the trace");
         free(live), free(trace);
         return;
     }
-    for (int i = 0; i < RANDOM_TRACE; i++) {
-        trace[i].slot = (uint16_t)tcb_uniform(&seed, 0, RANDOM_LIVE - 1);
-        trace[i].size = (uint16_t)tcb_uniform(&seed, 8, 512);
-    }
+    tcb_steps(trace, RANDOM_TRACE, &seed, RANDOM_LIVE, random_size);
     for (int i = 0; i < RANDOM_LIVE; i++)
         if ((live[i] = malloc(trace[i].size)) == NULL) tcb_oom(trace[i].size);
     int pos = 0;
     while (tc_bench_keep_running(st)) {
-        for (int k = 0; k < SMALL_BATCH; k++, pos = (pos + 1) % RANDOM_TRACE) {
-            free(live[trace[pos].slot]);
-            void *p = malloc(trace[pos].size);
-            if (p == NULL) tcb_oom(trace[pos].size);
-            memset(p, k, 8);
-            live[trace[pos].slot] = p;
-        }
+        for (int k = 0; k < SMALL_BATCH; k++, pos = (pos + 1) % RANDOM_TRACE)
+            tcb_replace(&live[trace[pos].slot], trace[pos].size, k, 8);
     }
     tc_bench_set_items(st, tc_bench_iterations(st) * SMALL_BATCH);
     for (int i = 0; i < RANDOM_LIVE; i++) free(live[i]);

@@ -125,11 +125,13 @@ static void xbatch(struct tc_bench_state *st) {
 
 static _Atomic(void **) sv_spare; /* a table no thread holds */
 
+static size_t sv_size(uint64_t *seed) { return tcb_uniform(seed, 16, 1024); }
+
 static void **sv_table(uint64_t *seed) {
     void **t = malloc(SV_SLOTS * sizeof *t);
     if (t == NULL) tcb_oom(SV_SLOTS * sizeof *t);
     for (int i = 0; i < SV_SLOTS; i++) {
-        size_t n = tcb_uniform(seed, 16, 1024);
+        size_t n = sv_size(seed);
         if ((t[i] = malloc(n)) == NULL) tcb_oom(n);
         memset(t[i], 1, 16);
     }
@@ -144,22 +146,14 @@ static void sv_table_free(void **t) {
 static void server(struct tc_bench_state *st) {
     int me = tc_bench_thread_index(st);
     uint64_t seed = TCB_SEED + (uint64_t)me;
-    struct { uint16_t slot; uint16_t size; } trace[SV_TRACE];
-    for (int i = 0; i < SV_TRACE; i++) {
-        trace[i].slot = (uint16_t)tcb_uniform(&seed, 0, SV_SLOTS - 1);
-        trace[i].size = (uint16_t)tcb_uniform(&seed, 16, 1024);
-    }
+    struct tcb_step trace[SV_TRACE];
+    tcb_steps(trace, SV_TRACE, &seed, SV_SLOTS, sv_size);
     void **t = sv_table(&seed);
     if (me == 0) atomic_store(&sv_spare, sv_table(&seed));
     size_t pos = 0;
     while (tc_bench_keep_running(st)) {
-        for (int k = 0; k < SV_CHUNK; k++, pos = (pos + 1) % SV_TRACE) {
-            free(t[trace[pos].slot]);
-            void *p = malloc(trace[pos].size);
-            if (p == NULL) tcb_oom(trace[pos].size);
-            memset(p, k, 16);
-            t[trace[pos].slot] = p;
-        }
+        for (int k = 0; k < SV_CHUNK; k++, pos = (pos + 1) % SV_TRACE)
+            tcb_replace(&t[trace[pos].slot], trace[pos].size, k, 16);
         t = atomic_exchange(&sv_spare, t);
     }
     tc_bench_set_items(st, tc_bench_iterations(st) * SV_CHUNK);
@@ -179,11 +173,8 @@ static size_t pool_size(uint64_t *seed) {
 static void pool(struct tc_bench_state *st) {
     int me = tc_bench_thread_index(st);
     uint64_t seed = TCB_SEED + (uint64_t)me;
-    struct { uint16_t slot; uint16_t size; } trace[PL_TRACE];
-    for (int i = 0; i < PL_TRACE; i++) {
-        trace[i].slot = (uint16_t)tcb_uniform(&seed, 0, PL_SLOTS - 1);
-        trace[i].size = (uint16_t)pool_size(&seed);
-    }
+    struct tcb_step trace[PL_TRACE];
+    tcb_steps(trace, PL_TRACE, &seed, PL_SLOTS, pool_size);
     if (me == 0)
         for (int i = 0; i < PL_SLOTS; i++) {
             size_t n = pool_size(&seed);

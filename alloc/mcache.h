@@ -10,8 +10,8 @@
  * A thread that only frees never takes a P.
  *
  * Ownership: everything in a P belongs to the thread that holds it; other
- * threads read the statistics (relaxed atomics), and a remote freer
- * appends to its pending array under the P lock (own.c); nothing else.
+ * threads read the statistics (relaxed atomics), and a remote freer sets
+ * a bit in its pending mask (own.c); nothing else.
  * The pool's lists are guarded by the pool lock (first in the lock
  * order). */
 #ifndef TC_ALLOC_MCACHE_H
@@ -88,8 +88,8 @@ struct mcache {
     struct binent *freeslots; /* every bin's items, mapped with the P */
 };
 
-/* Owned spans a remote free has touched since the P last merged them. */
-#define TC_PENDING 128
+/* Owned spans with a slot in the pending mask (more are served by a scan). */
+#define TC_OWNSLOTS 4096
 
 /* Per-P counters, by size class (0 = large, counted in bytes apart): the
  * owner bumps them with a relaxed load+store (no read-modify-write);
@@ -122,16 +122,23 @@ struct p {
                           written) past 65534 Ps */
     uint32_t ownkey;   /* ownid << 16, as free compares it; set with ownid */
     uint8_t status;    /* enum p_status; pool lock */
-    /* The P lock: guards the owned-span lists (struct ownspans), the
-     * pending stack below, and every change of which malloc'd spans this P
-     * owns (xowner, pageinfo's owner half, xnotified). Held briefly by the owner
-     * on slow paths and by a remote freer that notifies it; lock order:
-     * pool < P < mcentral < heap, and at most one P lock at a time except
-     * in fork. */
+    /* The P lock: guards the owned-span lists (struct ownspans), the slots
+     * below and every change of which malloc'd spans this P owns (xowner,
+     * pageinfo's owner half). Held by the owner on slow paths; lock order:
+     * pool < P < mcentral < heap, at most one P lock at a time except in
+     * fork. */
     pthread_mutex_t lock;
-    struct mspan *pending[TC_PENDING]; /* spans with remote frees; P lock */
-    uint32_t npending;  /* entries in pending; P lock */
-    uint8_t overflow;   /* pending was full: look at every owned span */
+    /* Remote-free notices (own.c): bit k of pendmask = the span in slot k
+     * had a remote free since the P last merged it; bit w of pendany = word
+     * w of pendmask may be non-zero; overflow = a span without a slot had
+     * one. Freers set bits (atomic OR), the owner exchanges them with 0. */
+    _Atomic uint64_t pendany;
+    _Atomic uint64_t pendmask[TC_OWNSLOTS / 64];
+    _Atomic uint32_t overflow;
+    struct mspan *slotspan[TC_OWNSLOTS]; /* slot -> owned span or NULL; P lock */
+    uint16_t slotnext[TC_OWNSLOTS];      /* free slot list links; P lock */
+    uint32_t slotfree;  /* first free slot + 1, or 0; P lock */
+    uint32_t slotbump;  /* slots ever handed out; P lock */
 };
 
 /* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may

@@ -55,6 +55,7 @@ void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *alloc,
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
     s->list = LIST_NONE;
     s->ownlist = OWN_NONE;
+    atomic_store_explicit(&s->xownslot, TC_NOSLOT, memory_order_relaxed);
     tc_mspan_rewind(s);
 }
 

@@ -33,8 +33,8 @@
  * Threads that free into a span they do not own never touch allocBits:
  * they count themselves in xremoteCount, then set a bit in remoteBits; the
  * owner merges remoteBits into allocBits (tc_mspan_merge_remote), after
- * the first such free since its last merge told it so (xnotified, the
- * P's pending stack). */
+ * the first such free since its last merge told it so (a bit in the
+ * P's pending mask, at the span's ownslot). */
 #ifndef TC_ALLOC_MSPAN_H
 #define TC_ALLOC_MSPAN_H
 
@@ -61,6 +61,8 @@ enum mspan_list {
     LIST_FULL,        /* mcentral: no free slot known */
     LIST_CACHED,      /* in a P's mcache (xowner says which) */
 };
+
+#define TC_NOSLOT 0xffff /* mspan.xownslot: none */
 
 /* Which of its owner's lists a P's malloc'd span is on (struct mcache). */
 enum own_list {
@@ -112,10 +114,8 @@ struct mspan {
     _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
     _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
     /* Malloc'd spans owned by a P (list == LIST_CACHED): */
-    struct mspan *pendnext; /* link in the owner's pending stack; written by
-                               the freer that set xnotified */
-    _Atomic uint8_t xnotified; /* 1: pushed (or being pushed) on a P's
-                                  pending stack; that P clears it */
+    _Atomic uint16_t xownslot; /* its slot in the owner's pending mask, or
+                                  TC_NOSLOT; owner writes, freers read */
     uint8_t ownlist;      /* enum own_list; owner only */
 };
 _Static_assert(offsetof(struct mspan, next) == 64, "mspan's hot fields fill one line");

@@ -20,21 +20,28 @@
  * goes back to the mcentral (and on to the heap).
  *
  * Remote frees. A thread whose P does not own the span sets the slot's
- * remote bit (alloc.c), then tells the owner: the first such freer since
- * the owner's last merge sets the span's xnotified and appends the span to
- * the owner's pending array, under the owner's P lock. The owner, when it
- * needs a span, merges the pending ones (one exchange per bitmap word for
- * a whole burst of frees) and moves them to partial. A full array sets
- * overflow, and the owner then looks at every span it owns.
+ * remote bit (alloc.c), then tells the owner: it sets the bit of the
+ * span's slot in the owner's pending mask (one atomic OR, skipped when the
+ * bit is already set: once per span until the owner merges). The owner,
+ * when it needs a span, exchanges the mask's words with 0, merges those
+ * spans (one exchange per bitmap word for a whole burst of frees) and
+ * moves them to partial. A P owns at most TC_OWNSLOTS spans with a slot;
+ * a free into one without sets overflow, and the owner then looks at
+ * every span it owns.
  *
- * Locking. The P lock guards the lists, the pending array and every change
- * of ownership (xowner, pageinfo owner, xnotified) of a P's malloc'd
- * spans. A freer checks xowner under the owner's lock, so it appends only
- * spans the P owns at that moment; the P clears xnotified under the same
- * lock when it gives a span up, so an entry left behind is stale, and a
- * stale entry is recognised (xowner is not the P) and skipped. Allocation
- * state of owned spans that are not current changes only under the lock
- * too, which keeps them whole across fork (the P locks are taken first). */
+ * Why this is safe without a lock on the freer's side: the freer's remote
+ * bit is set before it reads the owner and the slot, and the owner
+ * exchanges the mask word before it merges, so either the merge sees the
+ * bit or the mask bit is seen at the next merge. A freer that read a span
+ * just given up (slot reused, or owner gone) sets a stray bit: the owner
+ * merges whatever span holds that slot now, which is harmless, and the
+ * span given up had its remote bits merged by its mcentral (settle).
+ *
+ * Locking. The P lock guards the lists, the slots and every change of
+ * ownership (xowner, the owner half of pageinfo) of a P's malloc'd spans.
+ * Allocation state of owned spans that are not current changes only under
+ * the lock too, which keeps them whole across fork (the P locks are taken
+ * first). */
 #include "alloc/own.h"
 
 #include "alloc/mcentral.h"
@@ -95,12 +102,31 @@ static void own_remove(struct mcache *c, struct mspan *s) {
     s->ownlist = OWN_NONE;
 }
 
+/* P lock held: give s (just taken from its mcentral) a pending slot. */
+static void take_slot(struct p *pp, struct mspan *s) {
+    unsigned k = TC_NOSLOT;
+    if (pp->slotfree) {
+        k = pp->slotfree - 1;
+        pp->slotfree = pp->slotnext[k];
+    } else if (pp->slotbump < TC_OWNSLOTS) {
+        k = pp->slotbump++;
+    }
+    if (k != TC_NOSLOT) pp->slotspan[k] = s;
+    atomic_store_explicit(&s->xownslot, (uint16_t)k, memory_order_relaxed);
+}
+
 /* P lock held; s owned by pp, current or on a list. */
 static void disown(struct p *pp, struct mspan *s) {
     struct mcache *c = &pp->mcache;
     if (s->ownlist != OWN_NONE) own_remove(c, s);
     else if (c->alloc[s->spanclass] == s) c->alloc[s->spanclass] = &tc_emptyspan;
-    atomic_store(&s->xnotified, 0);
+    unsigned k = atomic_load_explicit(&s->xownslot, memory_order_relaxed);
+    if (k != TC_NOSLOT) {
+        atomic_store_explicit(&s->xownslot, TC_NOSLOT, memory_order_relaxed);
+        pp->slotspan[k] = NULL;
+        pp->slotnext[k] = (uint16_t)pp->slotfree;
+        pp->slotfree = k + 1;
+    }
     set_page_owner(s, 0);
     tc_mcentral_uncache_span(s); /* xowner = NULL, then the right list */
 }
@@ -170,8 +196,6 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
 
 /* P lock held: fold in the remote frees of owned span s. */
 static void merge(struct p *pp, struct mspan *s) {
-    if (atomic_load_explicit(&s->xowner, memory_order_relaxed) != pp) return; /* stale */
-    atomic_store(&s->xnotified, 0); /* before the merge: a later freer tells again */
     unsigned n = tc_mspan_merge_remote(s);
     if (n) after_free(pp, s, (uint64_t)n * s->elemsize);
 }
@@ -184,12 +208,22 @@ static void merge_list(struct p *pp, struct mspan *s) {
     }
 }
 
-/* P lock held: merge every span remote frees have touched. */
+/* P lock held: merge every span remote frees have touched. The mask words
+ * are exchanged before the merges (see the essay). */
 static void merge_pending(struct p *pp) {
-    for (uint32_t i = 0; i < pp->npending; i++) merge(pp, pp->pending[i]);
-    pp->npending = 0;
-    if (!pp->overflow) return;
-    pp->overflow = 0;
+    uint64_t any = atomic_exchange(&pp->pendany, 0);
+    while (any) {
+        unsigned w = (unsigned)__builtin_ctzll(any);
+        any &= any - 1;
+        uint64_t m = atomic_exchange(&pp->pendmask[w], 0);
+        while (m) {
+            struct mspan *s = pp->slotspan[w * 64 + (unsigned)__builtin_ctzll(m)];
+            m &= m - 1;
+            if (s) merge(pp, s);
+        }
+    }
+    if (!atomic_load_explicit(&pp->overflow, memory_order_relaxed) || !atomic_exchange(&pp->overflow, 0))
+        return;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
         struct mspan *cur = pp->mcache.alloc[tc_spanclass(sc, SPAN_MANUAL)];
         if (cur != &tc_emptyspan) merge(pp, cur);
@@ -199,16 +233,17 @@ static void merge_pending(struct p *pp) {
 }
 
 void tc_own_notify(struct mspan *s) {
-    struct p *o = atomic_load(&s->xowner);
-    if (!o || atomic_load(&s->xnotified)) return;
-    plock(o);
-    if (atomic_load_explicit(&s->xowner, memory_order_relaxed) == o &&
-        !atomic_load_explicit(&s->xnotified, memory_order_relaxed)) {
-        atomic_store(&s->xnotified, 1);
-        if (o->npending < TC_PENDING) o->pending[o->npending++] = s;
-        else o->overflow = 1;
+    struct p *o = atomic_load(&s->xowner); /* after the remote bit (seq_cst) */
+    if (!o) return;
+    unsigned k = atomic_load_explicit(&s->xownslot, memory_order_relaxed);
+    if (k == TC_NOSLOT) {
+        if (!atomic_load_explicit(&o->overflow, memory_order_relaxed)) atomic_store(&o->overflow, 1);
+        return;
     }
-    punlock(o);
+    _Atomic uint64_t *w = &o->pendmask[k / 64];
+    uint64_t bit = 1ull << (k % 64);
+    if (atomic_load(w) & bit) return; /* told already (seq_cst: see the essay) */
+    if (!(atomic_fetch_or(w, bit) & ~bit)) atomic_fetch_or(&o->pendany, 1ull << (k / 64));
 }
 
 void *tc_own_refill(struct p *pp, unsigned spc) {
@@ -216,7 +251,9 @@ void *tc_own_refill(struct p *pp, unsigned spc) {
     unsigned sc = tc_spanclass_sizeclass(spc);
     void *v = NULL;
     plock(pp);
-    if (pp->npending || pp->overflow) merge_pending(pp);
+    if (atomic_load_explicit(&pp->pendany, memory_order_relaxed) ||
+        atomic_load_explicit(&pp->overflow, memory_order_relaxed))
+        merge_pending(pp);
     struct mspan *s = c->alloc[spc];
     if (s != &tc_emptyspan) {
         if ((v = tc_span_take(s)) != NULL) goto out; /* a merge gave it room */
@@ -234,6 +271,7 @@ void *tc_own_refill(struct p *pp, unsigned spc) {
     }
     if ((s = tc_mcentral_cache_span(spc, pp)) != NULL) {
         set_page_owner(s, pp->ownid);
+        take_slot(pp, s);
         v = tc_span_take(s);
         c->alloc[spc] = s;
     }
@@ -262,7 +300,8 @@ void tc_own_release_all(struct p *pp) {
         struct mspan *cur = pp->mcache.alloc[tc_spanclass(sc, SPAN_MANUAL)];
         if (cur != &tc_emptyspan) disown(pp, cur);
     }
-    pp->npending = 0; /* every entry is stale now */
-    pp->overflow = 0;
+    atomic_store(&pp->pendany, 0); /* every notice is stale now */
+    for (unsigned w = 0; w < TC_OWNSLOTS / 64; w++) atomic_store(&pp->pendmask[w], 0);
+    atomic_store(&pp->overflow, 0);
     punlock(pp);
 }

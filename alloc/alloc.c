@@ -11,13 +11,18 @@
  *      when no class fits, go to 2.
  *
  * Free: the pointer's span comes from the arena index; the slot index from
- * a multiply (divMul). A small object goes onto this P's free bin for its
- * class (alloc.h, inline), where the next malloc of that class takes it.
- * When a bin is full its older half goes back to the spans: the P that
- * caches a span frees in place (plain stores); anyone else counts itself
- * in xremoteCount, then sets the slot's remote bit, and tells the mcentral
- * only when the span may have to change list (it was on the full list, or
- * its last object is gone). A large object goes back to the heap, or, if
+ * a multiply (divMul). A small object of a span this P owns goes onto this
+ * P's free bin for its class (alloc.h, inline), where the next malloc of
+ * that class takes it; when a bin is full its older half goes back to the
+ * spans in place, with plain stores (mcache.c). Another P's object is a
+ * remote free: the freer counts itself in xremoteCount, then sets the
+ * slot's remote bit, and tells the owning P (once until it merges) or,
+ * for a span no P owns, the mcentral when the span may have to change
+ * list (it was on the full list, or its last object is gone). So a freed
+ * object is reused by the thread that owns its span, never put in another
+ * thread's bin next to that thread's live objects (false sharing), and the
+ * owner folds a burst of remote frees in with one exchange per bitmap
+ * word. A large object goes back to the heap, or, if
  * small enough, to this P's large-span cache for the next large malloc of
  * the same page count (mcache.h).
  * Every bad pointer is classified before anything is written, so a bad
@@ -37,14 +42,16 @@
 
 #include "alloc/mcentral.h"
 #include "alloc/options.h"
+#include "alloc/own.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
 #include "gc/hooks.h"
 
 _Atomic int tc_inited;
-uint64_t tc_free_key;
+struct classinfo tc_classinfo[TC_NUM_SIZE_CLASSES];
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Frees by threads without a P: objects by size class, large bytes. */
+/* Frees by threads without a P: objects by size class, large bytes, and
+ * how many of them were remote frees (every one, for small classes). */
 static _Atomic uint64_t nofree_p[TC_NUM_SIZE_CLASSES], nofree_p_large_bytes;
 
 static void count_free(unsigned sc, uint64_t large_bytes) {
@@ -87,12 +94,9 @@ void tc_init_slow(void) {
     pthread_mutex_lock(&init_lock);
     if (!atomic_load_explicit(&tc_inited, memory_order_relaxed)) {
         tc_options_init();
-        /* Any 64-bit value unlikely to be user data; ASLR varies it. Its
-         * first byte is a filter (tc_has_free_key): odd, so not 0x00,
-         * and not 0xff, the commonest byte values. */
-        uint64_t ends = 1 | (uint64_t)1 << 56; /* the lowest and highest byte: */
-        tc_free_key = (((uint64_t)(uintptr_t)&init_lock * 0x9e3779b97f4a7c15ull) | ends) &
-                      ~(ends << 1); /* bit 0 set, bit 1 clear, whichever is first */
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
+            tc_classinfo[sc] = (struct classinfo){tc_class_to_divmagic[sc],
+                                                  (tc_class_to_nelems[sc] + 63u) / 64};
         tc_mheap_init();
         tc_mcentral_init();
         tc_p_init();
@@ -147,7 +151,22 @@ static unsigned aligned_class(size_t size, size_t align) {
     return 0;
 }
 
+void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind) {
+    void *v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
+    if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    return v;
+}
+
+static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
+
 void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
+    void *v = alloc_slow(size, kind, zero, align);
+    if (TC_UNLIKELY(!v)) errno = ENOMEM;
+    return v;
+}
+
+static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     tc_ensure_init();
     if (size > PTRDIFF_MAX - TC_ARENA_BYTES) return NULL; /* no rounding can wrap */
     struct p *pp = tc_tls_p;
@@ -164,8 +183,7 @@ void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     struct freebin *b = &pp->mcache.free[sc];
     void *v;
     if (kind == SPAN_MANUAL && b->n) { /* counted by the bin */
-        v = b->items[--b->n];
-        *(uint64_t *)v = 0;
+        v = tc_freebin_pop(b);
     } else if ((v = tc_mspan_alloc_fast(pp->mcache.alloc[spc])) != NULL ||
                (v = tc_mcache_refill_alloc(pp, spc)) != NULL) {
         tc_stat_add(&pp->stats.nmalloc[sc], 1);
@@ -217,6 +235,8 @@ enum tc_ptr_kind tc_classify(uintptr_t p, struct mspan **sp, uintptr_t *base) {
         return PTR_INTERIOR;
     }
     if (!(tc_bits_load(&s->allocBits[idx >> 6]) >> (idx & 63) & 1)) return PTR_UNALLOCATED;
+    if (tc_spanclass_sizeclass(s->spanclass) != 0 && tc_mspan_inbin(s, idx))
+        return PTR_UNALLOCATED; /* freed, waiting in its owner's bin */
     *sp = s;
     return PTR_OK;
 }
@@ -254,11 +274,12 @@ static void free_large(struct mspan *s, uintptr_t p, const char *who) {
     count_free(0, bytes);
 }
 
-/* A free into a span this thread's P does not cache. Count first, then set
+/* A free into a span this thread's P does not own. Count first, then set
  * the bit: while our count is in, the span cannot go back to the heap. The
  * list is read after the bit is set (seq_cst, paired with the fence in
  * mcentral's settle), so a span is never left on the full list with a
- * pending free nobody will act on. */
+ * pending free nobody will act on; a P that owns the span is told
+ * instead (tc_mcache_notify). */
 static int free_remote(struct mspan *s, unsigned idx) {
     unsigned spc = s->spanclass;
     TC_ASSERT(tc_spanclass_kind(spc) == SPAN_MANUAL);
@@ -270,56 +291,14 @@ static int free_remote(struct mspan *s, unsigned idx) {
         atomic_fetch_sub(&s->xremoteCount, 1);
         return 0;
     }
-    if (__atomic_load_n(&s->list, __ATOMIC_SEQ_CST) == LIST_FULL ||
-        (uint32_t)(prev + 1) >= tc_mspan_count(s)) {
-        int saved = errno;
+    uint8_t list = __atomic_load_n(&s->list, __ATOMIC_SEQ_CST);
+    int saved = errno;
+    if (list == LIST_CACHED)
+        tc_own_notify(s);
+    else if (list == LIST_FULL || (uint32_t)(prev + 1) >= tc_mspan_count(s))
         tc_mcentral_reconcile(s, spc, gen);
-        errno = saved;
-    }
+    errno = saved;
     return 1;
-}
-
-/* Give slot idx of small span s back: in place if this P caches s, else
- * through the remote bits. Returns 0 if the slot was already free. */
-static int free_to_span(struct mspan *s, unsigned idx) {
-    struct p *pp = tc_tls_p;
-    if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp)
-        return tc_mspan_free_local(s, idx);
-    return free_remote(s, idx);
-}
-
-void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
-    struct freebin *b = &pp->mcache.free[sc];
-    uint32_t n = all ? b->n : (b->n + 1) / 2;
-    for (uint32_t i = 0; i < n; i++) {
-        uintptr_t p = (uintptr_t)b->items[i];
-        struct mspan *s = tc_spanof(p);
-        int exact;
-        *(uint64_t *)p = 0; /* drop the key before the slot can be handed out */
-        free_to_span(s, tc_mspan_index(s, p, &exact));
-    }
-    memmove(b->items, b->items + n, (b->n - n) * sizeof b->items[0]);
-    b->n -= n;
-    tc_stat_add(&b->nout, n);
-}
-
-/* Is p in this P's free bin for class sc? (Its key word matched.) */
-static int in_freebin(struct p *pp, unsigned sc, void *p) {
-    struct freebin *b = &pp->mcache.free[sc];
-    for (uint32_t i = 0; i < b->n; i++)
-        if (b->items[i] == p) return 1;
-    return 0;
-}
-
-/* classify, plus: a small object sitting in this P's free bin is free. */
-static enum tc_ptr_kind classify_live(void *ptr, struct mspan **sp, uintptr_t *base) {
-    enum tc_ptr_kind k = tc_classify((uintptr_t)ptr, sp, base);
-    struct p *pp = tc_tls_p;
-    if (k == PTR_OK && pp && tc_spanclass_sizeclass((*sp)->spanclass) != 0 &&
-        tc_has_free_key(ptr) &&
-        in_freebin(pp, tc_spanclass_sizeclass((*sp)->spanclass), ptr))
-        return PTR_UNALLOCATED;
-    return k;
 }
 
 int tc_free(void *ptr, const char *who) { return tc_free_fast(ptr) || tc_free_slow(ptr, who); }
@@ -337,32 +316,28 @@ int tc_free_slow(void *ptr, const char *who) {
         free_large(s, p, who);
         return 1;
     }
+    int exact;
+    unsigned idx = tc_mspan_index(s, p, &exact);
     struct p *pp = tc_tls_p;
-    if (pp && tc_has_free_key(ptr) && in_freebin(pp, sc, ptr)) {
-        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
-        return 0;
-    }
-    if (pp) { /* the bin was full (or the key matched by chance) */
-        struct freebin *b = &pp->mcache.free[sc];
+    if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp) {
+        struct freebin *b = &pp->mcache.free[sc]; /* the bin was full */
         if (b->n == b->cap) tc_freebin_flush(pp, sc, 0);
-        *(uint64_t *)ptr = tc_free_key;
-        b->items[b->n++] = ptr;
-        tc_stat_add(&b->npush, 1);
+        tc_freebin_push(b, ptr, &tc_mspan_binbits(s)[idx >> 6], idx);
         return 1;
     }
-    int exact;
-    if (!free_to_span(s, tc_mspan_index(s, p, &exact))) {
+    if (!free_remote(s, idx)) {
         tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
         return 0;
     }
     count_free(sc, 0);
+    if (pp) tc_stat_add(&pp->stats.nremote[sc], 1);
     return 1;
 }
 
 size_t tc_usable_size(void *ptr, const char *who) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
-    enum tc_ptr_kind k = classify_live(ptr, &s, &base);
+    enum tc_ptr_kind k = tc_classify(p, &s, &base);
     if (k != PTR_OK) {
         tc_bad_pointer(who, k, p, base);
         return 0;
@@ -374,7 +349,7 @@ void *tc_realloc(void *ptr, size_t size, int *bad) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
     *bad = 0;
-    enum tc_ptr_kind k = classify_live(ptr, &s, &base);
+    enum tc_ptr_kind k = tc_classify(p, &s, &base);
     if (k != PTR_OK) {
         tc_bad_pointer("realloc()", k, p, base);
         *bad = 1;

@@ -22,63 +22,73 @@ TC_INLINE void tc_ensure_init(void) {
 }
 
 /* Slow path of allocation: any size, span kind, optional zeroing (only
- * where memory may be dirty), alignment (power of two; <= 8 for none). */
+ * where memory may be dirty), alignment (power of two; <= 8 for none).
+ * Sets errno to ENOMEM when it returns NULL. */
 TC_INTERNAL void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align);
+
+/* A small object of span class (sc, kind) from the P's current span, or
+ * through tc_alloc_slow. Out of line: it keeps the free bin's path below
+ * short (no registers to save). */
+TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind);
 
 /* Fast path: a small object of span kind `kind`; malloc'd classes first
  * reuse the P's free bin. Promise: no lock, no atomic read-modify-write,
- * two branches to the span's allocCache; falls back to tc_alloc_slow. */
+ * two branches to the span's allocCache; falls back to tc_alloc_slow,
+ * which sets errno to ENOMEM when it returns NULL. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
     if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
         unsigned sc = tc_size_to_class(size);
         struct freebin *b = &pp->mcache.free[sc];
-        void *v;
-        if (kind == SPAN_MANUAL && b->n) { /* counted by the bin */
-            v = b->items[--b->n];
-            *(uint64_t *)v = 0; /* drop the key: a later free must not look doubled */
-            return v;
-        }
-        v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
-        if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
-        tc_stat_add(&pp->stats.nmalloc[sc], 1);
-        return v;
+        if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
+        return tc_alloc_small(pp, size, sc, kind);
     }
     return tc_alloc_slow(size, kind, 0, 0);
 }
 
-/* Fast path of free for a small malloc'd object: validate (in use, slot
- * start, allocated, not already in a bin) and push it on this P's free
- * bin, where the next malloc of its class finds it. (Freeing in place when
- * this P caches the span was measured too: the extra, unpredictable branch
- * cost more than the bin flushes it saves.) The span struct is not read:
- * the page's freeclass entry gives the class and the span's first page,
- * the class tables the slot, and the arena the allocBits word (struct
- * heaparena), so the only loads that depend on each other are arena ->
- * page entry -> bits word. Promise: no lock, no atomic read-modify-write.
- * Returns 0 when the slow path (tc_free) must decide. */
+/* Fast path of free for a small malloc'd object of a span this P owns:
+ * validate (in use, slot start, allocated, not in a bin) and push it on
+ * this P's free bin, where the next malloc of its class finds it. The
+ * span struct and the object are not read: the page's pageinfo word gives the
+ * class, the span's first page and its owner, the class tables the slot,
+ * and the arena the allocBits and in-bin words (struct heaparena, one
+ * line for most classes), so the loads that depend on each other are
+ * arena -> pageinfo -> bits. Promise: no lock, no atomic
+ * read-modify-write. Returns 0 when the slow path (tc_free) must decide:
+ * another P's object, a full bin, or a bad pointer. */
 TC_INLINE int tc_free_fast(void *ptr) {
     struct p *pp = tc_tls_p;
     uintptr_t p = (uintptr_t)ptr;
     struct heaparena *ha = tc_arenaof(p);
     if (TC_UNLIKELY(!pp || !ha)) return 0;
     uintptr_t page = tc_arena_page(p);
-    unsigned fc = atomic_load_explicit(&ha->freeclass[page], memory_order_relaxed);
-    unsigned sc = fc & 0xff, back = fc >> 8;
-    /* page < back: the span began in the arena before; tc_free handles it. */
-    if (TC_UNLIKELY(!sc || page < back)) return 0;
-    uintptr_t first = page - back;
+    uint32_t pi = atomic_load_explicit(&ha->pageinfo[page], memory_order_relaxed);
+    /* A span crossing into this arena from the one before has no owner in
+     * its pages, so page >= back here (own.c). */
+    if (TC_UNLIKELY((pi ^ pp->ownkey) > 0xffff)) return 0; /* owner half differs */
+    unsigned sc = pi & 0xff;
+    struct classinfo ci = tc_classinfo[sc];
+    uintptr_t first = page - ((pi >> 8) & 0xff);
     uintptr_t off = (p & (TC_ARENA_BYTES - 1)) - first * TC_PAGE_SIZE;
-    unsigned idx = (unsigned)((off * tc_class_to_divmagic[sc]) >> 32);
-    if (TC_UNLIKELY((uintptr_t)idx * tc_class_size(sc) != off || idx >= tc_class_to_nelems[sc]))
-        return 0;
-    _Atomic uint64_t *bits = tc_arena_allocbits(ha, first);
-    if (TC_UNLIKELY(!(tc_bits_load(&bits[idx >> 6]) >> (idx & 63) & 1))) return 0;
-    if (TC_UNLIKELY(tc_has_free_key(ptr))) return 0;
+    uint64_t m = off * ci.divmagic; /* divmagic = ceil(2^32 / size) */
+    unsigned idx = (unsigned)(m >> 32);
+    /* off is a multiple of the size iff the fraction is below divmagic
+     * (checked for every class and offset by test_sizeclass). */
+    if (TC_UNLIKELY((uint32_t)m >= ci.divmagic)) return 0;
+    /* A "slot" past nelems has both bits set (mspan.h, I2 and I7). */
+    _Atomic uint64_t *w = tc_arena_allocbits(ha, first) + (idx >> 6);
+    _Atomic uint64_t *inbin = w + ci.nwords;
+    uint64_t bit = 1ull << (idx & 63), ib = tc_bits_load(inbin);
+    if (TC_UNLIKELY(!(tc_bits_load(w) & bit) || (ib & bit))) return 0;
     struct freebin *b = &pp->mcache.free[sc];
-    if (TC_UNLIKELY(b->n == b->cap)) return 0;
-    *(uint64_t *)ptr = tc_free_key;
-    b->items[b->n++] = ptr;
+    uint32_t n = b->n;
+    if (TC_UNLIKELY(n == b->cap)) return 0;
+    tc_bits_store(inbin, ib | bit);
+    /* The bin hands it out next: start fetching its line for the writes
+     * that follow a malloc (nothing here waits for it). */
+    __builtin_prefetch(ptr, 1);
+    b->items[n] = (struct binent){ptr, (uintptr_t)inbin << 6 | (idx & 63)};
+    b->n = n + 1;
     tc_stat_add(&b->npush, 1);
     return 1;
 }
@@ -104,6 +114,11 @@ TC_INTERNAL enum tc_ptr_kind tc_classify(uintptr_t p, struct mspan **sp, uintptr
  * line, then abort unless GODEBUG=badfree=warn. */
 TC_INTERNAL void tc_bad_pointer(const char *who, enum tc_ptr_kind kind, uintptr_t p,
                                 uintptr_t base);
+
+/* Whether slot idx of malloc'd small span s sits in a free bin. */
+TC_INLINE int tc_mspan_inbin(const struct mspan *s, unsigned idx) {
+    return tc_bits_load(&tc_mspan_binbits(s)[idx >> 6]) >> (idx & 63) & 1;
+}
 
 /* Free a malloc'd object. Returns 0 (after reporting) if p is not one.
  * tc_free_slow is the same after tc_free_fast has declined. */

@@ -3,7 +3,9 @@
  * Refill order for a span class (Go's, plus explicit free):
  *   1. search the cached span forward from the cursor (next window);
  *   2. if remote frees are pending on it, merge them and search again;
- *   3. give it back to its mcentral and take another (partial or new).
+ *   3. collected classes: give it back to its mcentral and take another
+ *      (partial or new); malloc'd classes: keep it among the P's owned
+ *      spans and take an owned one with room, else a new one (own.c).
  * Step 2 keeps a producer/consumer pair from growing the heap: memory
  * freed by the consumer is reused before a fresh span is taken.
  *
@@ -20,6 +22,9 @@
 #include "alloc/alloc.h"
 #include "alloc/fixalloc.h"
 #include "alloc/mcentral.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/own.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
 #include "gc/hooks.h"
@@ -43,26 +48,39 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
-/* Bins hold about TC_FREEBIN_BYTES of objects each (at most 256, at least
- * one): at most ~6.3 MiB per P when every bin is full, usually far less
- * (jemalloc's thread cache has a bound of the same order). 256 lets a
- * batch of a few hundred small objects of one class be freed and taken
- * again without a flush (jemalloc keeps up to 200 per small class). A bin
- * that overflows sends half of itself back to spans, often to spans that
- * other Ps now cache (remote frees, mcentral's lock): with 32 KiB bins,
- * 4 threads replacing objects of random sizes each took 1.4x the time. */
-static void mcache_reset(struct mcache *c) {
+/* Bins hold about tc_opts.binbytes of objects each (default 128 KiB), at
+ * most tc_opts.binobjs objects (default 2048), at least one: at most
+ * ~6.3 MiB per P when every bin is full, usually far less (jemalloc's
+ * thread cache has a bound of the same order). 2048 lets a whole batch of
+ * small objects be freed and taken again without a flush: a binary tree of
+ * 16-byte nodes up to depth 10 is built from its predecessor's nodes
+ * straight from the bin. The entries are mapped with the P (their pages
+ * are touched only as bins fill). Returns 0 when the OS refuses memory. */
+static int mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
-    uint32_t used = 0;
+    uint32_t cap[TC_NUM_SIZE_CLASSES], used = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
-        uint32_t cap = (uint32_t)(TC_FREEBIN_BYTES / tc_class_size(sc));
-        cap = cap > 256 ? 256 : cap < 1 ? 1 : cap;
-        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap};
-        used += cap;
+        uint64_t n = (uint64_t)tc_opts.binbytes / tc_class_size(sc);
+        cap[sc] = (uint32_t)(n > (uint64_t)tc_opts.binobjs ? (uint64_t)tc_opts.binobjs : n < 1 ? 1 : n);
+        used += cap[sc];
     }
-    TC_ASSERT(used <= TC_FREESLOTS);
+    if (!(c->freeslots = tc_os_alloc_meta(used * sizeof(struct binent)))) return 0;
+    used = 0;
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
+        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap[sc]};
+        used += cap[sc];
+    }
     c->tiny = c->tinyoffset = 0;
     c->nlarge = c->largepages = 0;
+    return 1;
+}
+
+static void p_lock_init(struct p *pp) {
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&pp->lock, &a);
+    pthread_mutexattr_destroy(&a);
 }
 
 __thread int tc_region_depth __attribute__((tls_model("initial-exec")));
@@ -86,8 +104,15 @@ struct p *tc_p_acquire(void) {
         idle_ps = pp->link;
         nidle--;
     } else if ((pp = tc_fixalloc_alloc(&palloc)) != NULL) {
-        mcache_reset(&pp->mcache);
+        if (!mcache_reset(&pp->mcache)) {
+            tc_fixalloc_free(&palloc, pp);
+            pool_unlock_in();
+            return NULL;
+        }
+        p_lock_init(pp);
         pp->id = nps++;
+        pp->ownid = pp->id < 0xfffe ? (uint16_t)(pp->id + 1) : 0xffff;
+        pp->ownkey = (uint32_t)pp->ownid << 16;
         pp->alllink = atomic_load_explicit(&all_ps, memory_order_relaxed);
         atomic_store_explicit(&all_ps, pp, memory_order_release);
     }
@@ -104,10 +129,13 @@ void tc_mcache_flush_free(struct p *pp) {
     tc_mcache_large_flush(pp);
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         if (pp->mcache.free[sc].n) tc_freebin_flush(pp, sc, 1);
+    tc_own_release_empty(pp);
 }
 
 void tc_mcache_flush(struct mcache *c) {
-    tc_mcache_flush_free((struct p *)c); /* mcache is a P's first member */
+    struct p *pp = (struct p *)c; /* mcache is a P's first member */
+    tc_mcache_flush_free(pp);
+    tc_own_release_all(pp);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = c->alloc[i];
         if (s != &tc_emptyspan) {
@@ -159,7 +187,9 @@ struct mspan *tc_mcache_large_take(struct p *pp, uintptr_t npages) {
 int tc_mcache_large_put(struct p *pp, struct mspan *s) {
     struct mcache *c = &pp->mcache;
     if (s->npages > TC_LARGE_CACHE_MAX_SPAN) return 0;
-    while (c->nlarge == TC_LARGE_CACHE || c->largepages + s->npages > TC_LARGE_CACHE_PAGES) {
+    uint64_t maxpages = (uint64_t)tc_opts.largecache / TC_PAGE_SIZE;
+    if (s->npages > maxpages) return 0;
+    while (c->nlarge == TC_LARGE_CACHE || c->largepages + s->npages > maxpages) {
         struct mspan *old = c->large[0];
         large_remove(c, 0);
         tc_mheap_free(old);
@@ -193,7 +223,7 @@ uint32_t tc_p_count(uint32_t *idle) {
 }
 
 /* A slot from s searching from its cursor to its end, or NULL. */
-static void *span_take(struct mspan *s) {
+void *tc_span_take(struct mspan *s) {
     void *v = tc_mspan_alloc_fast(s);
     if (!v && tc_mspan_next_window(s)) v = tc_mspan_alloc_fast(s);
     return v;
@@ -202,11 +232,14 @@ static void *span_take(struct mspan *s) {
 void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     struct mspan *s = pp->mcache.alloc[spc];
     if (s != &tc_emptyspan) {
-        void *v = span_take(s);
+        void *v = tc_span_take(s);
         if (v) return v;
         if (atomic_load_explicit(&s->xremoteCount, memory_order_relaxed) > 0 &&
-            tc_mspan_merge_remote(s) > 0 && (v = span_take(s)) != NULL)
+            tc_mspan_merge_remote(s) > 0 && (v = tc_span_take(s)) != NULL)
             return v;
+    }
+    if (tc_spanclass_kind(spc) == SPAN_MANUAL) return tc_own_refill(pp, spc);
+    if (s != &tc_emptyspan) {
         pp->mcache.alloc[spc] = &tc_emptyspan;
         tc_mcentral_uncache_span(s);
     }
@@ -217,7 +250,7 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     for (;;) {
         s = tc_mcentral_cache_span(spc, pp);
         if (!s) return NULL;
-        if ((v = span_take(s)) != NULL) break;
+        if ((v = tc_span_take(s)) != NULL) break;
         tc_mcentral_uncache_span(s);
     }
     pp->mcache.alloc[spc] = s;
@@ -226,26 +259,42 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     return v;
 }
 
-void tc_p_lock_pool(void) { pthread_mutex_lock(&pool_lock); }
-void tc_p_unlock_pool(void) { pthread_mutex_unlock(&pool_lock); }
+/* fork: the pool lock, then every P lock (their lists and pending stacks
+ * are then whole in the child). */
+void tc_p_lock_pool(void) {
+    pthread_mutex_lock(&pool_lock);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) pthread_mutex_lock(&pp->lock);
+}
+void tc_p_unlock_pool(void) {
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) pthread_mutex_unlock(&pp->lock);
+    pthread_mutex_unlock(&pool_lock);
+}
 
 /* A bin after fork. An orphaned P's thread may have stopped inside a push,
  * a pop or a flush, leaving entries that were never written or whose
- * objects went back and may since sit in another P's bin (or be live).
- * An entry is kept only if its object is allocated and carries the key:
- * then it is free, because nothing hands an object out with the key in
- * it. The key is flipped while the bins are scanned, so an object seen
- * twice (in any two bins) is kept once; restore_bin puts it back. What is
- * dropped is leaked, which loses memory but never gives an object out
- * twice. */
-static void repair_bin(struct freebin *b) {
+ * objects went back and may since be live. An entry is kept only if its
+ * object is allocated in a span this P owns and its in-bin bit is set:
+ * then it is free, because nothing hands an object out with that bit set.
+ * The bit is cleared while the bins are scanned, so an object seen twice
+ * is kept once; restore_bin sets it again. What is dropped is leaked,
+ * which loses memory but never gives an object out twice. */
+static void repair_bin(struct p *pp, struct freebin *b) {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < b->n; i++) {
-        uintptr_t p = (uintptr_t)b->items[i], base;
-        struct mspan *s;
-        if (tc_classify(p, &s, &base) != PTR_OK || *(uint64_t *)p != tc_free_key) continue;
-        *(uint64_t *)p = ~tc_free_key;
-        b->items[kept++] = (void *)p;
+        struct binent e = b->items[i];
+        struct mspan *s = tc_in_heap((uintptr_t)e.p) ? tc_spanof((uintptr_t)e.p) : NULL;
+        int exact;
+        if (!s || s->state != MSPAN_INUSE || !s->freeable || (uintptr_t)e.p >= s->limit ||
+            atomic_load_explicit(&s->xowner, memory_order_relaxed) != pp)
+            continue;
+        unsigned idx = tc_mspan_index(s, (uintptr_t)e.p, &exact);
+        _Atomic uint64_t *w = &tc_mspan_binbits(s)[idx >> 6];
+        uint64_t bit = 1ull << (idx & 63);
+        if (!exact || e.wb != ((uintptr_t)w << 6 | (idx & 63)) ||
+            !(tc_bits_load(&s->allocBits[idx >> 6]) & bit) || !(tc_bits_load(w) & bit))
+            continue;
+        tc_bits_store(w, tc_bits_load(w) & ~bit);
+        b->items[kept++] = e;
     }
     b->n = kept;
 }
@@ -270,7 +319,10 @@ static void repair_large(struct mcache *c) {
 }
 
 static void restore_bin(struct freebin *b) {
-    for (uint32_t i = 0; i < b->n; i++) *(uint64_t *)b->items[i] = tc_free_key;
+    for (uint32_t i = 0; i < b->n; i++) {
+        _Atomic uint64_t *w = tc_binent_word(b->items[i].wb);
+        tc_bits_store(w, tc_bits_load(w) | tc_binent_bit(b->items[i].wb));
+    }
 }
 
 static void restore_large(struct mcache *c) {
@@ -286,18 +338,19 @@ static void restore_large(struct mcache *c) {
  * to take such a P continues with them. */
 void tc_p_after_fork_child(void) {
     pthread_mutex_init(&pool_lock, NULL);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) p_lock_init(pp);
     idle_ps = NULL;
     nidle = 0;
     struct p *self = tc_tls_p;
     if (self) {
-        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&self->mcache.free[sc]);
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(self, &self->mcache.free[sc]);
         repair_large(&self->mcache);
     }
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         if (pp == self) continue;
         for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++)
             if (pp->mcache.alloc[i] != &tc_emptyspan) tc_mspan_repair(pp->mcache.alloc[i]);
-        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(&pp->mcache.free[sc]);
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) repair_bin(pp, &pp->mcache.free[sc]);
         repair_large(&pp->mcache);
     }
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {

@@ -1,7 +1,8 @@
 /* alloc/mcache.h: Ps and their mcaches.
  *
  * A P is the allocation context (Go's P, minus the scheduler): an mcache
- * with one cached span per span class, the tiny block, and statistics. C
+ * with one cached span per span class, the malloc'd spans it owns besides
+ * (own.c), free bins, the tiny block, and statistics. C
  * has no scheduler, so a thread takes a P from a pool at its first
  * allocation and gives it back, flushed, when it exits (a pthread key
  * destructor) or calls gc_thread_idle(). Ps are never freed; the pool
@@ -9,11 +10,14 @@
  * A thread that only frees never takes a P.
  *
  * Ownership: everything in a P belongs to the thread that holds it; other
- * threads read the statistics (relaxed atomics) and nothing else. The
- * pool's lists are guarded by the pool lock (first in the lock order). */
+ * threads read the statistics (relaxed atomics), and a remote freer sets
+ * a bit in its pending mask (own.c); nothing else.
+ * The pool's lists are guarded by the pool lock (first in the lock
+ * order). */
 #ifndef TC_ALLOC_MCACHE_H
 #define TC_ALLOC_MCACHE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -24,13 +28,20 @@
 /* A free bin: malloc'd objects of one size class that this P freed and
  * will hand out again before touching its spans (LIFO, so the memory is
  * still in cache). Not in Go, which never frees explicitly; it turns the
- * common free into two plain stores. Objects in a bin stay allocated in
- * their span's allocBits; word 0 of each holds tc_free_key, so a second
- * free of the same object is caught (a bin scan confirms it). */
+ * common free into a few plain stores. A bin takes only objects of spans
+ * this P owns; they stay allocated in allocBits and have their in-bin bit
+ * set (tc_mspan_binbits), so a second free of one is caught by the bits
+ * alone, and neither free nor malloc touches the object's memory. */
+struct binent {
+    void *p;       /* the object */
+    uintptr_t wb;  /* its in-bin word's address << 6 | bit number */
+};
+
 struct freebin {
-    void **items;  /* cap slots in mcache.freeslots */
+    struct binent *items; /* cap slots in mcache.freeslots */
     uint32_t n;    /* objects in the bin */
-    uint32_t cap;  /* capacity: about TC_FREEBIN_BYTES of objects, 1..256 */
+    uint32_t cap;  /* capacity: about tc_opts.binbytes of objects, at most
+                      tc_opts.binobjs, at least 1 */
     /* Counters (relaxed load+store by the owner, like struct pstats): a
      * push is a free, and malloc counts the pops without a counter of its
      * own, as npush - nout - n (tc_freebin_pops): one counter fewer on the
@@ -39,16 +50,27 @@ struct freebin {
     _Atomic uint64_t nout;  /* objects flushed to their spans */
 };
 
-#define TC_FREEBIN_BYTES 131072 /* a bin's capacity in bytes of objects */
-#define TC_FREESLOTS 8800 /* >= sum of every bin's cap (8774) */
+TC_INLINE _Atomic uint64_t *tc_binent_word(uintptr_t wb) {
+    return (_Atomic uint64_t *)(wb >> 6);
+}
+TC_INLINE uint64_t tc_binent_bit(uintptr_t wb) { return 1ull << (wb & 63); }
+
+/* The malloc'd spans a P owns besides the one it allocates from, per size
+ * class: doubly linked through mspan.next/prev (a P's span is on no
+ * mcentral list); mspan.ownlist says which. P lock. */
+struct ownspans {
+    struct mspan *partial; /* spans with a free slot */
+    struct mspan *full;    /* spans with none known */
+    uint32_t nempty;       /* spans on partial holding no object */
+};
+
 
 /* Large malloc'd spans this P freed, kept whole for the next large malloc
  * of the same page count: a large free and malloc then cost no heap lock
  * (jemalloc's and mimalloc's thread caches keep large blocks too). A
  * cached span stays MSPAN_INUSE with its one allocation bit clear, so a
  * second free of it is still a double free. Bounded in spans and pages. */
-#define TC_LARGE_CACHE 16          /* spans */
-#define TC_LARGE_CACHE_PAGES 128   /* pages (1 MiB) over all cached spans */
+#define TC_LARGE_CACHE 16          /* spans; in bytes, tc_opts.largecache */
 #define TC_LARGE_CACHE_MAX_SPAN 32 /* pages: larger spans are never kept */
 
 struct mcache {
@@ -59,8 +81,15 @@ struct mcache {
     uint32_t largepages;  /* pages over large[0..nlarge) */
     uintptr_t tiny;       /* current 16-byte tiny block, or 0 */
     uintptr_t tinyoffset; /* bytes of the tiny block in use */
-    void *freeslots[TC_FREESLOTS];
+    struct ownspans own[TC_NUM_SIZE_CLASSES]; /* malloc'd classes; P lock */
+    /* Bytes of free slots in the spans on own[] (for statistics); the
+     * owner writes under the P lock, anyone reads. */
+    _Atomic uint64_t ownfree;
+    struct binent *freeslots; /* every bin's items, mapped with the P */
 };
+
+/* Owned spans with a slot in the pending mask (more are served by a scan). */
+#define TC_OWNSLOTS 4096
 
 /* Per-P counters, by size class (0 = large, counted in bytes apart): the
  * owner bumps them with a relaxed load+store (no read-modify-write);
@@ -72,6 +101,7 @@ struct pstats {
     _Atomic uint64_t largeBytesMalloc; /* bytes of large objects allocated */
     _Atomic uint64_t largeBytesFree;   /* bytes of large objects freed */
     _Atomic uint64_t ntiny;   /* tiny sub-allocations (blocks count in [2]) */
+    _Atomic uint64_t nremote[TC_NUM_SIZE_CLASSES]; /* frees into other Ps' spans */
 };
 
 enum p_status { P_IDLE = 0, P_RUNNING = 1 };
@@ -88,16 +118,64 @@ struct p {
     struct p *link;    /* next idle P; pool lock */
     struct p *alllink; /* next P ever made; written once before publishing */
     uint32_t id;       /* index in creation order */
+    uint16_t ownid;    /* id + 1 as written in pageinfo's owner half; 0xffff (never
+                          written) past 65534 Ps */
+    uint32_t ownkey;   /* ownid << 16, as free compares it; set with ownid */
     uint8_t status;    /* enum p_status; pool lock */
+    /* The P lock: guards the owned-span lists (struct ownspans), the slots
+     * below and every change of which malloc'd spans this P owns (xowner,
+     * pageinfo's owner half). Held by the owner on slow paths; lock order:
+     * pool < P < mcentral < heap, at most one P lock at a time except in
+     * fork. */
+    pthread_mutex_t lock;
+    /* Remote-free notices (own.c): bit k of pendmask = the span in slot k
+     * had a remote free since the P last merged it; bit w of pendany = word
+     * w of pendmask may be non-zero; overflow = a span without a slot had
+     * one. Freers set bits (atomic OR), the owner exchanges them with 0. */
+    _Atomic uint64_t pendany;
+    _Atomic uint64_t pendmask[TC_OWNSLOTS / 64];
+    _Atomic uint32_t overflow;
+    struct mspan *slotspan[TC_OWNSLOTS]; /* slot -> owned span or NULL; P lock */
+    uint16_t slotnext[TC_OWNSLOTS];      /* free slot list links; P lock */
+    uint32_t slotfree;  /* first free slot + 1, or 0; P lock */
+    uint32_t slotbump;  /* slots ever handed out; P lock */
 };
 
 /* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may
  * allocate. */
 TC_INTERNAL extern __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
 
+/* Owner-only counter update that racing readers may load (relaxed). On
+ * x86-64 one add to memory: a naturally aligned 8-byte access is single-
+ * copy atomic there, so a reader sees the old or the new value, as with
+ * the relaxed load and store of the portable form, which compilers do not
+ * fuse into one instruction (three, on the paths of malloc and free). */
 TC_INLINE void tc_stat_add(_Atomic uint64_t *c, uint64_t d) {
+#if defined(__x86_64__)
+    __asm__("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(d));
+#else
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + d,
                           memory_order_relaxed);
+#endif
+}
+
+/* Take the newest object of non-empty bin b: clear its in-bin bit. */
+TC_INLINE void *tc_freebin_pop(struct freebin *b) {
+    struct binent e = b->items[--b->n];
+    _Atomic uint64_t *w = tc_binent_word(e.wb);
+    atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) & ~tc_binent_bit(e.wb),
+                          memory_order_relaxed);
+    return e.p;
+}
+
+/* Put object p (slot idx, in-bin word inbin, bit clear) on bin b, which
+ * has room. */
+TC_INLINE void tc_freebin_push(struct freebin *b, void *p, _Atomic uint64_t *inbin, unsigned idx) {
+    atomic_store_explicit(inbin,
+                          atomic_load_explicit(inbin, memory_order_relaxed) | 1ull << (idx & 63),
+                          memory_order_relaxed);
+    b->items[b->n++] = (struct binent){p, (uintptr_t)inbin << 6 | (idx & 63)};
+    tc_stat_add(&b->npush, 1);
 }
 
 /* Objects malloc took from bin b so far. Exact when its P is idle or is
@@ -119,31 +197,21 @@ TC_INTERNAL void tc_p_release(void);
 TC_INTERNAL struct p *tc_p_all(void);
 TC_INTERNAL uint32_t tc_p_count(uint32_t *idle);
 
-/* Word 0 of every object in a free bin (random per process; its first
- * byte is neither 0x00 nor 0xff). */
-TC_INTERNAL extern uint64_t tc_free_key;
-
-/* Does p's word 0 hold the key? The first byte is compared alone first:
- * a program often stores a narrower field at p just before free(p), and
- * an 8-byte load over a narrower store in flight waits for the store to
- * reach the cache (no store-to-load forwarding), where a 1-byte load is
- * forwarded. Only a matching first byte costs the whole word's load. */
-TC_INLINE int tc_has_free_key(const void *p) {
-    unsigned char first;
-    __builtin_memcpy(&first, &tc_free_key, 1);
-    return *(const unsigned char *)p == first && *(const uint64_t *)p == tc_free_key;
-}
-
 /* Move the older half of bin sc (all of it if all != 0) back to spans. */
 TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);
+
+
+/* A slot of s searching from its cursor to its end, or NULL. Owner only. */
+TC_INTERNAL void *tc_span_take(struct mspan *s);
 
 /* Slow path of small allocation for span class spc: refill the cached span
  * (merging remote frees first) and return a slot. NULL when out of memory. */
 TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
 /* Give every cached free object (the bins, the large spans) back to its
- * span or the heap. Owner only. */
+ * span or the heap, and owned spans that hold no object to their mcentral.
+ * Owner only. */
 TC_INTERNAL void tc_mcache_flush_free(struct p *pp);
-/* That, and give every cached span back to its mcentral. */
+/* That, and give every cached and owned span back to its mcentral. */
 TC_INTERNAL void tc_mcache_flush(struct mcache *c);
 
 /* A cached large malloc'd span of exactly npages, marked allocated, or

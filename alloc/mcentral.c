@@ -17,14 +17,8 @@
 struct mcentral tc_mcentral_[TC_NUM_SPAN_CLASSES];
 
 /* mcentral locks are only ever held inside a region (alloc/region.h). */
-static void central_lock(struct mcentral *c) {
-    tc_region_begin();
-    pthread_mutex_lock(&c->lock);
-}
-static void central_unlock(struct mcentral *c) {
-    pthread_mutex_unlock(&c->lock);
-    tc_region_end();
-}
+static void central_lock(struct mcentral *c) { tc_region_lock(&c->lock); }
+static void central_unlock(struct mcentral *c) { tc_region_unlock(&c->lock); }
 
 /* Adaptive mutexes: refills and remote-free bookkeeping hold the lock for
  * a few list operations; with more threads than cores, sleeping on every

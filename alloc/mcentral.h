@@ -11,7 +11,7 @@
  * Remote frees can turn a full span partial or empty without its owner;
  * tc_mcentral_reconcile moves it to the right list or back to the heap.
  *
- * Locking: one lock per span class. Lock order: P pool < mcentral < heap;
+ * Locking: one lock per span class. Lock order: P pool < P < mcentral < heap;
  * no two mcentral locks are held at once, and the heap lock is never held
  * while taking an mcentral lock. */
 #ifndef TC_ALLOC_MCENTRAL_H

@@ -14,7 +14,8 @@
  * its scavenged ones at the back, so allocation reuses resident memory
  * first and the scavenger finds dirty spans by looking at list heads.
  * When the dirty free memory exceeds the retention limit (64 MiB or a
- * quarter of the in-use heap, whichever is larger), spans are released to
+ * quarter of the in-use heap, whichever is larger: GODEBUG retainbytes
+ * and retainpct), spans are released to
  * the OS, largest first, until half the limit remains. A smaller limit
  * was measured: a vector growing by realloc then faulted every page of
  * every new buffer back in (hundreds of thousands of minor faults, 10x
@@ -32,6 +33,7 @@
 
 #include <string.h>
 
+#include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
@@ -56,7 +58,6 @@ static void heap_unlock(void) {
     pthread_mutex_unlock(&H->lock);
     tc_region_end();
 }
-#define RETAIN_MIN ((uint64_t)64 << 20)
 
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
@@ -95,8 +96,7 @@ static void set_all_pages(struct mspan *s, struct mspan *v) {
 static void set_freeclass(struct mspan *s, unsigned sc) {
     uint16_t off = 0;
     for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE, off += 0x100)
-        atomic_store_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)],
-                              sc ? (uint16_t)(sc | off) : 0, memory_order_relaxed);
+        tc_pageinfo_set(&tc_arenaof(a)->pageinfo[tc_arena_page(a)], 0xffff, sc ? sc | off : 0);
 }
 
 /* Where a span starting at page address a keeps its allocBits. */
@@ -347,8 +347,9 @@ static size_t scavenge_locked(uint64_t keep_bytes) {
 }
 
 static uint64_t retain_limit(void) {
-    uint64_t inuse = H->pagesInUse * TC_PAGE_SIZE / 4;
-    return inuse > RETAIN_MIN ? inuse : RETAIN_MIN;
+    uint64_t inuse = H->pagesInUse * TC_PAGE_SIZE / 100 * (uint64_t)tc_opts.retainpct;
+    uint64_t min = (uint64_t)tc_opts.retainbytes;
+    return inuse > min ? inuse : min;
 }
 
 void tc_mheap_free(struct mspan *s) {
@@ -432,9 +433,9 @@ int tc_mheap_verify(void) {
             if (free_neighbour(s->startAddr - TC_PAGE_SIZE) ||
                 free_neighbour(span_end(s))) ok = 0; /* not coalesced */
             for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE)
-                if (atomic_load_explicit(&tc_arenaof(a)->freeclass[tc_arena_page(a)],
+                if (atomic_load_explicit(&tc_arenaof(a)->pageinfo[tc_arena_page(a)],
                                          memory_order_relaxed))
-                    ok = 0; /* free() would take a slot of a free span */
+                    ok = 0; /* free() would take a slot of a free span (or its P would) */
             if (seen_scavenged && !s->scavenged) ok = 0; /* dirty first */
             seen_scavenged |= s->scavenged;
             pages += s->npages;

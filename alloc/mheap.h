@@ -32,19 +32,37 @@
 
 /* allocBits words reserved per page: a span keeps its allocBits in the
  * slot of its first page (struct heaparena), and no span has more than
- * TC_MAX_OBJS_PER_SPAN slots. */
-#define TC_BITWORDS_PER_PAGE (TC_MAX_OBJS_PER_SPAN / 64)
+ * TC_MAX_OBJS_PER_SPAN slots. Twice that: a malloc'd span keeps its
+ * in-bin bits right after its allocBits (tc_mspan_binbits). */
+#define TC_BITWORDS_PER_PAGE (2 * TC_MAX_OBJS_PER_SPAN / 64)
+
+/* What free() needs to know about a page without the span struct, in one
+ * word (free loads it once):
+ *   bits 0-15   the span's size class | (pages from the span's first page)
+ *               << 8, if that span is in use, malloc'd and small
+ *               (mspan.freeable), else 0; the heap (lock held) writes
+ *   bits 16-31  p.ownid of the P owning the span (malloc'd small spans),
+ *               else 0; the owning P writes, under its P lock
+ * Each writer changes its half with a compare-and-swap (slow paths). */
+#define TC_PI_CLASS(x) ((x) & 0xffffu)
+#define TC_PI_OWNER(x) ((x) >> 16)
+TC_INLINE void tc_pageinfo_set(_Atomic uint32_t *pi, uint32_t mask, uint32_t val) {
+    uint32_t old = atomic_load_explicit(pi, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(pi, &old, (old & ~mask) | val,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
 
 struct heaparena {
+    /* First, at offset 0 (free's fast path indexes it from the arena
+     * pointer directly). With allocbits below and the class tables this
+     * lets free() validate a pointer, and see that its P owns the span,
+     * without the span struct: two dependent loads after the pointer
+     * instead of four. */
+    _Atomic uint32_t pageinfo[TC_PAGES_PER_ARENA];
     _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
-    /* page -> its span's size class | (pages from the span's first page)
-     * << 8, if that span is in use, malloc'd and small (mspan.freeable),
-     * else 0; heap lock writes. With allocbits below and the class tables
-     * this lets free() validate a pointer without the span struct: two
-     * dependent loads after the pointer instead of four. */
-    _Atomic uint16_t freeclass[TC_PAGES_PER_ARENA];
     /* Every span's allocBits, at a place computable from its first page:
-     * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 1 MiB of address
+     * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 2 MiB of address
      * space per arena; a page's words are touched only when a span starts
      * there. Writers: as for mspan.allocBits. */
     _Atomic uint64_t allocbits[TC_PAGES_PER_ARENA * TC_BITWORDS_PER_PAGE];

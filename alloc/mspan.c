@@ -41,16 +41,21 @@ void tc_mspan_init(struct mspan *s, unsigned spc, _Atomic uint64_t *alloc,
     s->limit = s->startAddr + (uintptr_t)s->nelems * s->elemsize;
     s->allocBits = alloc;
     s->remoteBits = aux; /* or gcmarkBytes: the same address */
-    for (unsigned w = 0; w < s->nwords; w++) tc_bits_store(&alloc[w], 0);
+    unsigned clear = tc_spanclass_kind(spc) == SPAN_MANUAL ? 2u * s->nwords : s->nwords;
+    for (unsigned w = 0; w < clear; w++) tc_bits_store(&alloc[w], 0); /* and in-bin bits */
     for (unsigned w = 0, n = tc_mspan_auxwords(spc, s->nwords); w < n; w++)
         tc_bits_store(&aux[w], 0);
     unsigned tail = s->nelems & 63;
-    if (tail) /* I2: slots past the end look allocated */
+    if (tail) { /* I2: slots past the end look allocated (and I7: binned) */
         tc_bits_store(&alloc[s->nwords - 1], ~0ull << tail);
+        if (clear > s->nwords) tc_bits_store(&alloc[2 * s->nwords - 1], ~0ull << tail);
+    }
     atomic_store_explicit(&s->xallocCount, 0, memory_order_relaxed);
     atomic_store_explicit(&s->xremoteCount, 0, memory_order_relaxed);
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
     s->list = LIST_NONE;
+    s->ownlist = OWN_NONE;
+    atomic_store_explicit(&s->xownslot, TC_NOSLOT, memory_order_relaxed);
     tc_mspan_rewind(s);
 }
 
@@ -83,7 +88,7 @@ unsigned tc_mspan_merge_remote(struct mspan *s) {
         if (!tc_bits_load(&s->remoteBits[w])) continue;
         uint64_t x = atomic_exchange_explicit(&s->remoteBits[w], 0, memory_order_acquire);
         uint64_t word = tc_bits_load(&s->allocBits[w]);
-        x &= word;
+        x &= word & ~tc_bits_load(&tc_mspan_binbits(s)[w]); /* a binned slot stays */
         tc_bits_store(&s->allocBits[w], word & ~x);
         n += (unsigned)__builtin_popcountll(x);
     }
@@ -119,6 +124,13 @@ int tc_mspan_verify(const struct mspan *s) {
     if (count == UINT32_MAX || count != tc_mspan_count(s)) return 0; /* I2, I1 */
     for (unsigned i = 0; i < s->freeindex && i < s->nelems; i++) /* I3 */
         if (!(tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1)) return 0;
+    if (tc_spanclass_kind(s->spanclass) == SPAN_MANUAL && tc_spanclass_sizeclass(s->spanclass))
+        for (unsigned w = 0; w < s->nwords; w++) { /* I6, I7 */
+            uint64_t in = tc_bits_load(&tc_mspan_binbits(s)[w]);
+            unsigned lo = w * 64, valid = s->nelems - lo < 64 ? s->nelems - lo : 64;
+            if (in & ~tc_bits_load(&s->allocBits[w])) return 0;
+            if (valid < 64 && (in >> valid) != ~0ull >> valid) return 0;
+        }
     unsigned base = s->cacheword * 64u;
     if (s->freeindex < base || s->freeindex > base + 64) return 0; /* I4 */
     if (s->freeindex == base + 64) return s->allocCache == 0;

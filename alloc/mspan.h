@@ -18,12 +18,23 @@
  *   I5  allocCache == ~allocBits[cacheword] >> (freeindex % 64) within the
  *       window (the owner keeps it in step on every alloc and free)
  *
+ * Malloc'd spans also have in-bin bits (tc_mspan_binbits), right after
+ * allocBits: 1 = the slot is allocated but sits in its owner's free bin
+ * (mcache.h), so it is free to the program. I6: in-bin bits are a subset
+ * of allocBits. I7: in-bin bits at and beyond nelems are 1 (so free's
+ * fast path refuses a "slot" past the end without comparing with
+ * nelems).
+ *
  * Who touches what. A span is owned by exactly one of: the heap (free
  * span, heap lock), an mcentral list (its lock), or one P's mcache
- * (xowner == that P; only that P's thread changes the allocation state).
+ * (xowner == that P; only that P's thread changes the allocation state
+ * and the in-bin bits). A P keeps the malloc'd spans it took until they
+ * empty or it is released (mcache.h), not only the one it allocates from.
  * Threads that free into a span they do not own never touch allocBits:
  * they count themselves in xremoteCount, then set a bit in remoteBits; the
- * owner merges remoteBits into allocBits (tc_mspan_merge_remote). */
+ * owner merges remoteBits into allocBits (tc_mspan_merge_remote), after
+ * the first such free since its last merge told it so (a bit in the
+ * P's pending mask, at the span's ownslot). */
 #ifndef TC_ALLOC_MSPAN_H
 #define TC_ALLOC_MSPAN_H
 
@@ -49,6 +60,15 @@ enum mspan_list {
     LIST_PARTIAL,     /* mcentral: has free slots */
     LIST_FULL,        /* mcentral: no free slot known */
     LIST_CACHED,      /* in a P's mcache (xowner says which) */
+};
+
+#define TC_NOSLOT 0xffff /* mspan.xownslot: none */
+
+/* Which of its owner's lists a P's malloc'd span is on (struct mcache). */
+enum own_list {
+    OWN_NONE = 0, /* the P allocates from it, or it is in transit */
+    OWN_PARTIAL,  /* has (or may have) free slots */
+    OWN_FULL,     /* no free slot known */
 };
 
 /* Field order is for the cache: the first 64 bytes hold everything the
@@ -93,6 +113,10 @@ struct mspan {
                              mcentral lock */
     _Atomic int32_t xremoteCount; /* remote frees counted, not yet merged */
     _Atomic(struct p *) xowner;   /* caching P or NULL; mcentral lock */
+    /* Malloc'd spans owned by a P (list == LIST_CACHED): */
+    _Atomic uint16_t xownslot; /* its slot in the owner's pending mask, or
+                                  TC_NOSLOT; owner writes, freers read */
+    uint8_t ownlist;      /* enum own_list; owner only */
 };
 _Static_assert(offsetof(struct mspan, next) == 64, "mspan's hot fields fill one line");
 
@@ -141,6 +165,11 @@ TC_INLINE unsigned tc_mspan_index(const struct mspan *s, uintptr_t p, int *exact
     unsigned idx = (unsigned)((off * s->divMul) >> 32);
     *exact = (uintptr_t)idx * s->elemsize == off;
     return idx;
+}
+
+/* A malloc'd span's in-bin bits: nwords words after its allocBits. */
+TC_INLINE _Atomic uint64_t *tc_mspan_binbits(const struct mspan *s) {
+    return s->allocBits + s->nwords;
 }
 
 TC_INLINE uint64_t tc_bits_load(_Atomic uint64_t *w) {
@@ -210,7 +239,7 @@ TC_INLINE uint32_t tc_mspan_count(const struct mspan *s) {
  * the dead thread knew that slot. */
 TC_INTERNAL void tc_mspan_repair(struct mspan *s);
 
-/* Check I1..I5; returns 1 when they hold. Owner or lock holder only. */
+/* Check I1..I7; returns 1 when they hold. Owner or lock holder only. */
 TC_INTERNAL int tc_mspan_verify(const struct mspan *s);
 
 #endif

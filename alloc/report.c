@@ -83,14 +83,14 @@ size_t tc_format(char *buf, size_t cap, const char *fmt, ...) {
     return n;
 }
 
-static void vprint_line(const char *prefix, const char *fmt, va_list ap) {
+static void vprint_line(int fd, const char *prefix, const char *fmt, va_list ap) {
     char buf[512];
     int saved = errno;
     size_t n = tc_format(buf, sizeof buf - 1, "%s", prefix);
     n += tc_vformat(buf + n, sizeof buf - 1 - n, fmt, ap);
     buf[n++] = '\n';
     for (size_t off = 0; off < n;) {
-        ssize_t w = syscall(SYS_write, 2, buf + off, n - off); /* not an interposed write */
+        ssize_t w = syscall(SYS_write, fd, buf + off, n - off); /* not an interposed write */
         if (w <= 0) break;
         off += (size_t)w;
     }
@@ -100,14 +100,21 @@ static void vprint_line(const char *prefix, const char *fmt, va_list ap) {
 void tc_print(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vprint_line("", fmt, ap);
+    vprint_line(2, "", fmt, ap);
+    va_end(ap);
+}
+
+void tc_fprint(int fd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprint_line(fd, "", fmt, ap);
     va_end(ap);
 }
 
 void tc_fatal(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vprint_line("tricolor: fatal: ", fmt, ap);
+    vprint_line(2, "tricolor: fatal: ", fmt, ap);
     va_end(ap);
     abort();
 }

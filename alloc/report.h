@@ -16,8 +16,9 @@
 TC_INTERNAL size_t tc_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 TC_INTERNAL size_t tc_format(char *buf, size_t cap, const char *fmt, ...);
 
-/* Write one formatted line (a newline is added) to stderr. */
+/* Write one formatted line (a newline is added) to stderr, or to fd. */
 TC_INTERNAL void tc_print(const char *fmt, ...);
+TC_INTERNAL void tc_fprint(int fd, const char *fmt, ...);
 
 /* Print "tricolor: fatal: ..." and abort. */
 TC_INTERNAL __attribute__((noreturn)) void tc_fatal(const char *fmt, ...);

@@ -46,4 +46,13 @@ TC_INLINE size_t tc_class_size(unsigned sizeclass) {
     return tc_class_to_size[sizeclass];
 }
 
+/* What free's fast path needs of a size class, in one 8-byte entry (one
+ * table load instead of three); filled at initialisation from the tables
+ * above. */
+struct classinfo {
+    uint32_t divmagic; /* tc_class_to_divmagic */
+    uint32_t nwords;   /* bitmap words of one span: (nelems + 63) / 64 */
+};
+TC_INTERNAL extern struct classinfo tc_classinfo[TC_NUM_SIZE_CLASSES];
+
 #endif

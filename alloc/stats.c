@@ -21,12 +21,13 @@ TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 TRICOLOR_API const char *gc_version(void) { return TRICOLOR_VERSION_STRING; }
 
 /* Free bytes a P holds: its free bins, its cached large spans and the free
- * slots of its spans. */
+ * slots of its spans (the current ones and the other owned ones). */
 static uint64_t cached_free_bytes(struct p *pp) {
     uint64_t b = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         b += (uint64_t)__atomic_load_n(&pp->mcache.free[sc].n, __ATOMIC_RELAXED) * tc_class_size(sc);
     b += (uint64_t)__atomic_load_n(&pp->mcache.largepages, __ATOMIC_RELAXED) * TC_PAGE_SIZE;
+    b += LOAD(pp->mcache.ownfree);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
         struct mspan *s = __atomic_load_n(&pp->mcache.alloc[i], __ATOMIC_RELAXED);
         if (s == &tc_emptyspan || !s) continue;
@@ -73,6 +74,8 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
         bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
         st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
+        for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) /* the bins' entries */
+            st->metadata_sys += pp->mcache.free[sc].cap * sizeof(struct binent);
     }
     st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     st->nprocs = tc_p_count(&st->nprocs_idle);

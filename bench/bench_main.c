@@ -46,5 +46,7 @@ int main(int argc, char **argv) {
     tcb_register_mixed();
     tcb_register_realloc();
     tcb_register_xthread();
+    tcb_register_threads();
+    tcb_register_bintree();
     return tc_bench_main(argc, argv);
 }

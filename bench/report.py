@@ -59,6 +59,7 @@ class Target:
     limit: float       # met when ratio < limit (strict) or <= limit
     strict: bool
     text: str          # the condition as printed, e.g. "<= 1.1"
+    each: bool = False  # on every workload's ratio, not on the geometric mean
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Group:
     subject: str
     targets: list = field(default_factory=list)
     callgrind: bool = False  # also count instructions with tc-pairloop
+    bintree: bool = False    # also time tc-bintree DEPTH, one process per run
 
 
 GROUPS = [
@@ -80,12 +82,14 @@ GROUPS = [
           peers=["glibc", "jemalloc", "mimalloc", "tricolor"],
           subject="tricolor",
           targets=[
-              Target("time", "glibc", 1.0, True, "< 1"),
-              Target("time", "jemalloc", 1.0, True, "< 1"),
-              Target("time", "mimalloc", 1.1, False, "<= 1.1"),
+              Target("time", "glibc", 1.0, True, "< 1", each=True),
+              Target("time", "jemalloc", 1.0, True, "< 1", each=True),
+              Target("time", "mimalloc", 1.0, False, "<= 1.0"),
+              Target("time", "mimalloc", 1.25, False, "<= 1.25", each=True),
+              Target("rss", "mimalloc", 1.1, False, "<= 1.1"),
               Target("rss", "jemalloc", 1.2, False, "<= 1.2"),
           ],
-          callgrind=True),
+          callgrind=True, bintree=True),
 ]
 
 
@@ -322,16 +326,67 @@ def render(group, benches, peers, labels, cells, ratios, geo, md):
             trow = [f"{subj}/{p} ({n} of {len(benches)})", fmt_ratio(geo[(p, 'time')]), "",
                     fmt_ratio(geo[(p, 'rss')]), ""]
             for t in group.targets:
-                if t.peer == p:
+                if t.peer == p and not t.each:
                     col = 2 if t.metric == "time" else 4
                     trow[col] = f"{t.text}: {verdict(t, geo[(p, t.metric)])}"
             rows.append(trow)
         goals = "; ".join(f"{t.metric} {subj}/{t.peer} {t.text}" for t in group.targets
-                          if t.peer in peers)
+                          if t.peer in peers and not t.each)
         L.append(f"targets (geometric means): {goals}" + ("\n" if md else ""))
         L += table(f"geometric mean over the workloads (ratio < 1: {subj} faster / smaller)",
                    ["ratio", "time", "time target", "peak RSS", "RSS target"], rows, md)
+        rows = []
+        for t in group.targets:
+            per = ratios.get((t.peer, t.metric), {}) if t.each and t.peer in peers else None
+            if not per:
+                continue
+            worst = max(per, key=per.get)
+            missed = [b for b, x in per.items() if verdict(t, x) != "met"]
+            rows.append([f"{t.metric} {subj}/{t.peer} {t.text}", f"{per[worst]:.2f}x", worst,
+                         f"{len(missed)} of {len(per)}",
+                         "met" if not missed else "MISSED"])
+        if rows:
+            L += table("targets on every workload (worst ratio, workloads that miss)",
+                       ["target", "worst", "workload", "missed", "verdict"], rows, md)
     return L
+
+
+def bintree(build, peers, args):
+    """Seconds of one tc-bintree DEPTH process per peer and repetition,
+    interleaved like the workloads; the median per peer."""
+    binary = os.path.join(build, "bench/tc-bintree")
+    if not os.access(binary, os.X_OK):
+        return {"error": f"{binary} not built"}
+    runs = {p: [] for p in peers}
+    names = list(peers)
+    for rep in range(args.bintree_reps):
+        for p in names[rep % len(names):] + names[:rep % len(names)]:
+            status, out, err = spawn_wait([binary, str(args.bintree_depth)], child_env(peers[p]),
+                                          args.timeout)
+            if status == 3:
+                die(f"{p}: {err.strip()}")
+            m = re.search(r"seconds=([\d.]+)", out)
+            runs[p].append(float(m.group(1)) if status == 0 and m else None)
+    res = {}
+    for p, xs in runs.items():
+        ok = [x for x in xs if x is not None]
+        res[p] = ({"median_s": median(ok), "min_s": min(ok), "max_s": max(ok), "runs": xs}
+                  if len(ok) == len(xs) else {"error": f"{len(xs) - len(ok)} runs failed"})
+    return res
+
+
+def render_bintree(group, res, args, md):
+    subj = res.get(group.subject, {}).get("median_s")
+    rows = []
+    for p, r in res.items():
+        if "error" in r:
+            rows.append([p, "FAILED", "", "", r["error"]])
+            continue
+        rel = f"{subj / r['median_s']:.2f}x" if subj and p != group.subject else ""
+        rows.append([p, f"{r['median_s']:.2f}", f"{r['min_s']:.2f}", f"{r['max_s']:.2f}", rel])
+    return table(f"binary trees with explicit free, depth {args.bintree_depth} (tc-bintree, one "
+                 f"process per run, {args.bintree_reps} runs; seconds)",
+                 ["allocator", "median", "min", "max", f"{group.subject}/this"], rows, md)
 
 
 def table(title, hdr, rows, md):
@@ -389,7 +444,7 @@ def split_callgrind(outf, pairs):
     return split
 
 
-def render_callgrind(group, res, md):
+def render_callgrind(group, res, args, md):
     rows = []
     subj = res.get(group.subject, {}).get("ir_per_pair")
     for p, r in res.items():
@@ -432,10 +487,14 @@ def main():
     ap.add_argument("--groups", help="comma-separated groups (default: all)")
     ap.add_argument("--no-callgrind", action="store_true", help="skip instruction counts")
     ap.add_argument("--pairs", type=int, default=1000000, help="malloc/free pairs under callgrind")
+    ap.add_argument("--no-bintree", action="store_true", help="skip the tc-bintree runs")
+    ap.add_argument("--bintree-depth", type=int, default=20, help="tc-bintree depth (default 20)")
+    ap.add_argument("--bintree-reps", type=int, default=3, help="tc-bintree runs per allocator")
     ap.add_argument("--timeout", type=float, default=120, help="seconds before a run counts as hung")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.min_time = 3, 0.1
+        args.bintree_depth, args.bintree_reps = min(args.bintree_depth, 16), 1
     if args.reps < 1 or args.min_time <= 0 or args.pairs < 1:
         die("--reps, --min-time and --pairs must be positive")
     build = os.path.abspath(args.build)
@@ -495,15 +554,19 @@ def main():
                 "ratios": {f"{g.subject}/{p} {m}": v for (p, m), v in ratios.items()},
                 "runs": {f"{b} @ {p}": [{k: v for k, v in r.items() if k != "context"} for r in rs]
                          for (b, p), rs in runs.items()}}
-        if g.callgrind and not args.no_callgrind:
-            cg = callgrind(build, {p: known[p] for p in names}, args)
-            if "error" in cg:
-                text.append(f"callgrind skipped: {cg['error']}")
+        extras = [("callgrind", g.callgrind and not args.no_callgrind, callgrind, render_callgrind),
+                  ("bintree", g.bintree and not args.no_bintree, bintree, render_bintree)]
+        for name, wanted, run, show in extras:
+            if not wanted:
+                continue
+            res = run(build, {p: known[p] for p in names}, args)
+            if "error" in res:
+                text.append(f"{name} skipped: {res['error']}")
             else:
-                failed |= any("error" in r for r in cg.values())
-                text += render_callgrind(g, cg, md=False)
-                mdown += render_callgrind(g, cg, md=True)
-            gdoc["callgrind"] = cg
+                failed |= any("error" in r for r in res.values())
+                text += show(g, res, args, md=False)
+                mdown += show(g, res, args, md=True)
+            gdoc[name] = res
         doc["groups"][g.name] = gdoc
 
     load_end = open("/proc/loadavg").read().split()[:3]

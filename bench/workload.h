@@ -11,8 +11,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gbench_shim.h"
+
+/* A workload's malloc returned NULL: say so on one line and abort, so the
+ * driver records a crash rather than a figure. */
+_Noreturn void tcb_oom(size_t size);
 
 /* Seed of every trace; a thread's seed is this plus its index. */
 #define TCB_SEED UINT64_C(0x7c01a11c0ffee)
@@ -60,9 +66,31 @@ static inline void tcb_escape(void *p) {
     __asm__ volatile("" : : "r"(p) : "memory");
 }
 
-/* A workload's malloc returned NULL: say so on one line and abort, so the
- * driver records a crash rather than a figure. */
-_Noreturn void tcb_oom(size_t size);
+/* One step of a replacement trace: the slot of a table of live objects,
+ * and the size of the object that takes its place. */
+struct tcb_step {
+    uint16_t slot;
+    uint16_t size;
+};
+
+/* Fill t[0..n) with steps over slots [0, slots), sizes from size(seed). */
+static inline void tcb_steps(struct tcb_step *t, int n, uint64_t *seed, unsigned slots,
+                             size_t (*size)(uint64_t *)) {
+    for (int i = 0; i < n; i++) {
+        t[i].slot = (uint16_t)tcb_uniform(seed, 0, slots - 1);
+        t[i].size = (uint16_t)size(seed);
+    }
+}
+
+/* Replace *slot: free the object there, malloc size bytes in its place and
+ * write its first n bytes. */
+static inline void tcb_replace(void **slot, size_t size, int fill, size_t n) {
+    free(*slot);
+    void *p = malloc(size);
+    if (p == NULL) tcb_oom(size);
+    memset(p, fill, n);
+    *slot = p;
+}
 
 /* Fail the run before its loop: report msg, then run the loop down (a
  * threaded run's other threads wait for this one at the loop's barriers). */
@@ -73,6 +101,12 @@ void tcb_register_small(void);
 void tcb_register_mixed(void);
 void tcb_register_realloc(void);
 void tcb_register_xthread(void);
+void tcb_register_threads(void);
+void tcb_register_bintree(void);
+
+/* Thread counts for threaded workloads: 1, N, 2N, 4N for N online CPUs
+ * (duplicates dropped); returns how many were written to out. */
+int tcb_thread_counts(int out[4]);
 
 /* Register or exit: a malformed table is a bug in bench/, not a result. */
 void tcb_register(const struct tc_bench_spec *spec);

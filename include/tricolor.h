@@ -72,6 +72,16 @@
  *                          and abort if any reachable object is unmarked
  *   GODEBUG=gcsignal=N     the signal number used to stop threads (default:
  *                          the first real-time signal no one handles)
+ *   GODEBUG=mstats=1       gc_stats_print() at exit
+ *   GODEBUG=binbytes=N     bytes of freed objects a thread keeps per size
+ *                          class (default 128K; K, M, G suffixes), at most
+ *                          binobjs=N objects (2048)
+ *   GODEBUG=ownempty=N     empty spans a thread keeps per size class (2)
+ *   GODEBUG=largecache=N   bytes of freed large blocks a thread keeps (1M)
+ *   GODEBUG=retainbytes=N, retainpct=N   free heap memory kept resident
+ *                          before release to the OS starts: N bytes (64M)
+ *                          or N% of the in-use heap (25), the larger
+ *   A bad value gets a one-line error on stderr and the default.
  *   GODEBUG=gcfullstop=1   stop every thread, by poll or signal, at both
  *                          ends of marking, as Go does (by default a
  *                          cycle's start stops no thread, and its end
@@ -224,6 +234,13 @@ struct gc_stats {
 
 /* Fill *st. Returns 0. */
 TRICOLOR_API int gc_read_stats(struct gc_stats *st);
+
+/* Write per-size-class statistics of malloc'd memory (live objects and
+ * bytes, spans and how full they are, mallocs, frees, remote frees), the
+ * large objects, and the heap's memory from the OS to stderr, without
+ * calling malloc. GODEBUG=mstats=1 prints the same at exit; under
+ * LD_PRELOAD, malloc_stats() prints it too. */
+TRICOLOR_API void gc_stats_print(void);
 
 /* Return every free page of the heap to the OS now (madvise), after
  * giving the calling thread's cached free objects back to the heap (other

@@ -6,7 +6,7 @@ Usage: check_docs.py CHECK SOURCE_ROOT [PROGRAM]
 CHECK is one of:
   example    README.md's C example is examples/hello_gc.c, byte for byte.
   knobs      every variable the library reads with getenv (alloc/, gc/)
-             and every string in alloc/options.c's GODEBUG table is in
+             and every key of alloc/options.h's GODEBUG table is in
              README.md's Environment section; and every GODEBUG key the
              README lists is one the library knows: PROGRAM (linked with
              tricolor) run with GODEBUG=KEY=zzz must warn about that key.
@@ -57,7 +57,8 @@ def check_knobs(root, prog):
     names = set()
     for path in glob.glob(os.path.join(root, "alloc", "*.c")) + glob.glob(os.path.join(root, "gc", "*.c")):
         names |= set(re.findall(r'getenv\("([A-Z_0-9]+)"\)', open(path).read()))
-    strings = set(re.findall(r'"([a-z][a-z0-9]*)"', read(root, "alloc/options.c")))
+    # the GODEBUG keys: the first field of each X(...) in the options table
+    strings = set(re.findall(r"^\s*X\(([a-z][a-z0-9]*),", read(root, "alloc/options.h"), re.M))
     if not names or not strings:
         errors.append("found no getenv names or no GODEBUG strings: update this check")
     for n in sorted(names):
@@ -65,7 +66,7 @@ def check_knobs(root, prog):
             errors.append("the library reads %s, which README.md's Environment table lacks" % n)
     for s in sorted(strings):
         if not re.search(r"\b%s\b" % re.escape(s), env):
-            errors.append("alloc/options.c knows %r, which README.md's Environment table lacks" % s)
+            errors.append("alloc/options.h knows %r, which README.md's Environment table lacks" % s)
     for key in sorted(set(re.findall(r"`GODEBUG=([a-z0-9]+)=`", env))):
         p = subprocess.run([prog], env=dict(os.environ, GODEBUG=key + "=zzz"),
                            capture_output=True, text=True, timeout=60)

@@ -22,14 +22,15 @@ MALLOC_FAMILY = [
     "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size",
     "cfree", "malloc_trim", "__libc_malloc", "__libc_calloc",
     "__libc_realloc", "__libc_free", "__libc_memalign", "__libc_valloc",
-    "__libc_pvalloc",
+    "__libc_pvalloc", "mallinfo", "mallinfo2", "malloc_stats", "malloc_info",
 ]
 PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idle",
               "gc_alloc", "gc_alloc_noscan", "gc_alloc_uncollectable", "gc_free", "gc_store",
               "gc_collect", "gc_setpercent", "gc_add_roots", "gc_remove_roots",
               "gc_register_thread", "gc_unregister_thread", "gc_set_finalizer",
-              "gc_keepalive", "gc_read_pauses", "gc_memmove", "gc_memcpy", "gc_memclr",
-              "gc_qsort", "gc_qsort_r", "gc_add_stack", "gc_remove_stack", "gc_switch_stack",
+              "gc_keepalive", "gc_read_pauses", "gc_stats_print", "gc_memmove", "gc_memcpy",
+              "gc_memclr", "gc_qsort", "gc_qsort_r", "gc_add_stack", "gc_remove_stack",
+              "gc_switch_stack",
               # interposed so every thread is known to the collector, and
               # its exit value kept until it is joined (gc/threads.c)
               "pthread_create", "pthread_exit", "pthread_join", "pthread_tryjoin_np",

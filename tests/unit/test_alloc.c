@@ -42,8 +42,9 @@ TEST(bad_frees_are_refused_in_warn_mode_and_change_nothing) {
 }
 
 /* The free fast path validates without the span struct (struct
- * heaparena): every page's freeclass entry must match its span, and each
- * pointer it cannot prove a live slot start must go to the slow path. */
+ * heaparena): every page's freeclass entry must match its span and name
+ * its owner, and each pointer it cannot prove a live slot start of an
+ * owned span must go to the slow path. */
 TEST(free_fast_takes_only_live_slot_starts) {
     tc_opts.badfree = BADFREE_WARN;
     /* class 3 (24 B): 341 slots and 8 bytes of tail in one page */
@@ -51,7 +52,8 @@ TEST(free_fast_takes_only_live_slot_starts) {
     struct mspan *s = tc_spanof((uintptr_t)p);
     ASSERT_TRUE(s != NULL && s->freeable);
     struct heaparena *ha = tc_arenaof(s->startAddr);
-    EXPECT_EQ_U(ha->freeclass[tc_arena_page(s->startAddr)], 3);
+    EXPECT_EQ_U(TC_PI_CLASS(ha->pageinfo[tc_arena_page(s->startAddr)]), 3);
+    EXPECT_EQ_U(TC_PI_OWNER(ha->pageinfo[tc_arena_page(s->startAddr)]), tc_tls_p->ownid);
     EXPECT_TRUE(s->allocBits == tc_arena_allocbits(ha, tc_arena_page(s->startAddr)));
     char *tail = (char *)s->startAddr + 341 * 24; /* a "slot" past nelems */
     EXPECT_TRUE(!tc_free_fast(tail));
@@ -70,7 +72,7 @@ TEST(free_fast_takes_only_live_slot_starts) {
     for (int i = 0; i < 12; i++) {
         struct mspan *t = tc_spanof((uintptr_t)o[i]);
         uintptr_t page = tc_arena_page((uintptr_t)o[i]), first = tc_arena_page(t->startAddr);
-        EXPECT_EQ_U(tc_arenaof(t->startAddr)->freeclass[page], 35 | (page - first) << 8);
+        EXPECT_EQ_U(TC_PI_CLASS(tc_arenaof(t->startAddr)->pageinfo[page]), 35 | (page - first) << 8);
         far += page != first;
     }
     EXPECT_TRUE(far > 0);

@@ -5,6 +5,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/mcache.h"
+#include "alloc/options.h"
 #include "harness.h"
 #include "include/tricolor.h"
 
@@ -125,7 +126,7 @@ TEST(large_cache_stays_within_its_bounds) {
     for (size_t i = 0; i < n; i++) {
         tc_free(v[i], "free()");
         struct mcache *c = &tc_tls_p->mcache;
-        EXPECT_TRUE(c->nlarge <= TC_LARGE_CACHE && c->largepages <= TC_LARGE_CACHE_PAGES);
+        EXPECT_TRUE(c->nlarge <= TC_LARGE_CACHE && (uint64_t)c->largepages * 8192 <= (uint64_t)tc_opts.largecache);
         uint32_t pages = 0;
         for (uint32_t k = 0; k < c->nlarge; k++) pages += (uint32_t)c->large[k]->npages;
         EXPECT_EQ_U(pages, c->largepages);

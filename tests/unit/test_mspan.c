@@ -5,7 +5,7 @@
 #include "harness.h"
 
 static _Alignas(8192) char pages[10 * 8192];
-static _Atomic uint64_t bits[16];     /* allocBits */
+static _Atomic uint64_t bits[32];     /* allocBits, then in-bin bits */
 static _Atomic uint64_t aux[8 * 16];  /* the larger layout: collected spans' mark bytes */
 
 static struct mspan make_span(unsigned sizeclass) {

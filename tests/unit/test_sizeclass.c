@@ -45,6 +45,20 @@ TEST(divmagic_gives_the_slot_of_every_byte) {
     }
 }
 
+/* free's fast path (alloc.h) tells a slot start from an interior pointer
+ * by the fraction alone: (uint32)(off * divmagic) < divmagic. */
+TEST(divmagic_fraction_tells_slot_starts_at_every_byte) {
+    for (unsigned c = 1; c < TC_NUM_SIZE_CLASSES; c++) {
+        uint64_t size = tc_class_size(c), m = tc_class_to_divmagic[c];
+        uint64_t span = (uint64_t)tc_class_to_npages[c] * TC_PAGE_SIZE;
+        for (uint64_t off = 0; off < span; off++)
+            if (((uint32_t)(off * m) < m) != (off % size == 0)) {
+                TC_FAIL_("class %u offset %llu", c, (unsigned long long)off);
+                return;
+            }
+    }
+}
+
 TEST(span_classes_keep_kinds_apart) {
     for (unsigned c = 0; c < TC_NUM_SIZE_CLASSES; c++)
         for (unsigned k = SPAN_SCAN; k <= SPAN_MANUAL; k++) {

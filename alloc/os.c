@@ -7,6 +7,8 @@
  * trims both ends. */
 #include "alloc/os.h"
 
+#include "alloc/report.h"
+
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
@@ -52,4 +54,13 @@ void *tc_os_grow(void *p, size_t old_size, size_t new_size) {
 void *tc_os_alloc_meta(size_t size) {
     void *p = mmap(NULL, size, PROT, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+void tc_os_vec_room(void **v, size_t *cap, size_t n, size_t elem, size_t first, const char *what) {
+    if (n < *cap) return;
+    size_t c = *cap ? *cap * 2 : first;
+    void *g = tc_os_grow(*v, *cap * elem, c * elem);
+    if (!g) tc_fatal("out of memory for %s", what);
+    *v = g;
+    *cap = c;
 }

@@ -33,4 +33,11 @@ TC_INTERNAL void *tc_os_alloc_meta(size_t size);
  * NULL when the OS refuses, with the old mapping untouched. */
 TC_INTERNAL void *tc_os_grow(void *p, size_t old_size, size_t new_size);
 
+/* Make room for one more element in a growable metadata array *v of *cap
+ * elements of elem bytes (first: the capacity of a new one; doubled
+ * after): grows it when n == *cap, or stops the process saying it ran out
+ * of memory for what. */
+TC_INTERNAL void tc_os_vec_room(void **v, size_t *cap, size_t n, size_t elem, size_t first,
+                                const char *what);
+
 #endif

@@ -82,13 +82,7 @@ static void insert(struct finentry e) {
 }
 
 static void enqueue_ready(struct finentry e) {
-    if (nready == readycap) {
-        size_t c = readycap ? readycap * 2 : 256;
-        struct finentry *q = tc_os_grow(ready, readycap * sizeof *q, c * sizeof *q);
-        if (!q) tc_fatal("out of memory for finalizers");
-        ready = q;
-        readycap = c;
-    }
+    tc_os_vec_room((void **)&ready, &readycap, nready, sizeof *ready, 256, "finalizers");
     ready[nready++] = e;
 }
 

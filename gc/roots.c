@@ -47,13 +47,7 @@ static struct rangevec roots;   /* roots lock */
 static struct rangevec globals; /* collector thread only */
 
 static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 256;
-        struct range *v = tc_os_grow(r->v, r->cap * sizeof *v, cap * sizeof *v);
-        if (!v) tc_fatal("out of memory for the root table");
-        r->v = v;
-        r->cap = cap;
-    }
+    tc_os_vec_room((void **)&r->v, &r->cap, r->n, sizeof *r->v, 256, "the root table");
     r->v[r->n++] = (struct range){lo, hi};
 }
 

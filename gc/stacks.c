@@ -172,13 +172,8 @@ TRICOLOR_API int gc_add_stack(void *lo, void *hi) {
     if (find_ustack((uintptr_t)lo) || find_ustack((uintptr_t)hi - 1)) {
         rc = -1;
     } else {
-        if (nustacks == ustackcap) {
-            size_t c = ustackcap ? ustackcap * 2 : 64;
-            struct ustack *v = tc_os_grow(ustacks, ustackcap * sizeof *v, c * sizeof *v);
-            if (!v) tc_fatal("out of memory for the stack table");
-            ustacks = v;
-            ustackcap = c;
-        }
+        tc_os_vec_room((void **)&ustacks, &ustackcap, nustacks, sizeof *ustacks, 64,
+                       "the stack table");
         ustacks[nustacks++] = (struct ustack){(uintptr_t)lo, (uintptr_t)hi, 0, NULL};
     }
     tc_roots_unlock();

@@ -274,13 +274,8 @@ static void thread_finished(void *v) {
     registry_lock_parked();
     int keep = joinable_now();
     if (keep) {
-        if (nexits == exitscap) {
-            size_t c = exitscap ? exitscap * 2 : 64;
-            struct exitval *n = tc_os_grow(exits, exitscap * sizeof *n, c * sizeof *n);
-            if (!n) tc_fatal("out of memory for thread exit values");
-            exits = n;
-            exitscap = c;
-        }
+        tc_os_vec_room((void **)&exits, &exitscap, nexits, sizeof *exits, 64,
+                       "thread exit values");
         exits[nexits++] = (struct exitval){pthread_self(), v};
     }
     tc_registry_unlock();

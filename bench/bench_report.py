@@ -164,6 +164,7 @@ class Report:
         self.add("escape", "escape:summary", 0, "summary", n, n, finish)
 
     def plan_collector(self):
+        print("bench-report: building Go's peers (go build)", file=sys.stderr, flush=True)
         go_exe, why = gc_report.build_go(os.path.join(self.build, "bench-go"), "gc_pause.go", "gc-pause-go")
         names = [n for n in gc_report.COLLECTORS if n != "go" or go_exe]
         if why:
@@ -268,7 +269,11 @@ class Report:
             progress.done(part, kind, rep, n, label, time.monotonic() - t)
         self.info["loadavg_end"] = benchlib.loadavg()
         self.info["seconds"] = round(time.monotonic() - t0)
-        self.info["options"] = " ".join(sys.argv[1:])
+        shown = sys.argv[1:]
+        while "--build" in shown:  # scripts/bench-report's own, not the user's
+            i = shown.index("--build")
+            del shown[i:i + 2]
+        self.info["options"] = " ".join(shown)
         self.plots()
         self.summary()
         return 1 if self.failed else 0
@@ -328,7 +333,7 @@ def update_readme(r, block):
     new = text[:text.index(BEGIN) + len(BEGIN)] + "\n" + block + text[text.index(END):]
     with open(path, "w") as f:
         f.write(new)
-    print(f"bench-report: README.md's results section and docs/results/ updated", file=sys.stderr)
+    print("bench-report: README.md's results section and docs/results/ updated", file=sys.stderr)
 
 
 def main():

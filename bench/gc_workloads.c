@@ -50,6 +50,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "gcbench.h"
+
 #if defined(GCW_TRICOLOR)
 #include <tricolor.h>
 #define IMPL() "tricolor"
@@ -76,19 +78,6 @@ static int incremental;
 static long opt_depth = 18, opt_window = 200000, opt_pushes = 1000000, opt_msg = 1024;
 static long opt_threads = 4, opt_nodes = 1L << 17, opt_replace_pct = 25;
 static double opt_seconds = 5;
-
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *s) {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static void *must(void *p) {
     if (!p) {
@@ -194,9 +183,9 @@ static uint64_t stop_at;
 
 /* Called with Boehm's allocation lock held: no lock of our own needed. */
 static void GC_CALLBACK on_event(GC_EventType e) {
-    if (e == GC_EVENT_PRE_STOP_WORLD) stop_at = now_ns();
+    if (e == GC_EVENT_PRE_STOP_WORLD) stop_at = gcb_now_ns();
     if (e == GC_EVENT_POST_START_WORLD && stop_at) {
-        if (atomic_load_explicit(&recording, memory_order_relaxed)) note_pause(now_ns() - stop_at);
+        if (atomic_load_explicit(&recording, memory_order_relaxed)) note_pause(gcb_now_ns() - stop_at);
         stop_at = 0;
     }
 }
@@ -240,7 +229,7 @@ static long run_trees(void) {
     const int min_depth = 4, max = (int)opt_depth;
     long bad = 0, allocated = 0, cycles0 = cycles();
     record_start();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gcb_now_ns();
     bad += item_check(bottom_up(max + 1)) != (2L << (max + 1)) - 1;
     struct tnode *long_lived = bottom_up(max);
     allocated += (2L << (max + 1)) - 1 + (2L << max) - 1;
@@ -250,7 +239,7 @@ static long run_trees(void) {
         allocated += iters * want;
     }
     bad += item_check(long_lived) != (2L << max) - 1;
-    double secs = (double)(now_ns() - t0) / 1e9;
+    double secs = (double)(gcb_now_ns() - t0) / 1e9;
     record_stop();
     printf("GCWORK {\"workload\":\"trees\",\"impl\":\"%s\",\"depth\":%d,\"nodes_allocated\":%ld,"
            "\"node_bytes\":%zu,\"time_s\":%.4f,", IMPL(), max, allocated, sizeof(struct tnode), secs);
@@ -292,18 +281,18 @@ static long run_window(void) {
     for (long i = 0; i < w; i++) STORE(win[i], make_message(i));
     long cycles0 = cycles();
     record_start();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gcb_now_ns();
     for (long seq = w; seq < w + opt_pushes; seq++) {
         long slot = seq % w;
         bad += !message_ok(win[slot], seq - w);
-        uint64_t s = now_ns();
+        uint64_t s = gcb_now_ns();
 #if defined(GCW_MALLOC)
         free(win[slot]);
 #endif
         STORE(win[slot], make_message(seq));
-        lat[seq - w] = now_ns() - s;
+        lat[seq - w] = gcb_now_ns() - s;
     }
-    double secs = (double)(now_ns() - t0) / 1e9;
+    double secs = (double)(gcb_now_ns() - t0) / 1e9;
     record_stop();
     /* Slot i now holds the one sequence number in [pushes, pushes + w) that is i mod w. */
     for (long i = 0; i < w; i++) bad += !message_ok(win[i], opt_pushes + ((i - opt_pushes % w) % w + w) % w);
@@ -363,7 +352,7 @@ static void *churner(void *arg) {
     long long ops = 0, replaced = 0, bad = 0;
     while (!atomic_load_explicit(&churn_stop, memory_order_relaxed)) {
         for (int k = 0; k < 64; k++, ops++) {
-            uint64_t r = rnd(&rng);
+            uint64_t r = gcb_rnd(&rng);
             long i = (long)(r % (uint64_t)opt_nodes);
             struct gnode *a = LOAD(graph[i]);
             bad += !gnode_ok(a);
@@ -392,11 +381,11 @@ static long run_churn(void) {
     graph = must(ALLOC((size_t)n * sizeof *graph));
     for (long i = 0; i < n; i++) STORE(graph[i], new_gnode((uint64_t)i));
     for (long i = 0; i < n; i++)
-        for (int e = 0; e < EDGES; e++) STORE(graph[i]->edge[e], graph[rnd(&rng) % (uint64_t)n]);
+        for (int e = 0; e < EDGES; e++) STORE(graph[i]->edge[e], graph[gcb_rnd(&rng) % (uint64_t)n]);
     pthread_t th[64];
     long cycles0 = cycles();
     record_start();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gcb_now_ns();
     for (long t = 0; t < opt_threads; t++)
         if (pthread_create(&th[t], NULL, churner, (void *)(intptr_t)t)) {
             fprintf(stderr, "gc_workloads: pthread_create failed\n");
@@ -408,7 +397,7 @@ static long run_churn(void) {
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) {}
     atomic_store(&churn_stop, 1);
     for (long t = 0; t < opt_threads; t++) pthread_join(th[t], NULL);
-    double secs = (double)(now_ns() - t0) / 1e9;
+    double secs = (double)(gcb_now_ns() - t0) / 1e9;
     record_stop();
     COLLECT(); /* then every node still reachable must be whole */
     long bad = (long)atomic_load(&churn_bad);
@@ -427,16 +416,6 @@ static long run_churn(void) {
 
 /* ---- options ---- */
 
-static double num(const char *arg, const char *name, double lo, double hi) {
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || v < lo || v > hi) {
-        fprintf(stderr, "gc_workloads: --%s=%s: expected a number in [%g, %g]\n", name, arg, lo, hi);
-        exit(2);
-    }
-    return v;
-}
-
 static const char usage[] =
     "usage: gc-workloads-IMPL trees|window|churn [--depth=N] [--window=N] [--pushes=N]\n"
     "       [--msg-bytes=N] [--threads=N] [--nodes=N] [--replace-pct=P]\n"
@@ -452,14 +431,18 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = strchr(a, '=');
         size_t k = v ? (size_t)(v - a) : strlen(a);
         v = v ? v + 1 : "";
-        if (!strncmp(a, "--depth", k) && k == 7) opt_depth = (long)num(v, "depth", 4, 24);
-        else if (!strncmp(a, "--window", k) && k == 8) opt_window = (long)num(v, "window", 1, 1e8);
-        else if (!strncmp(a, "--pushes", k) && k == 8) opt_pushes = (long)num(v, "pushes", 1, 1e9);
-        else if (!strncmp(a, "--msg-bytes", k) && k == 11) opt_msg = (long)num(v, "msg-bytes", 16, 1 << 20);
-        else if (!strncmp(a, "--threads", k) && k == 9) opt_threads = (long)num(v, "threads", 1, 64);
-        else if (!strncmp(a, "--nodes", k) && k == 7) opt_nodes = (long)num(v, "nodes", 2, 1e8);
-        else if (!strncmp(a, "--replace-pct", k) && k == 13) opt_replace_pct = (long)num(v, "replace-pct", 0, 100);
-        else if (!strncmp(a, "--seconds", k) && k == 9) opt_seconds = num(v, "seconds", 0.01, 3600);
+        if (0) {}
+#define OPT(opt, var, lo, hi) \
+        else if (k == sizeof opt - 1 && !strncmp(a, opt, k)) var = gcb_num("gc_workloads", v, opt + 2, lo, hi)
+        OPT("--depth", opt_depth, 4, 24);
+        OPT("--window", opt_window, 1, 1e8);
+        OPT("--pushes", opt_pushes, 1, 1e9);
+        OPT("--msg-bytes", opt_msg, 16, 1 << 20);
+        OPT("--threads", opt_threads, 1, 64);
+        OPT("--nodes", opt_nodes, 2, 1e8);
+        OPT("--replace-pct", opt_replace_pct, 0, 100);
+        OPT("--seconds", opt_seconds, 0.01, 3600);
+#undef OPT
 #if defined(GCW_BOEHM)
         else if (!strcmp(a, "--incremental")) incremental = 1;
 #endif

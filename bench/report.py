@@ -29,11 +29,9 @@ GROUPS (and its peers to make_peers) - nothing else changes.
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -99,8 +97,8 @@ def die(msg):
 def find_shared_lib(soname):
     """Path of soname as the dynamic linker would find it (ldconfig cache)."""
     try:
-        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    except OSError:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
         out = ""
     found = []
     for line in out.splitlines():
@@ -198,13 +196,12 @@ def run_one(runstat, binary, bench, peer, args):
 
 
 def list_benchmarks(binary, group, regex):
-    out = subprocess.run([binary, "--benchmark_list_tests=true",
-                          f"--benchmark_filter=^{re.escape(group.prefix)}"],
-                         capture_output=True, text=True, env=child_env(Peer("glibc", {}, "")),
-                         timeout=120)
-    if out.returncode != 0:
-        die(f"{binary} --benchmark_list_tests failed: {out.stderr.strip()}")
-    names = [n for n in out.stdout.split() if n]
+    r = benchlib.run_child([binary, "--benchmark_list_tests=true",
+                            f"--benchmark_filter=^{re.escape(group.prefix)}"],
+                           child_env(Peer("glibc", {}, "")), 120)
+    if r["status"] != 0:
+        die(f"{binary} --benchmark_list_tests failed: {benchlib.failure(r)}")
+    names = [n for n in r["out"].split() if n]
     return [n for n in names if not regex or re.search(regex, n)]
 
 
@@ -353,8 +350,8 @@ def split_callgrind(outf, pairs):
     (absent if the tool is missing or the names are not found)."""
     try:
         ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", outf],
-                             capture_output=True, text=True).stdout
-    except OSError:
+                             capture_output=True, text=True, timeout=120).stdout
+    except (OSError, subprocess.TimeoutExpired):
         return {}
     split = {}
     for fn in ("malloc", "free"):

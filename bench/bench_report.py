@@ -55,6 +55,8 @@ def options(argv):
     ap.add_argument("--min-time", type=float, help="allocator: Google Benchmark min time, seconds")
     ap.add_argument("--update-readme", action="store_true",
                     help="write the results block into README.md, the plots into docs/results/")
+    ap.add_argument("--readme-from", metavar="DIR",
+                    help="only update README.md and docs/results/ from a finished run's folder")
     ap.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     parts = [p for p in a.parts.split(",") if p]
@@ -136,7 +138,7 @@ class Report:
         def finish():
             text, md, doc, failed = report.finish(g, names, benches, known, runs, labels, build, args)
             if failed:
-                self.failed.append("allocator: a run or callgrind failed (see allocator.md)")
+                self.failed.append("allocator: a run or callgrind failed (FAILED in its table)")
             self.write("allocator.json", doc)
             self.md["allocator"] = md
         self.add("allocator", "callgrind", 12 * len(names), "callgrind, every allocator", 1, 1, finish)
@@ -310,7 +312,9 @@ class Report:
         self.write("readme-block.md", block)
         print("\n".join(L))
         if self.a.update_readme:
-            update_readme(self, block)
+            err = update_readme(self.out)
+            if err:
+                self.failed.append("--update-readme: " + err)
         files = sorted(os.path.relpath(os.path.join(d, f), self.out)
                        for d, _, fs in os.walk(self.out) for f in fs)
         print(f"bench-report: wrote {self.out}: {', '.join(files)}", file=sys.stderr)
@@ -318,28 +322,40 @@ class Report:
             print(f"bench-report: FAILED {f}", file=sys.stderr)
 
 
-def update_readme(r, block):
+def update_readme(out):
+    """README.md's results section from a finished run's folder: its
+    readme-block.md between the markers, its PNG plots and summary.md into
+    docs/results/. Returns an error line, or None."""
     path = os.path.join(SRC, "README.md")
     text = open(path).read()
     if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
-        r.failed.append(f"--update-readme: README.md has no {BEGIN} ... {END} markers")
-        return
+        return f"README.md has no {BEGIN} ... {END} markers"
+    try:
+        block = open(os.path.join(out, "readme-block.md")).read()
+        pictures = sorted(f for f in os.listdir(os.path.join(out, "plots")) if f.endswith(".png"))
+    except OSError as e:
+        return f"{out} is not a finished results folder ({e})"
     docs = os.path.join(SRC, "docs", "results")
     shutil.rmtree(os.path.join(docs, "plots"), ignore_errors=True)  # no stale picture stays
     os.makedirs(os.path.join(docs, "plots"))
-    for p in r.pictures:
-        shutil.copy(os.path.join(r.out, "plots", p + ".png"), os.path.join(docs, "plots"))
-    shutil.copy(os.path.join(r.out, "summary.md"), docs)
-    new = text[:text.index(BEGIN) + len(BEGIN)] + "\n" + block + text[text.index(END):]
+    for p in pictures:
+        shutil.copy(os.path.join(out, "plots", p), os.path.join(docs, "plots"))
+    shutil.copy(os.path.join(out, "summary.md"), docs)
     with open(path, "w") as f:
-        f.write(new)
-    print("bench-report: README.md's results section and docs/results/ updated", file=sys.stderr)
+        f.write(text[:text.index(BEGIN) + len(BEGIN)] + "\n" + block + text[text.index(END):])
+    print(f"bench-report: README.md's results section and docs/results/ now show {out}", file=sys.stderr)
+    return None
 
 
 def main():
     a = options(sys.argv[1:])
     if a.check:
         return 0
+    if a.readme_from:
+        err = update_readme(os.path.abspath(a.readme_from))
+        if err:
+            print(f"bench-report: --readme-from: {err}", file=sys.stderr)
+        return 1 if err else 0
     return Report(a).run()
 
 

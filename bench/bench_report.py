@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 
@@ -80,15 +81,17 @@ def reps(a, part):
 
 def collector_configs(a):
     """(name, heap MiB, threads, cycles, repetitions) of every pause run
-    configuration: the main one first, then the sweeps' other points."""
+    configuration: the main one first, then the heap sweep's other points
+    (at the main one's thread count), then the thread sweep, on a smaller
+    heap: Go needs minutes per run at 1 GiB on a loaded machine."""
     if a.quick:
-        main = ("main", 256, 4, 3, reps(a, "collector"))
-        heaps, threads = (64, 128), (1, 2)
+        main, cycles = ("main", 256, 4, 3, reps(a, "collector")), 3
+        heaps, threads_heap, threads = (64, 128), 64, (1, 2, 4)
     else:
-        main = ("main", 1024, 4, 10, reps(a, "collector"))
-        heaps, threads = (64, 128, 256, 512, 2048), (1, 2, 8)
-    return [main] + [("heap", h, main[2], main[3], 1) for h in heaps] + \
-        [("threads", main[1], t, main[3], 1) for t in threads]
+        main, cycles = ("main", 1024, 4, 10, reps(a, "collector")), 10
+        heaps, threads_heap, threads = (64, 128, 256, 512, 2048), 256, (1, 2, 4, 8)
+    return [main] + [("heap", h, main[2], cycles, 1) for h in heaps] + \
+        [("threads", threads_heap, t, cycles, 1) for t in threads]
 
 
 def gc_estimate(heap_mb, threads, cycles):
@@ -174,6 +177,9 @@ class Report:
         doc = {"main": {n: [] for n in names}, "heap_sweep": {}, "threads_sweep": {}}
         configs = collector_configs(self.a)
         doc["config"] = dict(zip(("heap_mb", "threads", "cycles", "reps"), configs[0][1:]), churn_mbps=50)
+        # What each sweep holds fixed.
+        doc["heap_sweep_at"] = {"threads": configs[0][2]}
+        doc["threads_sweep_at"] = {"heap_mb": next(c[1] for c in configs if c[0] == "threads")}
 
         def one(kind, name, heap, threads, cycles):
             cmd = gc_report.pause_cmd(name, self.build, go_exe, heap, threads, cycles, 50)
@@ -198,13 +204,11 @@ class Report:
         def finish():
             doc["fence"] = gc_report.run_fence(self.build)
             md = gc_report.render(doc["main"], dict(doc["config"]), doc["fence"], md=True)
-            for kind, axis, fixed in (("heap", "heap_mb", "threads"), ("threads", "threads", "heap_mb")):
-                runs = {(k.split(" @ ")[0], float(k.split(" @ ")[1])): v
-                        for k, v in doc[kind + "_sweep"].items()}
-                for n in names:  # the main configuration is a point of both sweeps
-                    runs[(n, float(doc["config"][axis]))] = doc["main"][n]
-                md += ["", f"**worst and p99 pause against {axis} ({fixed} {doc['config'][fixed]}; "
-                           f"one run per point, the main configuration's median)**", ""]
+            for kind, axis in (("heap", "heap_mb"), ("threads", "threads")):
+                runs = gc_report.sweep_points(doc, kind)
+                md += ["", f"**worst and p99 pause against {axis} ({gc_report.sweep_fixed(doc, kind)}; "
+                           "one run per point"
+                           + (", the main configuration's median" if kind == "heap" else "") + ")**", ""]
                 md += gc_report.render_sweep(runs, axis, md=True)
             self.md["collector"] = md
             self.write("collector.json", doc)
@@ -348,6 +352,8 @@ def update_readme(out):
 
 
 def main():
+    # SIGTERM unwinds like Ctrl-C, so the running child is killed too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     a = options(sys.argv[1:])
     if a.check:
         return 0

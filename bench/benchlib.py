@@ -1,8 +1,9 @@
 """bench/benchlib.py: what every part of the report shares.
 
 - run_child: one measured process, in its own process group, output
-  captured, with a timeout that kills the whole group, and its own peak
-  RSS from wait4 (ru_maxrss of that child alone).
+  captured, with a timeout that kills the whole group (as does an
+  interrupted report), and its own peak RSS from wait4 (ru_maxrss of that
+  child alone).
 - Figures measured several times are shown as their median and range,
   "12.3 (11.0-14.1)", and a target is MET only when every repetition
   meets it: one repetition that misses is a miss, not averaged away.
@@ -37,17 +38,23 @@ def run_child(argv, env=None, timeout=600, cwd=None):
         except OSError as e:
             return {"status": 127, "out": "", "err": f"{argv[0]}: {e}", "maxrss_kib": 0, "secs": 0.0}
         status, rss, pause = None, 0, 0.002
-        while True:
-            pid, st, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid == p.pid:
-                status, rss = os.waitstatus_to_exitcode(st), ru.ru_maxrss
-                break
-            if time.monotonic() - t0 > timeout:
-                os.killpg(p.pid, signal.SIGKILL)
-                os.wait4(p.pid, 0)
-                break
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        try:
+            while True:
+                pid, st, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid == p.pid:
+                    status, rss = os.waitstatus_to_exitcode(st), ru.ru_maxrss
+                    break
+                if time.monotonic() - t0 > timeout:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    os.wait4(p.pid, 0)
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        except BaseException:  # Ctrl-C or SIGTERM: the child has its own session
+            os.killpg(p.pid, signal.SIGKILL)
+            os.wait4(p.pid, 0)
+            p.returncode = -9
+            raise
         p.returncode = status if status is not None else -9  # already reaped
         secs = time.monotonic() - t0
         out.seek(0)

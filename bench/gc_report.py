@@ -208,6 +208,22 @@ def targets(by_name):
             f"{', '.join(f'{x:.2f}' for x in ratio) or '-'} -> {verdict(ratio, lambda x: x >= 1)}"]
 
 
+def sweep_points(doc, kind):
+    """A sweep of collector.json ("heap" or "threads") as (collector, value)
+    -> repetitions; the main configuration is a point of the heap sweep."""
+    runs = {(k.split(" @ ")[0], float(k.split(" @ ")[1])): v for k, v in doc[kind + "_sweep"].items()}
+    if kind == "heap":
+        for n, rs in doc["main"].items():
+            runs[(n, float(doc["config"]["heap_mb"]))] = rs
+    return runs
+
+
+def sweep_fixed(doc, kind):
+    """What a sweep holds fixed, in words: "256 MiB live", "4 threads"."""
+    return ", ".join(f"{v:g} MiB live" if k == "heap_mb" else f"{v:g} threads"
+                     for k, v in doc[kind + "_sweep_at"].items())
+
+
 def render_sweep(runs, axis, md=False):
     """Worst and p99 pause per collector against one axis (heap_mb or
     threads): runs maps (collector, value) to repetitions."""

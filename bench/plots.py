@@ -17,6 +17,7 @@ import statistics
 
 import matplotlib
 
+import gc_report
 from benchlib import load_json as load, ok_runs as ok
 
 matplotlib.use("Agg")
@@ -59,26 +60,22 @@ def collector(out, drawn):
     for name, runs in main.items():
         ps = sorted(p / 1e3 for r in ok(runs) for p in r["pauses_ns"])
         if ps:
-            ax.step(ps, [(i + 1) / len(ps) for i in range(len(ps))], where="post", label=name,
-                    color=COLORS.get(name))
+            ax.step([ps[0]] + ps, [0] + [(i + 1) / len(ps) for i in range(len(ps))], where="post",
+                    label=f"{name} ({len(ps)} pauses)", color=COLORS.get(name))
     ax.axvline(100, color="k", ls=":", lw=1, label="100 us target")
     ax.set_xscale("log")
     ax.set_xlabel("stop-the-world pause, us (log scale)")
     ax.set_ylabel("fraction of pauses <= x")
     ax.set_title(f"pause distribution: {cfg['heap_mb']:g} MiB live, {cfg['threads']} mutator threads, "
-                 f"{cfg['reps']} runs", fontsize=10)
+                 f"every pause of {cfg['reps']} run{'s' if cfg['reps'] > 1 else ''}", fontsize=10)
     ax.legend()
     ax.grid(alpha=0.3)
     save(fig, out, "pause_cdf", drawn)
 
-    for kind, axis, label in (("heap_sweep", "heap_mb", "live heap, MiB"),
-                              ("threads_sweep", "threads", "mutator threads")):
+    for kind, axis, label in (("heap", "heap_mb", "live heap, MiB"), ("threads", "threads", "mutator threads")):
         points = {}
-        for key, runs in doc[kind].items():
-            name, v = key.split(" @ ")
-            points.setdefault(name, {})[float(v)] = ok(runs)
-        for name, runs in main.items():
-            points.setdefault(name, {})[float(cfg[axis])] = ok(runs)
+        for (name, v), runs in gc_report.sweep_points(doc, kind).items():
+            points.setdefault(name, {})[v] = ok(runs)
         if not any(len(p) > 1 for p in points.values()):
             continue
         fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -89,12 +86,14 @@ def collector(out, drawn):
             ax.plot(xs, [med(v, "p99") for v in xs], "x--", color=COLORS.get(name), label=f"{name} p99")
         ax.axhline(100, color="k", ls=":", lw=1)
         ax.set_xscale("log", base=2)
+        ticks = sorted({v for by_v in points.values() for v in by_v})
+        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax.minorticks_off()
         ax.set_yscale("log")
         ax.set_xlabel(label + " (log scale)")
         ax.set_ylabel("pause, us (log scale)")
-        fixed = "threads" if axis == "heap_mb" else "heap_mb"
-        ax.set_title(f"worst and p99 pause against {label} ({fixed.replace('_mb', ' MiB')} "
-                     f"{cfg[fixed]:g})", fontsize=10)
+        ax.set_title(f"worst and p99 pause against {label} ({gc_report.sweep_fixed(doc, kind)}; "
+                     "one run per point)", fontsize=10)
         ax.legend(fontsize=8, ncol=3)
         ax.grid(alpha=0.3, which="both")
         save(fig, out, "pause_vs_heap" if axis == "heap_mb" else "pause_vs_threads", drawn)

@@ -9,7 +9,7 @@ Four parts, each against its peers in the same run:
              --all-heap (escape_bench.py)
   collector  pauses and mark throughput on a 1 GiB live heap against Boehm
              GC and Go, then the same against live heap size (64 MiB to
-             2 GiB) and mutator threads (1 to 8) (gc_report.py)
+             2 GiB) and mutator threads (1 to 8, on 256 MiB) (gc_report.py)
   workloads  binary trees, the message window and graph churn against
              Boehm GC (default and incremental) and Go (gc_workloads.py)
 The whole run is planned first: every child process, each with its

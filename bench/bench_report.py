@@ -294,11 +294,7 @@ class Report:
                                f"{sys.executable})")
 
     def head(self):
-        i = self.info
-        return (f"{i['date']}, commit {i['describe']}, {i['cpu']} ({i['cores']} cores, "
-                f"{i['memory_mib']} MiB), Linux {i['kernel']}; load average {i['loadavg_start']} "
-                f"before, {i['loadavg_end']} after; {benchlib.mmss(i['seconds'])}"
-                + (" (--quick: a smoke run, not a measurement)" if self.a.quick else ""))
+        return head(self.info)
 
     def summary(self):
         L = ["# tricolor benchmark report", "", self.head(), "",
@@ -326,6 +322,15 @@ class Report:
             print(f"bench-report: FAILED {f}", file=sys.stderr)
 
 
+def head(i):
+    """A run's date, commit, machine, load and length, from machine.json."""
+    quick = "--quick" in i.get("options", "").split()
+    return (f"{i['date']}, commit {i['describe']}, {i['cpu']} ({i['cores']} cores, "
+            f"{i['memory_mib']} MiB), Linux {i['kernel']}; load average {i['loadavg_start']} "
+            f"before, {i['loadavg_end']} after; {benchlib.mmss(i['seconds'])}"
+            + (" (--quick: a smoke run, not a measurement)" if quick else ""))
+
+
 def update_readme(out):
     """README.md's results section from a finished run's folder: its
     readme-block.md between the markers, its PNG plots and summary.md into
@@ -334,11 +339,17 @@ def update_readme(out):
     text = open(path).read()
     if BEGIN not in text or END not in text or text.index(BEGIN) > text.index(END):
         return f"README.md has no {BEGIN} ... {END} markers"
+    info = benchlib.load_json(out, "machine.json")
     try:
-        block = open(os.path.join(out, "readme-block.md")).read()
         pictures = sorted(f for f in os.listdir(os.path.join(out, "plots")) if f.endswith(".png"))
+        open(os.path.join(out, "summary.md")).close()
     except OSError as e:
         return f"{out} is not a finished results folder ({e})"
+    if not info:
+        return f"{out} is not a finished results folder (no machine.json)"
+    # Made again from the folder's JSON, so that an older run gets this
+    # version's block.
+    block = readme_block.render(out, head(info), [p[:-4] for p in pictures])
     docs = os.path.join(SRC, "docs", "results")
     shutil.rmtree(os.path.join(docs, "plots"), ignore_errors=True)  # no stale picture stays
     os.makedirs(os.path.join(docs, "plots"))

@@ -22,8 +22,12 @@ def allocator_rows(doc):
         if key not in targets and metric == "rss":
             continue
         goal = f"target {targets[key]}: **{g['verdicts'][key]}**" if key in targets else ""
+        # As in the summary: the geometric mean of the medians, then the
+        # range of the repetitions' own geometric means.
+        xs = [x for x in reps if x is not None]
+        value = {"median": g["geomean"][key], "min": min(xs), "max": max(xs), "n": len(xs)} if xs else None
         rows.append(["allocator", f"{'time' if metric == 'time' else 'peak RSS'} {peer}, geometric "
-                     f"mean over {len(g['benchmarks'])} workloads", fmt(reps, "{:.2f}", "x"), goal])
+                     f"mean over {len(g['benchmarks'])} workloads", fmt(value, "{:.2f}", "x"), goal])
     return rows
 
 
@@ -34,8 +38,8 @@ def collector_rows(doc):
     where = f"collector, {cfg['heap_mb']:g} MiB live, {cfg['threads']} threads"
     pick = lambda n, k: fmt([r["pause_us"][k] for r in ok(main.get(n))], "{:.0f}")
     worst, ratio = gc_report.target_values(main)
-    rows = [[where, f"pause p99 / worst, us ({' / '.join(main)})",
-             " / ".join(f"{pick(n, 'p99')} / {pick(n, 'max')}" for n in main),
+    rows = [[where, f"p99 pause, us ({' / '.join(main)})", " / ".join(pick(n, "p99") for n in main), ""],
+            [where, f"worst pause, us ({' / '.join(main)})", " / ".join(pick(n, "max") for n in main),
              f"target every pause < 100 us: **{benchlib.verdict(worst, lambda w: w < 100)}**"],
             [where, "mark throughput, MB/s (" + " / ".join(main) + ")",
              " / ".join(fmt([r["mark_mb_s"] for r in ok(main[n])], "{:.0f}") for n in main),

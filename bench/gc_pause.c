@@ -48,6 +48,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "gcbench.h"
+
 #if defined(GCP_TRICOLOR)
 #include <tricolor.h>
 #define IMPL "tricolor"
@@ -77,12 +79,6 @@ static double heap_mb = 1024, churn_mbps = 50;
 static atomic_int stop;
 static atomic_llong ops_done;
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static struct node *build(int depth, int max) {
     struct node *n = ALLOC(sizeof *n);
     if (!n) {
@@ -104,13 +100,6 @@ static long count_ok(const struct node *n, uintptr_t depth) {
     return a < 0 || b < 0 ? -1 : a + b + 1;
 }
 
-static uint64_t rnd(uint64_t *s) {
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
 static void *mutator(void *arg) {
     long t = (long)(intptr_t)arg;
     uint64_t rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(t + 1);
@@ -121,19 +110,19 @@ static void *mutator(void *arg) {
      * fell behind (say, stopped by a collection) catches up by at most
      * 100 ms of work, so pauses do not turn into bursts of allocation. */
     double op_ns = churn_mbps > 0 ? op_bytes / (churn_mbps * 1e6 / (double)nthreads) * 1e9 : 0;
-    double due = (double)now_ns();
+    double due = (double)gcb_now_ns();
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        struct node *p = trees[t + nthreads * (long)(rnd(&rng) % (uint64_t)mine)];
-        for (int d = 0; d < SUB_DEPTH - 1; d++) p = rnd(&rng) & 1 ? p->l : p->r;
+        struct node *p = trees[t + nthreads * (long)(gcb_rnd(&rng) % (uint64_t)mine)];
+        for (int d = 0; d < SUB_DEPTH - 1; d++) p = gcb_rnd(&rng) & 1 ? p->l : p->r;
         struct node *sub = build(SUB_DEPTH, TREE_DEPTH);
-        if (rnd(&rng) & 1)
+        if (gcb_rnd(&rng) & 1)
             STORE(p->l, sub);
         else
             STORE(p->r, sub);
         atomic_fetch_add_explicit(&ops_done, 1, memory_order_relaxed);
         if (op_ns > 0) {
             due += op_ns;
-            double now = (double)now_ns();
+            double now = (double)gcb_now_ns();
             if (due > now + 50e3) {
                 uint64_t d = (uint64_t)(due - now);
                 struct timespec ts = {(time_t)(d / 1000000000u), (long)(d % 1000000000u)};
@@ -154,7 +143,7 @@ static long b_collections;
 static volatile int b_recording;
 
 static void GC_CALLBACK on_event(GC_EventType e) {
-    uint64_t t = now_ns();
+    uint64_t t = gcb_now_ns();
     if (e == GC_EVENT_PRE_STOP_WORLD) b_stop_at = t;
     if (e == GC_EVENT_POST_START_WORLD && b_stop_at && t - b_stop_at > b_run_max) b_run_max = t - b_stop_at;
     if (!b_recording) {
@@ -178,23 +167,13 @@ static void GC_CALLBACK on_event(GC_EventType e) {
 }
 #endif
 
-static double parse_num(const char *arg, const char *name, double lo, double hi) {
-    char *end;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || v < lo || v > hi) {
-        fprintf(stderr, "gc_pause: --%s=%s: expected a number in [%g, %g]\n", name, arg, lo, hi);
-        exit(2);
-    }
-    return v;
-}
-
 static void parse_args(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strncmp(a, "--heap-mb=", 10)) heap_mb = parse_num(a + 10, "heap-mb", 16, 65536);
-        else if (!strncmp(a, "--cycles=", 9)) ncycles = (long)parse_num(a + 9, "cycles", 1, 10000);
-        else if (!strncmp(a, "--threads=", 10)) nthreads = (long)parse_num(a + 10, "threads", 0, 64);
-        else if (!strncmp(a, "--churn-mbps=", 13)) churn_mbps = parse_num(a + 13, "churn-mbps", 0, 1e6);
+        if (!strncmp(a, "--heap-mb=", 10)) heap_mb = gcb_num("gc_pause", a + 10, "heap-mb", 16, 65536);
+        else if (!strncmp(a, "--cycles=", 9)) ncycles = (long)gcb_num("gc_pause", a + 9, "cycles", 1, 10000);
+        else if (!strncmp(a, "--threads=", 10)) nthreads = (long)gcb_num("gc_pause", a + 10, "threads", 0, 64);
+        else if (!strncmp(a, "--churn-mbps=", 13)) churn_mbps = gcb_num("gc_pause", a + 13, "churn-mbps", 0, 1e6);
         else {
             fprintf(stderr, "gc_pause: unknown option %s (options: --heap-mb=N --cycles=N "
                             "--threads=N --churn-mbps=N)\n", a);
@@ -214,9 +193,9 @@ int main(int argc, char **argv) {
     if (ntrees < 1) ntrees = 1;
     if (ntrees > MAX_TREES) ntrees = MAX_TREES;
 
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gcb_now_ns();
     for (long i = 0; i < ntrees; i++) STORE(trees[i], build(0, TREE_DEPTH));
-    double build_s = (double)(now_ns() - t0) / 1e9;
+    double build_s = (double)(gcb_now_ns() - t0) / 1e9;
 
     pthread_t th[64];
     for (long t = 0; t < nthreads; t++)
@@ -234,14 +213,14 @@ int main(int argc, char **argv) {
     double live_sum = 0;
 #endif
     long long ops0 = atomic_load(&ops_done);
-    uint64_t w0 = now_ns();
+    uint64_t w0 = gcb_now_ns();
     for (long c = 0; c < ncycles; c++) {
         COLLECT();
 #if defined(GCP_BOEHM)
         live_sum += (double)GC_get_memory_use();
 #endif
     }
-    double wall_s = (double)(now_ns() - w0) / 1e9;
+    double wall_s = (double)(gcb_now_ns() - w0) / 1e9;
     long long window_ops = atomic_load(&ops_done) - ops0;
 #if defined(GCP_TRICOLOR)
     gc_read_stats(&s1);

@@ -1,21 +1,20 @@
 #!/usr/bin/env python3
-"""gc_report.py: the collector benchmark's report (bench/gc_pause.c).
+"""gc_report.py: the collector benchmark (bench/gc_pause.c).
 
 Runs gc-pause-tricolor and gc-pause-boehm (built by meson from gc_pause.c)
-and Go's peer (gc_pause.go, built here with `go build` into the output
+and Go's peer (gc_pause.go, built with `go build` into the build
 directory, never committed), each in its own process, on the same heap:
 --heap-mb MiB of 24-byte tree nodes, --threads mutators churning at
---churn-mbps, --cycles forced collections. Prints, per collector, the
-stop-the-world pause distribution (p50/p90/p99/max over every pause in the
-window), mark throughput (MB of heap traced per second of marking), cycle
-count, wall time per forced cycle, the mutators' allocation rate reached
-in the window (mut MB/s, against --churn-mbps: how much the collector held
-them back) and peak RSS; then the ratio
-tricolor/Boehm of mark throughput and the targets:
+--churn-mbps, --cycles forced collections; --reps times, the collectors
+interleaved. Per collector: the stop-the-world pause distribution
+(p50/p99/max over every pause in the window), mark throughput (MB of heap
+traced per second of marking), cycle count, wall time per forced cycle,
+the mutators' allocation rate reached in the window (mut MB/s, against
+--churn-mbps: how much the collector held them back) and peak RSS, each
+as the median and range over the repetitions; then the targets, MET only
+when every repetition meets them:
   every STW pause < 100 us (in the window and over the whole run, the
   heap's build included);  mark throughput >= Boehm's.
-Targets are reported, not enforced. Exit status: 0 when every run
-completed, 1 if one failed, 2 for usage or set-up errors.
 
 Then the machine's floor under a pause: fence-probe (fence_probe.c), with
 a thread spinning on every other CPU, counts the stalls of a thread that
@@ -28,19 +27,24 @@ and GCPAUSE-END markers: the two STW clock times of each cycle, the
 concurrent mark clock time, and the live heap after mark (MB, rounded by
 Go to whole MB).
 
-Use from scripts/bench-report (or by hand):
-  python3 bench/gc_report.py --build BUILD [--quick] [--json FILE]
+scripts/bench-report runs this part with the heap-size and thread sweeps
+(bench_report.py); by hand:
+  python3 bench/gc_report.py --build BUILD [--quick] [--reps N] [--json FILE]
+Exit status: 0 when every run completed, 1 if one failed, 2 for usage or
+set-up errors. Targets are reported, not enforced.
 """
 import argparse
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
+
+import benchlib
+from benchlib import fmt, ok_runs, table, verdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTORS = ("tricolor", "boehm", "go")
 PAUSE_TARGET_US = 100.0
 
 TRACE = re.compile(
@@ -48,38 +52,20 @@ TRACE = re.compile(
     r"(\d+)->(\d+)->(\d+) MB")
 
 
-def run(cmd, env):
-    """Run cmd; return (status, stdout, stderr, peak RSS in KiB)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        try:
-            # wait4 gives the child's own peak RSS (ru_maxrss, KiB).
-            _, status, ru = os.wait4(p.pid, 0)
-        except KeyboardInterrupt:
-            p.kill()
-            raise
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (p.returncode, out.read().decode(errors="replace"),
-                err.read().decode(errors="replace"), ru.ru_maxrss)
+def own_env():
+    """tricolor's and Boehm's runs: their own settings, not the caller's."""
+    return {k: v for k, v in os.environ.items() if k not in ("GOGC", "GODEBUG", "GC_MARKERS")}
 
 
-def parse_result(stdout, tag="GCPAUSE"):
-    for line in stdout.splitlines():
-        if line.startswith(tag + " "):
-            return json.loads(line[len(tag) + 1:])
-    return None
-
-
-def go_trace(stderr):
-    """Pauses (ns), mark seconds and marked bytes from the gctrace lines of
-    the window; and the longest pause of the whole run (ns)."""
+def go_trace(stderr, marker="GCPAUSE"):
+    """Pauses (ns), mark seconds and marked bytes from the gctrace lines
+    between MARKER-MEASURE and MARKER-END; and the longest pause of the
+    whole run (ns)."""
     pauses, mark_s, marked, inside, run_max = [], 0.0, 0.0, False, 0.0
     for line in stderr.splitlines():
-        if line.startswith("GCPAUSE-MEASURE"):
+        if line.startswith(marker + "-MEASURE"):
             inside = True
-        elif line.startswith("GCPAUSE-END"):
+        elif line.startswith(marker + "-END"):
             inside = False
         else:
             m = TRACE.match(line)
@@ -94,16 +80,38 @@ def go_trace(stderr):
     return pauses, mark_s, marked, run_max
 
 
-def pct(sorted_ns, p):
-    if not sorted_ns:
-        return float("nan")
-    k = max(0, min(len(sorted_ns) - 1, int(round(p / 100.0 * len(sorted_ns) + 0.5)) - 1))
-    return sorted_ns[k] / 1e3
+def build_go(outdir, source, exe_name, timeout=900):
+    """go build SOURCE into OUTDIR/EXE_NAME: (path, None) or (None, why)."""
+    go = shutil.which("go")
+    if not go:
+        return None, "go not found (Debian package golang-go)"
+    outdir = os.path.abspath(outdir)  # go rejects a relative GOPATH
+    os.makedirs(outdir, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("GOCACHE", os.path.join(outdir, "go-cache"))
+    env.setdefault("GOPATH", os.path.join(outdir, "go-path"))
+    exe = os.path.join(outdir, exe_name)
+    r = benchlib.run_child([go, "build", "-o", exe, os.path.join(HERE, source)], env, timeout)
+    if r["status"] != 0:
+        return None, "go build failed: " + benchlib.failure(r)
+    return exe, None
+
+
+def pause_cmd(name, build, go_exe, heap_mb, threads, cycles, churn_mbps):
+    """(argv, env) of one pause run, or None if the collector is not built."""
+    args = [f"--heap-mb={heap_mb:g}", f"--cycles={cycles}", f"--threads={threads}",
+            f"--churn-mbps={churn_mbps:g}"]
+    if name == "go":
+        if not go_exe:
+            return None
+        return [go_exe] + [a.replace("--", "-", 1) for a in args], dict(os.environ, GODEBUG="gctrace=1")
+    exe = os.path.join(build, "bench", "gc-pause-" + name)
+    return ([exe] + args, own_env()) if os.access(exe, os.X_OK) else None
 
 
 def summarize(r):
     ps = sorted(r.get("pauses_ns", []))
-    r["pause_us"] = {k: pct(ps, p) for k, p in
+    r["pause_us"] = {k: benchlib.pct(ps, p) / 1e3 for k, p in
                      (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))}
     r["npauses"] = len(ps)
     r["mark_mb_s"] = (r["marked_bytes"] / 1e6 / r["mark_s"]) if r.get("mark_s") else float("nan")
@@ -112,20 +120,124 @@ def summarize(r):
     return r
 
 
-def build_go(outdir):
-    go = shutil.which("go")
-    if not go:
-        return None, "go not found"
-    env = dict(os.environ)
-    outdir = os.path.abspath(outdir)  # go rejects a relative GOPATH
-    env.setdefault("GOCACHE", os.path.join(outdir, "go-cache"))
-    env.setdefault("GOPATH", os.path.join(outdir, "go-path"))
-    exe = os.path.join(outdir, "gc-pause-go")
-    p = subprocess.run([go, "build", "-o", exe, os.path.join(HERE, "gc_pause.go")],
-                       env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        return None, "go build failed: " + p.stderr.strip().splitlines()[-1]
-    return exe, None
+def run_pause(name, cmd, timeout):
+    """One pause run: its summarized result, or {"impl", "failed"}."""
+    argv, env = cmd
+    c = benchlib.run_child(argv, env, timeout)
+    r = benchlib.tagged_json(c["out"], "GCPAUSE")
+    if c["status"] != 0 or r is None:
+        return {"impl": name, "failed": benchlib.failure(c)}
+    if name == "go":
+        r["pauses_ns"], r["mark_s"], r["marked_bytes"], r["pause_max_run_ns"] = go_trace(c["err"])
+    r["max_rss_mb"] = c["maxrss_kib"] / 1024.0
+    return summarize(r)
+
+
+def run_fence(build, timeout=120):
+    probe = os.path.join(build, "bench", "fence-probe")
+    if not os.access(probe, os.X_OK):
+        return {"failed": "fence-probe not built"}
+    c = benchlib.run_child([probe], None, timeout)
+    f = benchlib.tagged_json(c["out"], "FENCEPROBE")
+    return f if c["status"] == 0 and f else {"failed": benchlib.failure(c)}
+
+
+def render(by_name, cfg, fence=None, md=False):
+    """The pause table of one configuration (lists of repetitions per
+    collector), the targets and the platform line."""
+    L = [f"GC pauses and mark throughput: {cfg['heap_mb']:g} MiB live heap of 24-byte tree nodes, "
+         f"{cfg['threads']} mutator threads churning {cfg['churn_mbps']:g} MB/s, {cfg['cycles']} "
+         f"forced cycles, {cfg['reps']} repetitions, the collectors interleaved (median (min-max) "
+         f"over the repetitions; Boehm's nodes take 32 bytes)", ""]
+    hdr = ["collector", "cycles", "pauses", "p50 us", "p99 us", "max us", "run max us",
+           "mark MB/s", "ms/cycle", "mut MB/s", "RSS MiB"]
+    rows = []
+    for name, runs in by_name.items():
+        ok = ok_runs(runs)
+        if len(ok) < len(runs):
+            rows.append([name, "FAILED", f"{len(runs) - len(ok)} of {len(runs)}: "
+                         + next(r["failed"] for r in runs if "failed" in r)] + [""] * 8)
+        if not ok:
+            continue
+        col = lambda f: [f(r) for r in ok]
+        rows.append([name, fmt(col(lambda r: r["cycles"]), "{:.0f}"),
+                     fmt(col(lambda r: r["npauses"]), "{:.0f}"),
+                     fmt(col(lambda r: r["pause_us"]["p50"])), fmt(col(lambda r: r["pause_us"]["p99"])),
+                     fmt(col(lambda r: r["pause_us"]["max"])),
+                     fmt(col(lambda r: r.get("pause_max_run_ns", 0) / 1e3)),
+                     fmt(col(lambda r: r["mark_mb_s"]), "{:.0f}"), fmt(col(lambda r: r["cycle_ms"])),
+                     fmt(col(lambda r: r["mutator_mb_s"])), fmt(col(lambda r: r["max_rss_mb"]), "{:.0f}")])
+    L += table(hdr, rows, md)
+    L.append("(p50..max: the pauses of the measured window; run max: the longest pause of the "
+             "whole run, the heap's build by one thread included)")
+    L += [""] + targets(by_name)
+    if fence and "failed" in fence:
+        L.append(f"platform: stalls and cross-CPU fence not measured ({fence['failed']})")
+    elif fence:
+        per_s = lambda k: fence[k] * 1000.0 / fence["stall_ms"]
+        L.append(f"platform: a thread that never gives up its CPU (as the collector's in a pause) "
+                 f"lost over 100 us {per_s('stalls_over_100us'):.1f} times a second, over 50 us "
+                 f"{per_s('stalls_over_50us'):.1f} times, at most {fence['stall_max_ns'] / 1e3:.0f} us, "
+                 f"on this machine; a cross-CPU fence (membarrier, made before a pause) took p50 "
+                 f"{fence['p50_ns'] / 1e3:.1f}, p99.9 {fence['p999_ns'] / 1e3:.1f}, max "
+                 f"{fence['max_ns'] / 1e3:.1f} us")
+    for name, runs in by_name.items():
+        for r in ok_runs(runs):
+            if r.get("trees_bad"):
+                L.append(f"{name}: {r['trees_bad']} trees damaged (live nodes freed)")
+    return L
+
+
+def target_values(by_name):
+    """Per repetition: tricolor's longest pause (window and whole run, us)
+    and its mark throughput over Boehm's of the same repetition."""
+    t = by_name.get("tricolor", [])
+    b = by_name.get("boehm", [])
+    worst = [max(r["pause_us"]["max"], r.get("pause_max_run_ns", 0) / 1e3) for r in ok_runs(t)]
+    ratio = [x["mark_mb_s"] / y["mark_mb_s"] for x, y in zip(t, b)
+             if "failed" not in x and "failed" not in y and y["mark_mb_s"] > 0]
+    return worst, ratio
+
+
+def targets(by_name):
+    worst, ratio = target_values(by_name)
+    return [f"target: every STW pause < {PAUSE_TARGET_US:g} us: tricolor's longest per repetition "
+            f"{', '.join(f'{w:.1f}' for w in worst) or '-'} us -> "
+            f"{verdict(worst, lambda w: w < PAUSE_TARGET_US)}",
+            f"target: mark throughput >= Boehm's: tricolor/Boehm per repetition "
+            f"{', '.join(f'{x:.2f}' for x in ratio) or '-'} -> {verdict(ratio, lambda x: x >= 1)}"]
+
+
+def sweep_points(doc, kind):
+    """A sweep of collector.json ("heap" or "threads") as (collector, value)
+    -> repetitions; the main configuration is a point of the heap sweep."""
+    runs = {(k.split(" @ ")[0], float(k.split(" @ ")[1])): v for k, v in doc[kind + "_sweep"].items()}
+    if kind == "heap":
+        for n, rs in doc["main"].items():
+            runs[(n, float(doc["config"]["heap_mb"]))] = rs
+    return runs
+
+
+def sweep_fixed(doc, kind):
+    """What a sweep holds fixed, in words: "256 MiB live", "4 threads"."""
+    return ", ".join(f"{v:g} MiB live" if k == "heap_mb" else f"{v:g} threads"
+                     for k, v in doc[kind + "_sweep_at"].items())
+
+
+def render_sweep(runs, axis, md=False):
+    """Worst and p99 pause per collector against one axis (heap_mb or
+    threads): runs maps (collector, value) to repetitions."""
+    values = sorted({v for _, v in runs})
+    names = [n for n in COLLECTORS if any(k[0] == n for k in runs)]
+    hdr = [axis] + [f"{n} {w}" for n in names for w in ("max us", "p99 us")]
+    rows = []
+    for v in values:
+        row = [f"{v:g}"]
+        for n in names:
+            ok = ok_runs(runs.get((n, v), []))
+            row += [fmt([r["pause_us"]["max"] for r in ok]), fmt([r["pause_us"]["p99"] for r in ok])]
+        rows.append(row)
+    return table(hdr, rows, md)
 
 
 def main():
@@ -135,118 +247,42 @@ def main():
     ap.add_argument("--cycles", type=int, default=10)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--churn-mbps", type=float, default=50)
-    ap.add_argument("--collectors", default="tricolor,boehm,go",
+    ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--collectors", default=",".join(COLLECTORS),
                     help="comma list of tricolor, boehm, go (default: all)")
     ap.add_argument("--quick", action="store_true", help="256 MiB, 5 cycles")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds for one run")
     ap.add_argument("--json", help="write all results here")
-    ap.add_argument("--out-dir", help="for the Go binary (default BUILD/bench-results/gc)")
     a = ap.parse_args()
     if a.quick:
         a.heap_mb, a.cycles = min(a.heap_mb, 256), min(a.cycles, 5)
     chosen = [p for p in a.collectors.split(",") if p]
-    for p in chosen:
-        if p not in ("tricolor", "boehm", "go"):
-            print(f"gc_report: unknown collector {p!r} (tricolor, boehm, go)", file=sys.stderr)
-            return 2
-    bindir = os.path.join(a.build, "bench")
-    outdir = a.out_dir or os.path.join(a.build, "bench-results", "gc")
-    os.makedirs(outdir, exist_ok=True)
-    args = [f"--heap-mb={a.heap_mb:g}", f"--cycles={a.cycles}", f"--threads={a.threads}",
-            f"--churn-mbps={a.churn_mbps:g}"]
-
-    runs = []
-    for name in ("tricolor", "boehm"):
-        if name in chosen:
-            runs.append((name, [os.path.join(bindir, "gc-pause-" + name)] + args, None))
+    if any(p not in COLLECTORS for p in chosen) or a.reps < 1:
+        print(f"gc_report: collectors are {', '.join(COLLECTORS)}; --reps >= 1", file=sys.stderr)
+        return 2
+    go_exe = None
     if "go" in chosen:
-        exe, why = build_go(outdir)
-        if exe:
-            env = dict(os.environ, GODEBUG="gctrace=1")
-            runs.append(("go", [exe] + [x.replace("--", "-", 1) for x in args], env))
-        else:
+        go_exe, why = build_go(os.path.join(a.build, "bench-go"), "gc_pause.go", "gc-pause-go")
+        if why:
             print(f"gc_report: Go peer skipped: {why}", file=sys.stderr)
-
-    results, failed = {}, False
-    for name, cmd, env in runs:
-        if not os.path.exists(cmd[0]):
-            print(f"gc_report: {cmd[0]} not built (meson compile -C {a.build})", file=sys.stderr)
-            return 2
-        if env is None:  # tricolor's and Boehm's own settings, not the caller's
-            env = {k: v for k, v in os.environ.items() if k not in ("GOGC", "GODEBUG", "GC_MARKERS")}
-        print(f"gc_report: running {name} ...", file=sys.stderr, flush=True)
-        status, out, err, rss = run(cmd, env)
-        r = parse_result(out)
-        if status != 0 or r is None:
-            tail = err.strip().splitlines()[-1:] or ["no output"]
-            results[name] = {"impl": name, "failed": f"exit {status}: {tail[0]}"}
-            failed = True
-            continue
-        if name == "go":
-            r["pauses_ns"], r["mark_s"], r["marked_bytes"], r["pause_max_run_ns"] = go_trace(err)
-        r["max_rss_mb"] = rss / 1024.0
-        results[name] = summarize(r)
-
-    fence = None
-    probe = os.path.join(bindir, "fence-probe")
-    if os.path.exists(probe):
-        print("gc_report: measuring this machine's stalls and cross-CPU fence ...", file=sys.stderr,
-              flush=True)
-        status, out, err, _ = run([probe], None)
-        fence = parse_result(out, "FENCEPROBE")
-        if status != 0 or fence is None:
-            fence = {"failed": (err.strip().splitlines()[-1:] or [f"exit {status}"])[0]}
-    print_report(results, a, fence)
+            chosen.remove("go")
+    by_name = {n: [] for n in chosen}
+    for rep in range(a.reps):
+        for name in chosen[rep % len(chosen):] + chosen[:rep % len(chosen)]:
+            cmd = pause_cmd(name, a.build, go_exe, a.heap_mb, a.threads, a.cycles, a.churn_mbps)
+            if cmd is None:
+                print(f"gc_report: gc-pause-{name} not built (meson compile -C {a.build})", file=sys.stderr)
+                return 2
+            print(f"gc_report: repetition {rep + 1}/{a.reps}: {name} ...", file=sys.stderr, flush=True)
+            by_name[name].append(run_pause(name, cmd, a.timeout))
+    fence = run_fence(a.build)
+    cfg = {"heap_mb": a.heap_mb, "threads": a.threads, "churn_mbps": a.churn_mbps,
+           "cycles": a.cycles, "reps": a.reps}
+    print("\n".join(render(by_name, cfg, fence)))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"config": vars(a), "results": results, "fence": fence}, f, indent=1)
-    return 1 if failed else 0
-
-
-def print_report(results, a, fence=None):
-    print(f"GC pauses and mark throughput: {a.heap_mb:g} MiB live heap of 24-byte tree nodes, "
-          f"{a.threads} mutator threads churning {a.churn_mbps:g} MB/s, {a.cycles} forced cycles "
-          f"(each collector in its own process; Boehm's nodes take 32 bytes)")
-    hdr = (f"{'collector':<10} {'cycles':>6} {'pauses':>6} {'p50 us':>9} {'p90 us':>9} "
-           f"{'p99 us':>9} {'max us':>9} {'run max':>9} {'mark MB/s':>10} {'ms/cycle':>9} "
-           f"{'mut MB/s':>9} {'RSS MiB':>8}")
-    print(hdr)
-    print("-" * len(hdr))
-    for name, r in results.items():
-        if "failed" in r:
-            print(f"{name:<10} FAILED ({r['failed']})")
-            continue
-        p = r["pause_us"]
-        print(f"{name:<10} {r['cycles']:>6} {r['npauses']:>6} {p['p50']:>9.1f} {p['p90']:>9.1f} "
-              f"{p['p99']:>9.1f} {p['max']:>9.1f} {r.get('pause_max_run_ns', 0) / 1e3:>9.1f} "
-              f"{r['mark_mb_s']:>10.0f} {r['cycle_ms']:>9.1f} "
-              f"{r['mutator_mb_s']:>9.1f} {r['max_rss_mb']:>8.0f}")
-    print("(p50..max: the pauses of the measured window; run max: the longest pause of the whole "
-          "run, the heap's build by one thread included)")
-    t = results.get("tricolor", {})
-    if "pause_us" in t:
-        mx = t["pause_us"]["max"]
-        run = t.get("pause_max_run_ns", 0) / 1e3
-        ok = mx < PAUSE_TARGET_US and run < PAUSE_TARGET_US
-        print(f"target: every STW pause < {PAUSE_TARGET_US:g} us: tricolor max {mx:.1f} us in the "
-              f"window, {run:.1f} us over the whole run -> {'MET' if ok else 'MISSED'}")
-        b = results.get("boehm", {})
-        if "mark_mb_s" in b:
-            ratio = t["mark_mb_s"] / b["mark_mb_s"]
-            print(f"target: mark throughput >= Boehm's: tricolor/Boehm = {ratio:.2f} "
-                  f"-> {'MET' if ratio >= 1 else 'MISSED'}")
-    if fence and "failed" in fence:
-        print(f"platform: stalls and cross-CPU fence not measured ({fence['failed']})")
-    elif fence:
-        per_s = fence["stalls_over_100us"] * 1000.0 / fence["stall_ms"]
-        print(f"platform: a thread that never gives up its CPU (as the collector's in a pause) lost "
-              f"over 100 us {per_s:.1f} times a second, over 50 us "
-              f"{fence['stalls_over_50us'] * 1000.0 / fence['stall_ms']:.1f} times, at most "
-              f"{fence['stall_max_ns'] / 1e3:.0f} us, on this machine; a cross-CPU fence "
-              f"(membarrier, made before a pause) took p50 {fence['p50_ns'] / 1e3:.1f}, p99.9 "
-              f"{fence['p999_ns'] / 1e3:.1f}, max {fence['max_ns'] / 1e3:.1f} us")
-    for name, r in results.items():
-        if r.get("trees_bad"):
-            print(f"{name}: {r['trees_bad']} trees damaged (live nodes freed)")
+            json.dump({"config": cfg, "runs": by_name, "fence": fence}, f, indent=1)
+    return 1 if any("failed" in r for rs in by_name.values() for r in rs) else 0
 
 
 if __name__ == "__main__":

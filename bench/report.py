@@ -29,17 +29,17 @@ GROUPS (and its peers to make_peers) - nothing else changes.
 
 import argparse
 import json
-import math
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+
+import benchlib
 
 LIBDIR_FALLBACK = "/usr/lib/x86_64-linux-gnu"
 
@@ -87,7 +87,6 @@ GROUPS = [
               Target("time", "mimalloc", 1.0, False, "<= 1.0"),
               Target("time", "mimalloc", 1.25, False, "<= 1.25", each=True),
               Target("rss", "mimalloc", 1.1, False, "<= 1.1"),
-              Target("rss", "jemalloc", 1.2, False, "<= 1.2"),
           ],
           callgrind=True, bintree=True),
 ]
@@ -101,8 +100,8 @@ def die(msg):
 def find_shared_lib(soname):
     """Path of soname as the dynamic linker would find it (ldconfig cache)."""
     try:
-        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    except OSError:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
         out = ""
     found = []
     for line in out.splitlines():
@@ -142,29 +141,10 @@ def peer_assignments(peer):
 
 
 def spawn_wait(argv, env, timeout):
-    """Run argv in its own process group, output captured; return
-    (status, out, err): status is the exit code, -signal, or None after a
-    timeout (the whole group is then killed)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.posix_spawn(argv[0], argv, env, setpgroup=0, file_actions=[
-            (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        deadline = time.monotonic() + timeout
-        pause = 0.002
-        while True:
-            wpid, wstatus = os.waitpid(pid, os.WNOHANG)
-            if wpid == pid:
-                status = os.waitstatus_to_exitcode(wstatus)
-                break
-            if time.monotonic() > deadline:
-                os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                status = None
-                break
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
-        out.seek(0)
-        err.seek(0)
-        return status, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    """(status, out, err) of argv run with a timeout (benchlib.run_child):
+    status is the exit code, -signal, or None after a timeout."""
+    r = benchlib.run_child(argv, env, timeout)
+    return r["status"], r["out"], r["err"]
 
 
 def spawn_measured(runstat, peer, argv, timeout):
@@ -184,17 +164,7 @@ def spawn_measured(runstat, peer, argv, timeout):
 
 
 def describe_failure(status, err):
-    last = (err.strip().splitlines() or [""])[-1][:200]
-    if status is None:
-        return f"timed out; {last}".rstrip("; ")
-    if status < 0:
-        try:
-            what = f"killed by {signal.Signals(-status).name}"
-        except ValueError:
-            what = f"killed by signal {-status}"
-    else:
-        what = f"exit status {status}"
-    return f"{what}; {last}".rstrip("; ")
+    return benchlib.failure({"status": status, "err": err})
 
 
 def run_one(runstat, binary, bench, peer, args):
@@ -229,21 +199,17 @@ def run_one(runstat, binary, bench, peer, args):
 
 
 def list_benchmarks(binary, group, regex):
-    out = subprocess.run([binary, "--benchmark_list_tests=true",
-                          f"--benchmark_filter=^{re.escape(group.prefix)}"],
-                         capture_output=True, text=True, env=child_env(Peer("glibc", {}, "")))
-    if out.returncode != 0:
-        die(f"{binary} --benchmark_list_tests failed: {out.stderr.strip()}")
-    names = [n for n in out.stdout.split() if n]
+    r = benchlib.run_child([binary, "--benchmark_list_tests=true",
+                            f"--benchmark_filter=^{re.escape(group.prefix)}"],
+                           child_env(Peer("glibc", {}, "")), 120)
+    if r["status"] != 0:
+        die(f"{binary} --benchmark_list_tests failed: {benchlib.failure(r)}")
+    names = [n for n in r["out"].split() if n]
     return [n for n in names if not regex or re.search(regex, n)]
 
 
 def median(xs):
     return statistics.median(xs) if xs else None
-
-
-def geomean(xs):
-    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
 def summarize(group, benches, peers, runs):
@@ -263,9 +229,11 @@ def summarize(group, benches, peers, runs):
             q = statistics.quantiles(ns, n=4, method="inclusive") if len(ns) > 1 else [med] * 3
             cells[(b, p)] = {"ns_op": med, "rss_kib": median([r["rss_kib"] for r in ok]),
                              "min_ns_op": min(ns), "spread_pct": 100.0 * (q[2] - q[0]) / med,
+                             "ns_spread": benchlib.spread(ns),
+                             "rss_spread": benchlib.spread([r["rss_kib"] for r in ok]),
                              "minflt": median([r["minflt"] for r in ok]),
                              "runs": len(ok)}
-    ratios, geo = {}, {}
+    ratios, geo, geo_reps = {}, {}, {}
     subj = group.subject if group.subject in peers else None
     for p in peers:
         if subj is None or p == subj:
@@ -277,128 +245,93 @@ def summarize(group, benches, peers, runs):
                 if "error" not in s and "error" not in o and o[key] > 0:
                     per[b] = s[key] / o[key]
             ratios[(p, metric)] = per
-            geo[(p, metric)] = geomean(list(per.values()))
-    return cells, ratios, geo
+            # The same geometric mean within each repetition: the targets
+            # are MET only when every repetition meets them.
+            reps = min((len(runs[(b, q)]) for b in benches for q in (subj, p)), default=0)
+            geo_reps[(p, metric)] = [benchlib.geomean(
+                [runs[(b, subj)][i][key] / runs[(b, p)][i][key] for b in benches
+                 if "error" not in runs[(b, subj)][i] and "error" not in runs[(b, p)][i]])
+                for i in range(reps)]
+            geo[(p, metric)] = benchlib.geomean(list(per.values()))
+    return cells, ratios, geo, geo_reps
 
 
 def fmt_ratio(x):
     return "-" if x is None else f"{x:.2f}x"
 
 
-def verdict(t, x):
-    if x is None:
-        return "n/a"
-    return "met" if (x < t.limit if t.strict else x <= t.limit) else "MISSED"
+def fmt_geo(geo, reps):
+    """The geometric mean of the medians, then the range of the
+    repetitions' own geometric means."""
+    xs = [x for x in reps if x is not None]
+    if geo is None:
+        return "-"
+    return fmt_ratio(geo) + (f" ({min(xs):.2f}-{max(xs):.2f})" if len(xs) > 1 else "")
 
 
-def render(group, benches, peers, labels, cells, ratios, geo, md):
+def verdict(t, xs):
+    """MET only when every repetition's geometric mean meets the target."""
+    return benchlib.verdict(xs, lambda x: x < t.limit if t.strict else x <= t.limit)
+
+
+def render(group, benches, peers, labels, cells, ratios, geo, geo_reps, md):
     """The group's report as plain text (md=False) or markdown (md=True)."""
     L = []
     subj = group.subject if group.subject in peers else None
     others = [p for p in peers if p != subj]
-    hdr = ["allocator", "time ns/op", "best", "IQR", "peak RSS MiB"]
-    if md:
-        L.append(f"## {group.name}: {group.title}\n")
-    else:
-        L.append(f"== {group.name}: {group.title} ==")
+    hdr = ["allocator", "time ns/op: median (min-max)", "peak RSS MiB: median (min-max)"]
+    L.append(f"## {group.name}: {group.title}\n" if md else f"== {group.name}: {group.title} ==")
     for b in benches:
         rows, notes = [], []
         for p in peers:
             c = cells[(b, p)]
             if "error" in c:
-                rows.append([p, "FAILED", "", "", "FAILED"])
+                rows.append([p, "FAILED", "FAILED"])
                 notes.append(f"{p} FAILED ({c['failed_runs']} of {c['runs']} runs): {c['error']}")
             else:
-                rows.append([p, f"{c['ns_op']:.1f}", f"{c['min_ns_op']:.1f}",
-                             f"{c['spread_pct']:.0f}%", f"{c['rss_kib'] / 1024:.1f}"])
+                rows.append([p, benchlib.fmt(c["ns_spread"]),
+                             benchlib.fmt({k: v / 1024 if k != "n" else v
+                                           for k, v in c["rss_spread"].items()})])
         if subj:
             for p in others:
-                rows.append([f"{subj}/{p}", fmt_ratio(ratios[(p, 'time')].get(b)), "", "",
+                rows.append([f"{subj}/{p}", fmt_ratio(ratios[(p, 'time')].get(b)),
                              fmt_ratio(ratios[(p, 'rss')].get(b))])
-        title = f"{b}  - op = {labels.get(b, '?')}"
-        L += table(title, hdr, rows, md)
+        L += benchlib.table(hdr, rows, md, title=f"{b}  - op = {labels.get(b, '?')}")
         if notes:
             L[-1:] = ([""] if md else []) + [("- " if md else "  ") + n for n in notes] + [""]
     if subj:
         rows = []
         for p in others:
             n = len(ratios[(p, "time")])
-            trow = [f"{subj}/{p} ({n} of {len(benches)})", fmt_ratio(geo[(p, 'time')]), "",
-                    fmt_ratio(geo[(p, 'rss')]), ""]
+            trow = [f"{subj}/{p} ({n} of {len(benches)})",
+                    fmt_geo(geo[(p, 'time')], geo_reps[(p, 'time')]), "",
+                    fmt_geo(geo[(p, 'rss')], geo_reps[(p, 'rss')]), ""]
             for t in group.targets:
                 if t.peer == p and not t.each:
                     col = 2 if t.metric == "time" else 4
-                    trow[col] = f"{t.text}: {verdict(t, geo[(p, t.metric)])}"
+                    trow[col] = f"{t.text}: {verdict(t, geo_reps[(p, t.metric)])}"
             rows.append(trow)
         goals = "; ".join(f"{t.metric} {subj}/{t.peer} {t.text}" for t in group.targets
                           if t.peer in peers and not t.each)
-        L.append(f"targets (geometric means): {goals}" + ("\n" if md else ""))
-        L += table(f"geometric mean over the workloads (ratio < 1: {subj} faster / smaller)",
-                   ["ratio", "time", "time target", "peak RSS", "RSS target"], rows, md)
+        L.append(f"targets (geometric means; MET only if every repetition meets it): {goals}"
+                 + ("\n" if md else ""))
+        L += benchlib.table(["ratio", "time (reps' range)", "time target", "peak RSS (reps' range)",
+                             "RSS target"], rows, md,
+                            title=f"geometric mean over the workloads (ratio < 1: {subj} faster / smaller)")
         rows = []
         for t in group.targets:
             per = ratios.get((t.peer, t.metric), {}) if t.each and t.peer in peers else None
             if not per:
                 continue
             worst = max(per, key=per.get)
-            missed = [b for b, x in per.items() if verdict(t, x) != "met"]
+            missed = [b for b, x in per.items() if verdict(t, [x]) != "MET"]
             rows.append([f"{t.metric} {subj}/{t.peer} {t.text}", f"{per[worst]:.2f}x", worst,
-                         f"{len(missed)} of {len(per)}",
-                         "met" if not missed else "MISSED"])
+                         f"{len(missed)} of {len(per)}", "MET" if not missed else "MISSED"])
         if rows:
-            L += table("targets on every workload (worst ratio, workloads that miss)",
-                       ["target", "worst", "workload", "missed", "verdict"], rows, md)
+            L += benchlib.table(["target", "worst", "workload", "missed", "verdict"], rows, md,
+                                title="targets on every workload (median ratios; worst, and "
+                                "workloads that miss)")
     return L
-
-
-def bintree(build, peers, args):
-    """Seconds of one tc-bintree DEPTH process per peer and repetition,
-    interleaved like the workloads; the median per peer."""
-    binary = os.path.join(build, "bench/tc-bintree")
-    if not os.access(binary, os.X_OK):
-        return {"error": f"{binary} not built"}
-    runs = {p: [] for p in peers}
-    names = list(peers)
-    for rep in range(args.bintree_reps):
-        for p in names[rep % len(names):] + names[:rep % len(names)]:
-            status, out, err = spawn_wait([binary, str(args.bintree_depth)], child_env(peers[p]),
-                                          args.timeout)
-            if status == 3:
-                die(f"{p}: {err.strip()}")
-            m = re.search(r"seconds=([\d.]+)", out)
-            runs[p].append(float(m.group(1)) if status == 0 and m else None)
-    res = {}
-    for p, xs in runs.items():
-        ok = [x for x in xs if x is not None]
-        res[p] = ({"median_s": median(ok), "min_s": min(ok), "max_s": max(ok), "runs": xs}
-                  if len(ok) == len(xs) else {"error": f"{len(xs) - len(ok)} runs failed"})
-    return res
-
-
-def render_bintree(group, res, args, md):
-    subj = res.get(group.subject, {}).get("median_s")
-    rows = []
-    for p, r in res.items():
-        if "error" in r:
-            rows.append([p, "FAILED", "", "", r["error"]])
-            continue
-        rel = f"{subj / r['median_s']:.2f}x" if subj and p != group.subject else ""
-        rows.append([p, f"{r['median_s']:.2f}", f"{r['min_s']:.2f}", f"{r['max_s']:.2f}", rel])
-    return table(f"binary trees with explicit free, depth {args.bintree_depth} (tc-bintree, one "
-                 f"process per run, {args.bintree_reps} runs; seconds)",
-                 ["allocator", "median", "min", "max", f"{group.subject}/this"], rows, md)
-
-
-def table(title, hdr, rows, md):
-    if md:
-        out = [f"**{title}**\n", "| " + " | ".join(hdr) + " |",
-               "|" + "|".join("---" for _ in hdr) + "|"]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        return out + [""]
-    w = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
-    line = lambda r: "  " + "  ".join(str(c).ljust(w[i]) if i == 0 else str(c).rjust(w[i])
-                                      for i, c in enumerate(r)).rstrip()
-    return [title, line(hdr)] + [line(r) for r in rows] + [""]
 
 
 def callgrind(build, peers, args):
@@ -433,8 +366,8 @@ def split_callgrind(outf, pairs):
     (absent if the tool is missing or the names are not found)."""
     try:
         ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", outf],
-                             capture_output=True, text=True).stdout
-    except OSError:
+                             capture_output=True, text=True, timeout=120).stdout
+    except (OSError, subprocess.TimeoutExpired):
         return {}
     split = {}
     for fn in ("malloc", "free"):
@@ -442,6 +375,42 @@ def split_callgrind(outf, pairs):
         if m:
             split[fn] = int(m.group(1).replace(",", "")) / pairs
     return split
+
+
+def bintree(build, peers, args):
+    """Seconds of one tc-bintree DEPTH process per peer and repetition,
+    interleaved like the workloads; the median per peer."""
+    binary = os.path.join(build, "bench/tc-bintree")
+    if not os.access(binary, os.X_OK):
+        return {"error": f"{binary} not built"}
+    runs = {p: [] for p in peers}
+    names = list(peers)
+    for rep in range(args.bintree_reps):
+        for p in names[rep % len(names):] + names[:rep % len(names)]:
+            status, out, err = spawn_wait([binary, str(args.bintree_depth)], child_env(peers[p]),
+                                          args.timeout)
+            m = re.search(r"seconds=([\d.]+)", out or "")
+            runs[p].append(float(m.group(1)) if status == 0 and m else None)
+    res = {}
+    for p, xs in runs.items():
+        ok = [x for x in xs if x is not None]
+        res[p] = ({"median_s": median(ok), "min_s": min(ok), "max_s": max(ok), "runs": xs}
+                  if len(ok) == len(xs) else {"error": f"{len(xs) - len(ok)} runs failed"})
+    return res
+
+
+def render_bintree(group, res, args, md):
+    subj = res.get(group.subject, {}).get("median_s")
+    rows = []
+    for p, r in res.items():
+        if "error" in r:
+            rows.append([p, "FAILED", "", "", r["error"]])
+            continue
+        rel = f"{subj / r['median_s']:.2f}x" if subj and p != group.subject else ""
+        rows.append([p, f"{r['median_s']:.2f}", f"{r['min_s']:.2f}", f"{r['max_s']:.2f}", rel])
+    return benchlib.table(["allocator", "median", "min", "max", f"{group.subject}/this"], rows, md,
+                          title=f"binary trees with explicit free, depth {args.bintree_depth} "
+                          f"(tc-bintree, one process per run, {args.bintree_reps} runs; seconds)")
 
 
 def render_callgrind(group, res, args, md):
@@ -454,25 +423,95 @@ def render_callgrind(group, res, args, md):
             rel = f"{subj / r['ir_per_pair']:.2f}x" if subj and p != group.subject else ""
             part = [f"{r[f]:.1f}" if f in r else "?" for f in ("malloc", "free")]
             rows.append([p, f"{r['ir_per_pair']:.1f}"] + part + [rel])
-    return table("callgrind: instructions per malloc(32)+free pair (tc-pairloop; Ir/pair "
-                 "includes the loop's own instructions)",
-                 ["allocator", "Ir/pair", "malloc", "free", f"{group.subject}/this"], rows, md)
+    return benchlib.table(["allocator", "Ir/pair", "malloc", "free", f"{group.subject}/this"], rows, md,
+                          title="callgrind: instructions per malloc(32)+free pair (tc-pairloop; "
+                          "Ir/pair includes the loop's own instructions)")
 
 
-def machine_info():
-    info = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "uname": " ".join(os.uname()),
-            "cpus": os.cpu_count()}
-    try:
-        info["loadavg"] = open("/proc/loadavg").read().split()[:3]
-        info["packages"] = subprocess.run(
-            ["dpkg-query", "-W", "libjemalloc2", "libmimalloc2.0", "libbenchmark1debian"],
-            capture_output=True, text=True).stdout.strip().replace("\t", " ").splitlines()
-        src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        info["tricolor_commit"] = subprocess.run(["git", "-C", src, "describe", "--always", "--dirty"],
-                                                 capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
-    return info
+def prepare(args):
+    """Check the options and the build; return (build, known peers, and per
+    group (group, peer names, benchmarks, binary, runstat)). Errors: die()."""
+    if args.reps < 1 or args.min_time <= 0 or args.pairs < 1:
+        die("--reps, --min-time and --pairs must be positive")
+    build = os.path.abspath(args.build)
+    known = make_peers(build)
+    want = args.peers.split(",") if args.peers else None
+    for p in want or []:
+        if p not in known:
+            die(f"unknown peer {p}; known: {', '.join(known)}")
+    groups = [g for g in GROUPS if not args.groups or g.name in args.groups.split(",")]
+    if not groups:
+        die(f"no group named {args.groups}; groups: {', '.join(g.name for g in GROUPS)}")
+    plan = []
+    for g in groups:
+        names = [p for p in g.peers if want is None or p in want]
+        for p in names:
+            if known.get(p) is None:
+                die(f"peer {p} unavailable (library not found; for tricolor: {build}/libtricolor.so)")
+        binary, runstat = os.path.join(build, g.binary), os.path.join(build, "bench/tc-runstat")
+        for b in (binary, runstat):
+            if not os.access(b, os.X_OK):
+                die(f"{b} not built (is libbenchmark-dev installed and -Dbench not disabled?)")
+        benches = list_benchmarks(binary, g, args.filter)
+        if not benches:
+            die(f"group {g.name}: no benchmark matches")
+        plan.append((g, names, benches, binary, runstat))
+    return build, known, plan
+
+
+def measure(g, names, benches, known, binary, runstat, args, on_run):
+    """Every (repetition, workload, allocator) run, interleaved: for each
+    repetition, each workload, every allocator, the first one rotated.
+    on_run(rep, bench, peer, result, seconds) after each. Returns runs
+    and labels."""
+    runs = {(b, p): [] for b in benches for p in names}
+    labels = {}
+    for rep in range(args.reps):
+        order = names[rep % len(names):] + names[:rep % len(names)]
+        for b in benches:
+            for p in order:
+                t0 = time.monotonic()
+                r = run_one(runstat, binary, b, known[p], args)
+                runs[(b, p)].append(r)
+                labels.setdefault(b, r.get("label"))
+                if "error" in r:
+                    print(f"bench-report: {b} under {p}: {r['error']}", file=sys.stderr)
+                on_run(rep, b, p, r, time.monotonic() - t0)
+    return runs, labels
+
+
+def finish(g, names, benches, known, runs, labels, build, args):
+    """Summary, text and Markdown, the JSON document and callgrind's
+    counts of one group: (text, md, doc, failed)."""
+    failed = any("error" in r for rs in runs.values() for r in rs)
+    cells, ratios, geo, geo_reps = summarize(g, benches, names, runs)
+    text = render(g, benches, names, labels, cells, ratios, geo, geo_reps, md=False)
+    mdown = render(g, benches, names, labels, cells, ratios, geo, geo_reps, md=True)
+    key = lambda p, m: f"{g.subject}/{p} {m}"
+    doc = {"peers": {p: vars(known[p]) for p in names}, "benchmarks": benches,
+           "labels": labels, "targets": [vars(t) for t in g.targets],
+           "cells": {f"{b} @ {p}": c for (b, p), c in cells.items()},
+           "geomean": {key(p, m): v for (p, m), v in geo.items()},
+           "geomean_reps": {key(p, m): v for (p, m), v in geo_reps.items()},
+           "verdicts": {key(t.peer, t.metric): verdict(t, geo_reps[(t.peer, t.metric)])
+                        for t in g.targets if (t.peer, t.metric) in geo_reps and not t.each},
+           "ratios": {key(p, m): v for (p, m), v in ratios.items()},
+           "runs": {f"{b} @ {p}": [{k: v for k, v in r.items() if k != "context"} for r in rs]
+                    for (b, p), rs in runs.items()}}
+    extras = [("callgrind", g.callgrind and not args.no_callgrind, callgrind, render_callgrind),
+              ("bintree", g.bintree and not args.no_bintree, bintree, render_bintree)]
+    for name, wanted, run, show in extras:
+        if not wanted:
+            continue
+        res = run(build, {p: known[p] for p in names}, args)
+        if "error" in res:
+            text.append(f"{name} skipped: {res['error']}")
+        else:
+            failed |= any("error" in r for r in res.values())
+            text += show(g, res, args, md=False)
+            mdown += show(g, res, args, md=True)
+        doc[name] = res
+    return text, mdown, doc, failed
 
 
 def main():
@@ -495,85 +534,28 @@ def main():
     if args.quick:
         args.reps, args.min_time = 3, 0.1
         args.bintree_depth, args.bintree_reps = min(args.bintree_depth, 16), 1
-    if args.reps < 1 or args.min_time <= 0 or args.pairs < 1:
-        die("--reps, --min-time and --pairs must be positive")
-    build = os.path.abspath(args.build)
+    info = benchlib.machine()
+    build, known, plan = prepare(args)
     outdir = args.out or os.path.join(build, "bench-results")
-    known = make_peers(build)
-    want = args.peers.split(",") if args.peers else None
-    groups = [g for g in GROUPS if not args.groups or g.name in args.groups.split(",")]
-    if not groups:
-        die(f"no group named {args.groups}; groups: {', '.join(g.name for g in GROUPS)}")
+    failed, text, mdown, doc = False, [], [], {"machine": info, "settings": vars(args), "groups": {}}
+    for g, names, benches, binary, runstat in plan:
+        t0, count = time.monotonic(), [0]
 
-    failed, text, mdown, doc = False, [], [], {}
-    info = machine_info()
-    doc["machine"], doc["settings"], doc["groups"] = info, vars(args), {}
-    for g in groups:
-        names = [p for p in g.peers if want is None or p in want]
-        for p in names:
-            if known.get(p) is None:
-                die(f"peer {p} unavailable (library not found; for tricolor: {build}/libtricolor.so)")
-        if want:
-            for p in want:
-                if p not in known:
-                    die(f"unknown peer {p}; known: {', '.join(known)}")
-        binary, runstat = os.path.join(build, g.binary), os.path.join(build, "bench/tc-runstat")
-        for b in (binary, runstat):
-            if not os.access(b, os.X_OK):
-                die(f"{b} not built (is libbenchmark-dev installed and -Dbench not disabled?)")
-        benches = list_benchmarks(binary, g, args.filter)
-        if not benches:
-            die(f"group {g.name}: no benchmark matches")
-        runs = {(b, p): [] for b in benches for p in names}
-        labels, total, done, t0 = {}, args.reps * len(benches) * len(names), 0, time.monotonic()
-        for rep in range(args.reps):
-            order = names[rep % len(names):] + names[:rep % len(names)]
-            for b in benches:
-                for p in order:
-                    r = run_one(runstat, binary, b, known[p], args)
-                    runs[(b, p)].append(r)
-                    labels.setdefault(b, r.get("label"))
-                    done += 1
-                    if "error" in r:
-                        failed = True
-                        print(f"bench-report: {b} under {p}: {r['error']}", file=sys.stderr)
-                    if sys.stderr.isatty():
-                        print(f"\r[{g.name}] {done}/{total} runs, {time.monotonic() - t0:.0f}s",
-                              end="", file=sys.stderr, flush=True)
-            if not sys.stderr.isatty():
+        def on_run(rep, b, p, r, secs):
+            count[0] += 1
+            if count[0] % (len(benches) * len(names)) == 0:
                 print(f"[{g.name}] repetition {rep + 1}/{args.reps} done, "
-                      f"{time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
-        print(file=sys.stderr)
-        cells, ratios, geo = summarize(g, benches, names, runs)
-        text += render(g, benches, names, labels, cells, ratios, geo, md=False)
-        mdown += render(g, benches, names, labels, cells, ratios, geo, md=True)
-        gdoc = {"peers": {p: vars(known[p]) for p in names}, "benchmarks": benches,
-                "labels": labels, "targets": [vars(t) for t in g.targets],
-                "cells": {f"{b} @ {p}": c for (b, p), c in cells.items()},
-                "geomean": {f"{g.subject}/{p} {m}": v for (p, m), v in geo.items()},
-                "ratios": {f"{g.subject}/{p} {m}": v for (p, m), v in ratios.items()},
-                "runs": {f"{b} @ {p}": [{k: v for k, v in r.items() if k != "context"} for r in rs]
-                         for (b, p), rs in runs.items()}}
-        extras = [("callgrind", g.callgrind and not args.no_callgrind, callgrind, render_callgrind),
-                  ("bintree", g.bintree and not args.no_bintree, bintree, render_bintree)]
-        for name, wanted, run, show in extras:
-            if not wanted:
-                continue
-            res = run(build, {p: known[p] for p in names}, args)
-            if "error" in res:
-                text.append(f"{name} skipped: {res['error']}")
-            else:
-                failed |= any("error" in r for r in res.values())
-                text += show(g, res, args, md=False)
-                mdown += show(g, res, args, md=True)
-            gdoc[name] = res
+                      f"{time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+
+        runs, labels = measure(g, names, benches, known, binary, runstat, args, on_run)
+        t, m, gdoc, f = finish(g, names, benches, known, runs, labels, build, args)
+        text, mdown, failed = text + t, mdown + m, failed or f
         doc["groups"][g.name] = gdoc
 
-    load_end = open("/proc/loadavg").read().split()[:3]
-    head = (f"{info['date']}  {info.get('tricolor_commit', '')}  cpus={info['cpus']}  "
+    info["loadavg_end"] = benchlib.loadavg()
+    head = (f"{info['date']}  {info['describe']}  {info['cpu']}, {info['cores']} cores  "
             f"reps={args.reps}  min_time={args.min_time}s  "
-            f"load avg start {' '.join(info.get('loadavg', []))}, end {' '.join(load_end)}")
-    doc["machine"]["loadavg_end"] = load_end
+            f"load avg start {info['loadavg_start']}, end {info['loadavg_end']}")
     text.insert(0, head)
     mdown[:0] = ["# tricolor allocator benchmark report\n", head + "\n"]
     print("\n".join(text))

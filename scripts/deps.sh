@@ -1,9 +1,12 @@
 #!/bin/sh
-# scripts/deps.sh: install what building, testing and benchmarking need,
-# from Debian packages. Idempotent; needs root (or sudo) only when
-# something is missing. Sourced by scripts/test and scripts/bench-report.
-TC_DEB_PACKAGES="meson ninja-build gcc g++ pkg-config python3 libbenchmark-dev \
-libjemalloc-dev libmimalloc-dev libgc-dev golang-go sqlite3 redis-server redis-tools git"
+# scripts/deps.sh: the one list of Debian packages that building, testing,
+# benchmarking and the report's pictures need, and tc_install_deps, which
+# installs the missing ones (apt-get, through sudo when not root).
+# Sourced by scripts/test and scripts/bench-report, after their option
+# parsing: --help installs nothing.
+TC_DEB_PACKAGES="meson ninja-build gcc g++ pkg-config python3 python3-matplotlib valgrind \
+libbenchmark-dev libjemalloc-dev libmimalloc-dev libgc-dev golang-go sqlite3 redis-server \
+redis-tools git"
 
 tc_missing_packages() {
     missing=""
@@ -14,14 +17,33 @@ tc_missing_packages() {
     echo "$missing"
 }
 
+# Returns 0 when everything is installed, 2 (a set-up error) when it
+# cannot be: no dpkg, no root and no sudo, or apt-get failed (its output
+# is printed then).
 tc_install_deps() {
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "error: not a Debian system (no dpkg-query); install by hand: $TC_DEB_PACKAGES" >&2
+        return 2
+    fi
     missing=$(tc_missing_packages)
     [ -z "$missing" ] && return 0
-    echo "installing:$missing"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else
-        echo "error: missing Debian packages:$missing; run as root: apt-get install -y$missing" >&2
-        return 1
+    if [ "$(id -u)" = 0 ]; then
+        SUDO=""
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        echo "error: missing Debian packages:$missing; as root run: apt-get install -y$missing" >&2
+        return 2
     fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null
+    echo "installing Debian packages:$missing" >&2
+    log=$(mktemp)
+    if ! { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+           $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "error: apt-get could not install:$missing" >&2
+        return 2
+    fi
+    rm -f "$log"
+    return 0
 }

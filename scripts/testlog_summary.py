@@ -2,8 +2,9 @@
 """Summarise meson test logs as "N passed, N failed" lines.
 
   testlog_summary.py TESTLOG.json      one line for that run
-  testlog_summary.py --total FILE      add up the lines in FILE; exit 1 if
-                                       anything failed
+  testlog_summary.py --total FILE [--time TEXT]
+                                       add up the lines in FILE ("in TEXT"
+                                       appended); exit 1 if anything failed
 Skipped tests count as neither.
 """
 import json
@@ -14,7 +15,8 @@ if sys.argv[1] == "--total":
     for line in open(sys.argv[2]):
         p, f, s = (int(x) for x in line.split())
         passed, failed, skipped = passed + p, failed + f, skipped + s
-    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    took = f" in {sys.argv[4]}" if sys.argv[3:4] == ["--time"] else ""
+    print(f"{passed} passed, {failed} failed, {skipped} skipped{took}")
     sys.exit(1 if failed or passed == 0 else 0)
 
 passed = failed = skipped = 0

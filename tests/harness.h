@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef void (*tc_test_fn)(void);
 
@@ -64,6 +65,27 @@ extern int tc_failed_checks;
         if (strcmp(a_, b_) != 0)                                            \
             TC_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, a_, b_);          \
     } while (0)
+
+/* Tests are bounded by time, not by counts a slow machine cannot reach:
+ * the monotonic clock in seconds, and a budget in seconds from the
+ * environment variable name, else dflt (a bad value: one line, exit 2). */
+static inline double tc_test_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline double tc_test_seconds(const char *name, double dflt) {
+    const char *e = getenv(name);
+    if (!e || !*e) return dflt;
+    char *end;
+    double v = strtod(e, &end);
+    if (*end || !(v > 0)) {
+        fprintf(stderr, "%s=%s: not a positive number of seconds\n", name, e);
+        exit(2);
+    }
+    return v;
+}
 
 #define TC_TEST_MAIN()                                                      \
     struct tc_test_entry tc_tests[TC_TEST_MAX];                             \

@@ -12,8 +12,9 @@
  * hang or a leak (run it under ASan/LSan: see README.md), and any input
  * the analysis gets wrong.
  *
- * Environment: TC_ESCAPE_FUZZ_COUNT iterations (default 5000) from seed
- * TC_ESCAPE_FUZZ_SEED (default 1); TC_ESCAPE_TESTS_DIR overrides the
+ * Environment: at most TC_ESCAPE_FUZZ_COUNT iterations (default 5000) or
+ * as many as TC_ESCAPE_FUZZ_SECONDS allow (default 5), at least 500, from
+ * seed TC_ESCAPE_FUZZ_SEED (default 1); TC_ESCAPE_TESTS_DIR overrides the
  * corpus directory compiled in. */
 #include <dirent.h>
 #include <stdint.h>
@@ -183,7 +184,8 @@ TEST(mutated_inputs)
 {
     const char *dir = getenv("TC_ESCAPE_TESTS_DIR");
     const char *e;
-    uint64_t count = (e = getenv("TC_ESCAPE_FUZZ_COUNT")) ? strtoull(e, NULL, 10) : 5000;
+    uint64_t max = (e = getenv("TC_ESCAPE_FUZZ_COUNT")) ? strtoull(e, NULL, 10) : 5000, count = 0;
+    double end = tc_test_now() + tc_test_seconds("TC_ESCAPE_FUZZ_SECONDS", 5);
     rng = ((e = getenv("TC_ESCAPE_FUZZ_SEED")) ? strtoull(e, NULL, 10) : 1) * 0x9E3779B97F4A7C15ULL + 7;
     if (!dir) dir = TC_ESCAPE_TESTS_DIR;
     static const char *const subdirs[] = {"golden", "errors", "faults", "checker"};
@@ -197,7 +199,7 @@ TEST(mutated_inputs)
     size_t cap = (1 << 16) + 4096;
     char *work = malloc(cap);
     ASSERT_TRUE(work != NULL);
-    for (uint64_t it = 0; it < count; it++) {
+    for (uint64_t it = 0; it < max && (it < 500 || tc_test_now() < end); it++, count++) {
         const struct text *base = &corpus[pick((size_t)ncorpus)];
         struct text t = {work, base->len};
         memcpy(work, base->s, base->len);

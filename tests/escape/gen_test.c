@@ -20,8 +20,9 @@
  * The test also checks it is not vacuous: enough programs must place
  * objects on the stack, print, and finish without a fault.
  *
- * Environment: TC_ESCAPE_GEN_COUNT programs (default 3000), starting at
- * seed TC_ESCAPE_GEN_SEED (default 1); a failure prints the program.
+ * Environment: at most TC_ESCAPE_GEN_COUNT programs (default 3000) or as
+ * many as TC_ESCAPE_GEN_SECONDS allow (default 5), at least 300, starting
+ * at seed TC_ESCAPE_GEN_SEED (default 1); a failure prints the program.
  * TC_ESCAPE_GEN_DUMP=DIR also writes each program to DIR/gen_SEED.ir
  * (with a comment first line, as ir2go.py wants), for comparing with Go
  * at scale: see go_random_check.py. */
@@ -375,10 +376,11 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 
 TEST(generated_programs)
 {
-    uint64_t count = env_u64("TC_ESCAPE_GEN_COUNT", 3000), first_seed = env_u64("TC_ESCAPE_GEN_SEED", 1);
+    uint64_t max = env_u64("TC_ESCAPE_GEN_COUNT", 3000), first_seed = env_u64("TC_ESCAPE_GEN_SEED", 1);
+    double end = tc_test_now() + tc_test_seconds("TC_ESCAPE_GEN_SECONDS", 5);
     const char *dump = getenv("TC_ESCAPE_GEN_DUMP");
-    uint64_t with_stack = 0, printed = 0, clean = 0, heap_decided = 0, faulted = 0;
-    for (uint64_t i = 0; i < count; i++) {
+    uint64_t with_stack = 0, printed = 0, clean = 0, heap_decided = 0, faulted = 0, count = 0;
+    for (uint64_t i = 0; i < max && (i < 300 || tc_test_now() < end); i++, count++) {
         uint64_t seed = first_seed + i;
         char *text = generate(seed);
         if (dump) {

@@ -16,7 +16,9 @@
  *     back to back.
  *   fork_from_thread: four threads build and verify checksummed lists and
  *     a fifth collects in a loop while a sixth (not the main thread)
- *     forks 60 times; each child must allocate, collect three times,
+ *     forks for TC_FORK_SECONDS (default 2), at least 5 times (bounded by
+ *     time: a fork costs 0.2-1 s on a loaded 2-core machine); each child
+ *     must allocate, collect three times,
  *     verify the lists it inherited after each cycle and exit 0 within
  *     its 10 s alarm. (A parent that deadlocks in fork shows up as the
  *     test's meson timeout.)
@@ -272,7 +274,7 @@ struct lnode {
     unsigned char pad[40];
 };
 
-enum { SLOTS = 16, LIST_LEN = 200, FORKS = 60, MUTATORS = 4 };
+enum { SLOTS = 16, LIST_LEN = 200, MIN_FORKS = 5, MUTATORS = 4 };
 static struct lnode *lists[SLOTS];
 static pthread_mutex_t lists_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int fork_stop, verify_errors;
@@ -336,7 +338,8 @@ static int child_work(void) {
 
 static void *forker(void *arg) {
     int *failures = arg;
-    for (int i = 0; i < FORKS && *failures < 3; i++) { /* 3 failures are enough */
+    uint64_t end = gct_now_ns() + (uint64_t)(gct_env_double("TC_FORK_SECONDS", 2) * 1e9);
+    for (int i = 0; (i < MIN_FORKS || gct_now_ns() < end) && *failures < 3; i++) { /* 3 failures are enough */
         gct_sleep_us(1000);
         pid_t pid = fork();
         if (pid == 0) _exit(child_work()); /* _exit: no stdio flush of the parent's buffers */

@@ -135,24 +135,10 @@ static inline size_t tc_rss(void) {
     return (size_t)strtoull(s + 1, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static inline double tc_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static inline double tc_now(void) { return tc_test_now(); }
 
 /* Seconds budget of a stress program: TC_STRESS_SECONDS, else dflt. */
-static inline double tc_budget_seconds(double dflt) {
-    const char *e = getenv("TC_STRESS_SECONDS");
-    if (!e || !*e) return dflt;
-    char *end;
-    double v = strtod(e, &end);
-    if (*end || v <= 0) {
-        fprintf(stderr, "TC_STRESS_SECONDS=%s: not a positive number\n", e);
-        exit(2);
-    }
-    return v;
-}
+static inline double tc_budget_seconds(double dflt) { return tc_test_seconds("TC_STRESS_SECONDS", dflt); }
 
 /* xorshift64*: deterministic per-thread randomness, no libc state. */
 static inline uint64_t tc_rand(uint64_t *s) {

@@ -12,7 +12,8 @@ program really ran on tricolor, not merely with it loaded.
 usage: preload.py --lib LIBTRICOLOR.so WORKLOAD [options]
   python     tests/override/workload.py (also with PYTHONMALLOC=malloc)
   sqlite     tests/override/workload.sql in sqlite3 :memory:
-  redis      redis-server on 127.0.0.1, redis-benchmark, a redis-cli session
+  redis      redis-server on 127.0.0.1, redis-benchmark (--seconds, default
+             10, preloaded only), a redis-cli session
   git        init/add/commit/mv/rm/log/blame/gc/fsck in a temporary repo
   gcc        compile a generated C program, compare assembly and its output
   bootstrap  --prog P --hook H: constructors allocating before main, with
@@ -227,20 +228,28 @@ def redis_workload(rn, args):
                     raise Failure(f"redis-server (preload={preload}) did not come up: {why}\n"
                                   f"{tail(log.read_text(errors='replace')) if log.exists() else ''}")
                 time.sleep(0.1)
+            # The load, on the preloaded server only (the session below starts
+            # with FLUSHALL): rounds of redis-benchmark for args.seconds, at
+            # least one: bounded by time, as a loaded machine runs it slowly.
             tests = "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,lrange_100,mset"
-            for extra in (["-n", "20000", "-d", "100", "-c", "10"], ["-n", "3000", "-d", "8192", "-c", "4"]):
-                b = rn.run([bench, "-h", "127.0.0.1", "-p", port, "-q", "-t", tests] + extra, preload, timeout=240)
-                done = out(b)
-                for t in ("SET", "GET", "LPUSH", "MSET", "LRANGE_100"):
-                    if f"{t}:" not in done and f"{t} " not in done:
-                        raise Failure(f"redis-benchmark printed no result for {t}:\n{tail(done)}")
+            end, rounds = time.monotonic() + args.seconds, 0
+            while preload and (rounds == 0 or time.monotonic() < end):
+                for extra in (["-n", "4000", "-d", "100", "-c", "10"], ["-n", "600", "-d", "8192", "-c", "4"]):
+                    b = rn.run([bench, "-h", "127.0.0.1", "-p", port, "-q", "-t", tests] + extra, preload,
+                               timeout=240)
+                    done = out(b)
+                    for t in ("SET", "GET", "LPUSH", "MSET", "LRANGE_100"):
+                        if f"{t}:" not in done and f"{t} " not in done:
+                            raise Failure(f"redis-benchmark printed no result for {t}:\n{tail(done)}")
+                rounds += 1
             session = rn.run([cli, "-h", "127.0.0.1", "-p", port], False, input=redis_session())
             transcripts.append(out(session))
             info = out(rn.run([cli, "-h", "127.0.0.1", "-p", port, "INFO", "memory"], False))
             used = re.search(r"^used_memory:(\d+)", info, re.M)
             if not used or not 0 < int(used.group(1)) < (4 << 30):
                 raise Failure(f"INFO memory (preload={preload}) implausible:\n{tail(info)}")
-            print(f"redis (preload={preload}): benchmark done, used_memory {int(used.group(1)) >> 10} KiB")
+            print(f"redis (preload={preload}): {rounds} benchmark rounds, used_memory "
+                  f"{int(used.group(1)) >> 10} KiB")
             subprocess.run([cli, "-h", "127.0.0.1", "-p", port, "SHUTDOWN", "NOSAVE"], env=rn.env(False),
                            capture_output=True, timeout=30)
             try:
@@ -389,6 +398,7 @@ def main():
     ap.add_argument("--lib", required=True, help="path of libtricolor.so")
     ap.add_argument("--prog", help="bootstrap: the test program")
     ap.add_argument("--hook", help="bootstrap: the open() hook library")
+    ap.add_argument("--seconds", type=float, default=10, help="redis: seconds of redis-benchmark load")
     ap.add_argument("workload", choices=sorted(WORKLOADS))
     args = ap.parse_args()
     if not Path(args.lib).is_file():

@@ -8,7 +8,11 @@
  * allocate (scan, noscan, uncollectable), store and load slots, copy with
  * gc_memmove, clear with gc_memclr, sort with gc_qsort, set finalizers,
  * gc_free, create and join threads that return objects, gc_collect, a
- * background thread collecting back to back, and full checks.
+ * background thread collecting back to back, and full checks. HOLD
+ * stops a cycle in the middle of marking, through the collector's test
+ * hook, with the roots marked and no stack scanned yet or with every
+ * stack scanned, and the program's next operations run in that window
+ * (where a missing barrier loses an object) until RELEASE.
  *
  * The oracle. Every reference is a pair {pointer, id of the object it
  * must reach} (struct slot), so the program carries its own shadow model
@@ -35,6 +39,7 @@
 #include <tricolor.h>
 
 #include "fuzz_input.h"
+#include "gc/gc.h" /* tc_gc_testhook: the library is linked in whole */
 
 enum kind { K_SCAN, K_NOSCAN, K_UNC, K_ARG, K_EXIT };
 /* id: serial << 27 | kind << 24 | size. Bit 63: finalized (tombstone). */
@@ -173,6 +178,54 @@ static void *bg_collect(void *unused) {
     return NULL;
 }
 
+/* ---- a cycle held in the middle of marking ---- */
+
+static pthread_mutex_t hold_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cv = PTHREAD_COND_INITIALIZER;
+static enum tc_gc_point hold_point;
+static int hold_state; /* 0 idle, 1 armed, 2 holding, 3 released; hold_mu */
+static pthread_t hold_thread;
+
+static void hold_hook(enum tc_gc_point pt) { /* on the collector's thread */
+    pthread_mutex_lock(&hold_mu);
+    if (hold_state == 1 && pt == hold_point) {
+        hold_state = 2;
+        pthread_cond_broadcast(&hold_cv);
+        while (hold_state == 2) pthread_cond_wait(&hold_cv, &hold_mu);
+    }
+    pthread_mutex_unlock(&hold_mu);
+}
+
+static void *hold_collect(void *unused) {
+    (void)unused;
+    gc_collect();
+    return NULL;
+}
+
+/* Return once a cycle waits at pt. */
+static void hold(enum tc_gc_point pt) {
+    if (hold_state) return;
+    hold_point = pt, hold_state = 1;
+    tc_gc_testhook = hold_hook;
+    if (pthread_create(&hold_thread, NULL, hold_collect, NULL) != 0)
+        FUZZ_FAIL("pthread_create failed");
+    pthread_mutex_lock(&hold_mu);
+    while (hold_state == 1) pthread_cond_wait(&hold_cv, &hold_mu);
+    pthread_mutex_unlock(&hold_mu);
+}
+
+/* Let the held cycle finish (before anything that waits for a cycle). */
+static void release(void) {
+    if (!hold_state) return;
+    pthread_mutex_lock(&hold_mu);
+    hold_state = 3;
+    pthread_cond_broadcast(&hold_cv);
+    pthread_mutex_unlock(&hold_mu);
+    pthread_join(hold_thread, NULL);
+    tc_gc_testhook = NULL;
+    hold_state = 0;
+}
+
 /* ---- the program's state ---- */
 
 struct thr {
@@ -302,7 +355,7 @@ enum op {
     OP_ALLOC, OP_ALLOC_NOSCAN, OP_ALLOC_UNC, OP_STORE, OP_LOAD, OP_COPY, OP_DROP,
     OP_GSTORE, OP_GLOAD, OP_RANGE, OP_RSTORE, OP_RLOAD, OP_MEMMOVE, OP_MEMCLR, OP_QSORT,
     OP_FINAL, OP_GCFREE, OP_THREAD, OP_JOIN, OP_COLLECT, OP_BG, OP_CHECK, OP_CHURN,
-    OP_PERCENT, NOPS
+    OP_PERCENT, OP_HOLD, OP_RELEASE, NOPS
 };
 
 static void step(struct prog *pg, struct fuzz_in *in) {
@@ -417,12 +470,18 @@ static void step(struct prog *pg, struct fuzz_in *in) {
         break;
     case OP_JOIN: {
         int i = (int)fin_below(in, MAXTHREADS);
-        if (pg->thr[i].live) join_thread(pg, i, &regs[a]);
+        if (!pg->thr[i].live) break;
+        release(); /* the thread may be waiting for a cycle */
+        join_thread(pg, i, &regs[a]);
         break;
     }
-    case OP_COLLECT: gc_collect(); break;
+    case OP_COLLECT:
+        release();
+        gc_collect();
+        break;
     case OP_BG:
         if (atomic_load(&bg_run)) {
+            release();
             atomic_store(&bg_run, 0);
             pthread_join(bg_thread, NULL);
         } else {
@@ -443,6 +502,8 @@ static void step(struct prog *pg, struct fuzz_in *in) {
         gc_setpercent(pct[a % 4]);
         break;
     }
+    case OP_HOLD: hold(a & 1 ? TC_GC_POINT_STACKS : TC_GC_POINT_ROOTS); break;
+    case OP_RELEASE: release(); break;
     }
 }
 
@@ -459,6 +520,7 @@ static __attribute__((noinline)) void run(const uint8_t *data, size_t size) {
     gc_setpercent(5);
     struct fuzz_in in = {data, size};
     while (fin_more(&in)) step(pg, &in);
+    release();
     for (int i = 0; i < MAXTHREADS; i++)
         if (pg->thr[i].live) join_thread(pg, i, NULL);
     if (atomic_load(&bg_run)) {

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gc/gc_test.h"
+
 struct fuzz_in {
     const uint8_t *p;
     size_t n;
@@ -33,14 +35,7 @@ static inline unsigned fin_below(struct fuzz_in *in, unsigned bound) {
     return bound ? v % bound : 0;
 }
 
-static inline uint64_t fin_mix(uint64_t x) {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
+#define fin_mix gct_mix /* the tests' 64-bit mixer (gc/gc_test.h) */
 
 /* Byte i of the pattern of object `id`. */
 static inline unsigned char fin_pat(uint64_t id, size_t i) {

@@ -109,6 +109,7 @@ void tc_init_slow(void) {
  * may allocate, and by now malloc works. */
 __attribute__((constructor(200))) static void tc_constructor(void) {
     tc_ensure_init();
+    tc_options_reread();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 

@@ -223,11 +223,20 @@ EXPORT int malloc_info(int options, FILE *fp) {
     return 0;
 }
 
-/* glibc's internal names. */
-EXPORT void *__libc_malloc(size_t) __attribute__((alias("malloc"), copy(malloc)));
-EXPORT void __libc_free(void *) __attribute__((alias("free"), copy(free)));
-EXPORT void *__libc_calloc(size_t, size_t) __attribute__((alias("calloc"), copy(calloc)));
-EXPORT void *__libc_realloc(void *, size_t) __attribute__((alias("realloc"), copy(realloc)));
-EXPORT void *__libc_memalign(size_t, size_t) __attribute__((alias("memalign"), copy(memalign)));
-EXPORT void *__libc_valloc(size_t) __attribute__((alias("valloc"), copy(valloc)));
-EXPORT void *__libc_pvalloc(size_t) __attribute__((alias("pvalloc"), copy(pvalloc)));
+/* glibc's internal names. gcc's copy attribute gives each alias its
+ * target's attributes (gcc warns without it); clang has none to copy. */
+#if defined(__has_attribute)
+#if __has_attribute(copy)
+#define ALIAS_OF(f) __attribute__((alias(#f), copy(f)))
+#endif
+#endif
+#ifndef ALIAS_OF
+#define ALIAS_OF(f) __attribute__((alias(#f)))
+#endif
+EXPORT void *__libc_malloc(size_t) ALIAS_OF(malloc);
+EXPORT void __libc_free(void *) ALIAS_OF(free);
+EXPORT void *__libc_calloc(size_t, size_t) ALIAS_OF(calloc);
+EXPORT void *__libc_realloc(void *, size_t) ALIAS_OF(realloc);
+EXPORT void *__libc_memalign(size_t, size_t) ALIAS_OF(memalign);
+EXPORT void *__libc_valloc(size_t) ALIAS_OF(valloc);
+EXPORT void *__libc_pvalloc(size_t) ALIAS_OF(pvalloc);

@@ -126,7 +126,14 @@ void tc_options_parse_godebug(struct tc_options *o, const char *s) {
     }
 }
 
+int tc_options_pending;
+
+/* A sanitizer's start-up code (libFuzzer's, UBSan's) may call malloc
+ * before libc's own initialisers have set environ: getenv then finds
+ * nothing, and tc_options_reread parses again from a constructor. */
 void tc_options_init(void) {
+    extern char **environ;
+    tc_options_pending = environ == NULL;
     tc_options_parse_godebug(&tc_opts, getenv("GODEBUG"));
 }
 
@@ -138,4 +145,8 @@ void tc_options_print(int fd) {
                   (ptrdiff_t)load(&tc_opts, d), type_name[d->type], (ptrdiff_t)d->min,
                   (ptrdiff_t)d->max, (ptrdiff_t)d->def, d->doc);
     }
+}
+
+void tc_options_reread(void) {
+    if (tc_options_pending) tc_options_init();
 }

@@ -60,6 +60,11 @@ TC_INTERNAL extern struct tc_options tc_opts;
 
 /* Parse the environment into tc_opts. Called once, at initialisation. */
 TC_INTERNAL void tc_options_init(void);
+/* 1 while tc_options_init ran before libc had set environ. */
+TC_INTERNAL extern int tc_options_pending;
+/* Parse again if tc_options_init saw no environment (from a constructor,
+ * before the collector reads tc_opts). */
+TC_INTERNAL void tc_options_reread(void);
 
 /* Parse one GODEBUG-style string into o (exposed for unit tests). */
 TC_INTERNAL void tc_options_parse_godebug(struct tc_options *o, const char *s);

@@ -24,6 +24,7 @@
 
 #include "escape.h"
 #include "harness.h"
+#include "run_twice.h"
 
 #ifndef TC_ESCAPE_TESTS_DIR
 #define TC_ESCAPE_TESTS_DIR "tests/escape"
@@ -162,24 +163,6 @@ static void mutate(struct text *t, size_t cap)
     }
 }
 
-static int run_one(const struct tc_ir_prog *p, const struct tc_escape_result *r, int all_heap,
-                   char **out, size_t *len, struct tc_escape_run_report *rep)
-{
-    struct tc_escape_run_opts o;
-    tc_escape_run_opts_default(&o);
-    o.check = !all_heap;
-    o.all_heap = all_heap;
-    o.max_steps = 5000;
-    o.max_depth = 32;
-    o.max_object = 1 << 20;
-    o.max_stack = 16 << 20;
-    FILE *f = open_memstream(out, len);
-    if (!f) abort();
-    int st = (int)tc_escape_run(p, r, &o, f, rep);
-    fclose(f);
-    return st;
-}
-
 TEST(mutated_inputs)
 {
     const char *dir = getenv("TC_ESCAPE_TESTS_DIR");
@@ -227,24 +210,16 @@ TEST(mutated_inputs)
         fclose(f);
         free(diag);
         if (p->main_func >= 0) {
-            char *o1 = NULL, *o2 = NULL;
-            size_t n1 = 0, n2 = 0;
-            struct tc_escape_run_report r1, r2;
-            int s1 = run_one(p, &res, 0, &o1, &n1, &r1);
-            int s2 = run_one(p, &res, 1, &o2, &n2, &r2);
+            struct run_twice rt;
+            int bad = run_twice(p, &res, &rt);
             ran++;
-            /* Frame sizes depend on placement, so where the stack limit
-             * strikes may differ; everything else must agree. */
-            int overflow = strstr(r1.msg, "stack overflow") || strstr(r2.msg, "stack overflow");
-            int bad = s1 == TC_RUN_UNSOUND || s1 == TC_RUN_NOMEM || s2 == TC_RUN_NOMEM ||
-                      (!overflow && (s1 != s2 || n1 != n2 || memcmp(o1, o2, n1) != 0 || r1.line != r2.line));
             if (bad) {
                 fprintf(stderr, "iteration %llu: runs disagree or unsound: %d \"%s\" / %d \"%s\"\n%.*s\n",
-                        (unsigned long long)it, s1, r1.msg, s2, r2.msg, (int)t.len, t.s);
+                        (unsigned long long)it, rt.s1, rt.r1.msg, rt.s2, rt.r2.msg, (int)t.len, t.s);
                 TC_FAIL_("mutated program run");
             }
-            free(o1);
-            free(o2);
+            free(rt.o1);
+            free(rt.o2);
             if (bad) { tc_escape_result_free(&res); tc_ir_free(p); break; }
         }
         tc_escape_result_free(&res);

@@ -21,7 +21,8 @@
  *   LEAF     taken outside regions and never held while waiting for a
  *            stop, nor by the collector during one (the pause ring).
  * Ranks: a thread takes locks in increasing rank only (one exception:
- * tc_lock_all_begin, for fork's handlers taking every mcentral lock).
+ * tc_lock_all_begin, for fork's handlers taking every P and every mcentral
+ * lock).
  * With TC_DEBUG >= 1 each acquisition is checked and a violation aborts
  * with both locks named; otherwise tc_lock is pthread_mutex_lock. */
 #ifndef TC_ALLOC_LOCKRANK_H
@@ -40,6 +41,7 @@ enum tc_lockrank {
     LOCKRANK_PAUSE,     /* gc/cycle.c: the pause ring */
     LOCKRANK_ROOTS,     /* gc/roots.c: registered ranges */
     LOCKRANK_PPOOL,     /* alloc/mcache.c: the pool of Ps */
+    LOCKRANK_P,         /* alloc/own.c: one P's owned spans (all of them: fork) */
     LOCKRANK_MCENTRAL,  /* alloc/mcentral.c: one span class's lists */
     LOCKRANK_FIN,       /* gc/finalizer.c: the finalizer table and queue */
     LOCKRANK_HEAP,      /* alloc/mheap.c: the page heap */

@@ -31,6 +31,7 @@
 #include <pthread.h>
 
 #include "alloc/base.h"
+#include "alloc/region.h"
 
 /* In acquisition order. */
 enum tc_lockrank {
@@ -68,6 +69,16 @@ TC_INLINE void tc_lock(pthread_mutex_t *m, enum tc_lockrank r) {
 TC_INLINE void tc_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
     pthread_mutex_unlock(m);
     tc_lockrank_release(r);
+}
+/* An INSIDE lock of the allocator: the region is entered first and left
+ * last (alloc/region.h). */
+TC_INLINE void tc_region_lock(pthread_mutex_t *m, enum tc_lockrank r) {
+    tc_region_begin();
+    tc_lock(m, r);
+}
+TC_INLINE void tc_region_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
+    tc_unlock(m, r);
+    tc_region_end();
 }
 /* A forked child re-initialises the locks its prepare handlers took. */
 TC_INTERNAL void tc_lockrank_after_fork_child(void);

@@ -89,14 +89,8 @@ __thread volatile int tc_region_pending __attribute__((tls_model("initial-exec")
 _Atomic uint32_t tc_stop_poll;
 
 /* The pool lock is only ever held inside a region (alloc/region.h). */
-static void pool_lock_in(void) {
-    tc_region_begin();
-    tc_lock(&pool_lock, LOCKRANK_PPOOL);
-}
-static void pool_unlock_in(void) {
-    tc_unlock(&pool_lock, LOCKRANK_PPOOL);
-    tc_region_end();
-}
+static void pool_lock_in(void) { tc_region_lock(&pool_lock, LOCKRANK_PPOOL); }
+static void pool_unlock_in(void) { tc_region_unlock(&pool_lock, LOCKRANK_PPOOL); }
 
 struct p *tc_p_acquire(void) {
     pool_lock_in();

@@ -18,14 +18,8 @@
 struct mcentral tc_mcentral_[TC_NUM_SPAN_CLASSES];
 
 /* mcentral locks are only ever held inside a region (alloc/region.h). */
-static void central_lock(struct mcentral *c) {
-    tc_region_begin();
-    tc_lock(&c->lock, LOCKRANK_MCENTRAL);
-}
-static void central_unlock(struct mcentral *c) {
-    tc_unlock(&c->lock, LOCKRANK_MCENTRAL);
-    tc_region_end();
-}
+static void central_lock(struct mcentral *c) { tc_region_lock(&c->lock, LOCKRANK_MCENTRAL); }
+static void central_unlock(struct mcentral *c) { tc_region_unlock(&c->lock, LOCKRANK_MCENTRAL); }
 
 /* Adaptive mutexes: refills and remote-free bookkeeping hold the lock for
  * a few list operations; with more threads than cores, sleeping on every

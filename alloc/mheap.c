@@ -51,14 +51,8 @@ uintptr_t tc_heap_lo, tc_heap_hi;
 #define H (&tc_mheap_)
 
 /* The heap lock is only ever held inside a region (alloc/region.h). */
-static void heap_lock(void) {
-    tc_region_begin();
-    tc_lock(&H->lock, LOCKRANK_HEAP);
-}
-static void heap_unlock(void) {
-    tc_unlock(&H->lock, LOCKRANK_HEAP);
-    tc_region_end();
-}
+static void heap_lock(void) { tc_region_lock(&H->lock, LOCKRANK_HEAP); }
+static void heap_unlock(void) { tc_region_unlock(&H->lock, LOCKRANK_HEAP); }
 
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));

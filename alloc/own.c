@@ -51,14 +51,8 @@
 #include "alloc/region.h"
 #include "alloc/sizeclass.h"
 
-static void plock(struct p *pp) {
-    tc_region_begin();
-    tc_lock(&pp->lock, LOCKRANK_P);
-}
-static void punlock(struct p *pp) {
-    tc_unlock(&pp->lock, LOCKRANK_P);
-    tc_region_end();
-}
+static void plock(struct p *pp) { tc_region_lock(&pp->lock, LOCKRANK_P); }
+static void punlock(struct p *pp) { tc_region_unlock(&pp->lock, LOCKRANK_P); }
 
 /* Pages of a span that starts in the arena before are not marked: free's
  * fast path then needs no check that the span's first page is in the

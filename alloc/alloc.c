@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "alloc/mcentral.h"
+#include "alloc/lockrank.h"
 #include "alloc/options.h"
 #include "alloc/own.h"
 #include "alloc/region.h"
@@ -86,12 +87,13 @@ static void fork_child(void) {
     tc_mheap_reinit_locks();
     tc_mcentral_reinit_locks();
     tc_p_after_fork_child();
+    tc_lockrank_after_fork_child(); /* the locks prepare took are new ones */
     tc_region_depth--;
     tc_region_pending = 0; /* the collector that asked is in the parent */
 }
 
 void tc_init_slow(void) {
-    pthread_mutex_lock(&init_lock);
+    tc_lock(&init_lock, LOCKRANK_INIT);
     if (!atomic_load_explicit(&tc_inited, memory_order_relaxed)) {
         tc_options_init();
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
@@ -102,7 +104,7 @@ void tc_init_slow(void) {
         tc_p_init();
         atomic_store_explicit(&tc_inited, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&init_lock);
+    tc_unlock(&init_lock, LOCKRANK_INIT);
 }
 
 /* Registered from a constructor, not from the first malloc: pthread_atfork

@@ -26,6 +26,7 @@ static const struct {
     [LOCKRANK_PAUSE] = {"pause ring", LEAF},
     [LOCKRANK_ROOTS] = {"roots", INSIDE},
     [LOCKRANK_PPOOL] = {"P pool", INSIDE},
+    [LOCKRANK_P] = {"P", INSIDE},
     [LOCKRANK_MCENTRAL] = {"mcentral", INSIDE},
     [LOCKRANK_FIN] = {"finalizers", INSIDE},
     [LOCKRANK_HEAP] = {"heap", INSIDE},

@@ -21,7 +21,8 @@
  *   LEAF     taken outside regions and never held while waiting for a
  *            stop, nor by the collector during one (the pause ring).
  * Ranks: a thread takes locks in increasing rank only (one exception:
- * tc_lock_all_begin, for fork's handlers taking every mcentral lock).
+ * tc_lock_all_begin, for fork's handlers taking every P and every mcentral
+ * lock).
  * With TC_DEBUG >= 1 each acquisition is checked and a violation aborts
  * with both locks named; otherwise tc_lock is pthread_mutex_lock. */
 #ifndef TC_ALLOC_LOCKRANK_H
@@ -30,6 +31,7 @@
 #include <pthread.h>
 
 #include "alloc/base.h"
+#include "alloc/region.h"
 
 /* In acquisition order. */
 enum tc_lockrank {
@@ -40,6 +42,7 @@ enum tc_lockrank {
     LOCKRANK_PAUSE,     /* gc/cycle.c: the pause ring */
     LOCKRANK_ROOTS,     /* gc/roots.c: registered ranges */
     LOCKRANK_PPOOL,     /* alloc/mcache.c: the pool of Ps */
+    LOCKRANK_P,         /* alloc/own.c: one P's owned spans (all of them: fork) */
     LOCKRANK_MCENTRAL,  /* alloc/mcentral.c: one span class's lists */
     LOCKRANK_FIN,       /* gc/finalizer.c: the finalizer table and queue */
     LOCKRANK_HEAP,      /* alloc/mheap.c: the page heap */
@@ -66,6 +69,16 @@ TC_INLINE void tc_lock(pthread_mutex_t *m, enum tc_lockrank r) {
 TC_INLINE void tc_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
     pthread_mutex_unlock(m);
     tc_lockrank_release(r);
+}
+/* An INSIDE lock of the allocator: the region is entered first and left
+ * last (alloc/region.h). */
+TC_INLINE void tc_region_lock(pthread_mutex_t *m, enum tc_lockrank r) {
+    tc_region_begin();
+    tc_lock(m, r);
+}
+TC_INLINE void tc_region_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
+    tc_unlock(m, r);
+    tc_region_end();
 }
 /* A forked child re-initialises the locks its prepare handlers took. */
 TC_INTERNAL void tc_lockrank_after_fork_child(void);

@@ -21,6 +21,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/fixalloc.h"
+#include "alloc/lockrank.h"
 #include "alloc/mcentral.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
@@ -88,14 +89,8 @@ __thread volatile int tc_region_pending __attribute__((tls_model("initial-exec")
 _Atomic uint32_t tc_stop_poll;
 
 /* The pool lock is only ever held inside a region (alloc/region.h). */
-static void pool_lock_in(void) {
-    tc_region_begin();
-    pthread_mutex_lock(&pool_lock);
-}
-static void pool_unlock_in(void) {
-    pthread_mutex_unlock(&pool_lock);
-    tc_region_end();
-}
+static void pool_lock_in(void) { tc_region_lock(&pool_lock, LOCKRANK_PPOOL); }
+static void pool_unlock_in(void) { tc_region_unlock(&pool_lock, LOCKRANK_PPOOL); }
 
 struct p *tc_p_acquire(void) {
     pool_lock_in();
@@ -155,12 +150,12 @@ void tc_p_release(void) {
     tc_mcache_flush(&pp->mcache);
     tc_tls_p = NULL;
     pthread_setspecific(exit_key, NULL);
-    pthread_mutex_lock(&pool_lock);
+    tc_lock(&pool_lock, LOCKRANK_PPOOL);
     pp->status = P_IDLE;
     pp->link = idle_ps;
     idle_ps = pp;
     nidle++;
-    pthread_mutex_unlock(&pool_lock);
+    tc_unlock(&pool_lock, LOCKRANK_PPOOL);
     tc_region_end();
 }
 
@@ -262,12 +257,16 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
 /* fork: the pool lock, then every P lock (their lists and pending stacks
  * are then whole in the child). */
 void tc_p_lock_pool(void) {
-    pthread_mutex_lock(&pool_lock);
-    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) pthread_mutex_lock(&pp->lock);
+    tc_lock(&pool_lock, LOCKRANK_PPOOL);
+    tc_lock_all_begin(LOCKRANK_P);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) tc_lock(&pp->lock, LOCKRANK_P);
+    tc_lock_all_end(LOCKRANK_P);
 }
 void tc_p_unlock_pool(void) {
-    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) pthread_mutex_unlock(&pp->lock);
-    pthread_mutex_unlock(&pool_lock);
+    tc_lock_all_begin(LOCKRANK_P);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) tc_unlock(&pp->lock, LOCKRANK_P);
+    tc_lock_all_end(LOCKRANK_P);
+    tc_unlock(&pool_lock, LOCKRANK_PPOOL);
 }
 
 /* A bin after fork. An orphaned P's thread may have stopped inside a push,

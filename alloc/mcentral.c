@@ -10,6 +10,7 @@
  * changed hands. */
 #include "alloc/mcentral.h"
 
+#include "alloc/lockrank.h"
 #include "alloc/mheap.h"
 #include "alloc/region.h"
 #include "gc/hooks.h"
@@ -17,8 +18,8 @@
 struct mcentral tc_mcentral_[TC_NUM_SPAN_CLASSES];
 
 /* mcentral locks are only ever held inside a region (alloc/region.h). */
-static void central_lock(struct mcentral *c) { tc_region_lock(&c->lock); }
-static void central_unlock(struct mcentral *c) { tc_region_unlock(&c->lock); }
+static void central_lock(struct mcentral *c) { tc_region_lock(&c->lock, LOCKRANK_MCENTRAL); }
+static void central_unlock(struct mcentral *c) { tc_region_unlock(&c->lock, LOCKRANK_MCENTRAL); }
 
 /* Adaptive mutexes: refills and remote-free bookkeeping hold the lock for
  * a few list operations; with more threads than cores, sleeping on every
@@ -238,12 +239,12 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
 
 void tc_mcentral_unsweep_cached(struct mspan *s) {
     struct mcentral *c = &tc_mcentral_[s->spanclass];
-    pthread_mutex_lock(&c->lock);
+    tc_lock(&c->lock, LOCKRANK_MCENTRAL);
     atomic_store_explicit(&s->xowner, NULL, memory_order_relaxed);
     s->list = LIST_NONE;
     s->sweepgen = tc_sweepgen - 2;
     list_push(c, s, LIST_PARTIAL);
-    pthread_mutex_unlock(&c->lock);
+    tc_unlock(&c->lock, LOCKRANK_MCENTRAL);
 }
 
 void tc_mcentral_release_spares(void) {
@@ -259,9 +260,13 @@ void tc_mcentral_release_spares(void) {
 }
 
 void tc_mcentral_lock_all(void) {
-    for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) pthread_mutex_lock(&tc_mcentral_[i].lock);
+    tc_lock_all_begin(LOCKRANK_MCENTRAL);
+    for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) tc_lock(&tc_mcentral_[i].lock, LOCKRANK_MCENTRAL);
+    tc_lock_all_end(LOCKRANK_MCENTRAL);
 }
 void tc_mcentral_unlock_all(void) {
-    for (unsigned i = TC_NUM_SPAN_CLASSES; i-- > 0;) pthread_mutex_unlock(&tc_mcentral_[i].lock);
+    tc_lock_all_begin(LOCKRANK_MCENTRAL);
+    for (unsigned i = TC_NUM_SPAN_CLASSES; i-- > 0;) tc_unlock(&tc_mcentral_[i].lock, LOCKRANK_MCENTRAL);
+    tc_lock_all_end(LOCKRANK_MCENTRAL);
 }
 void tc_mcentral_reinit_locks(void) { tc_mcentral_init(); }

@@ -33,6 +33,7 @@
 
 #include <string.h>
 
+#include "alloc/lockrank.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/region.h"
@@ -50,14 +51,8 @@ uintptr_t tc_heap_lo, tc_heap_hi;
 #define H (&tc_mheap_)
 
 /* The heap lock is only ever held inside a region (alloc/region.h). */
-static void heap_lock(void) {
-    tc_region_begin();
-    pthread_mutex_lock(&H->lock);
-}
-static void heap_unlock(void) {
-    pthread_mutex_unlock(&H->lock);
-    tc_region_end();
-}
+static void heap_lock(void) { tc_region_lock(&H->lock, LOCKRANK_HEAP); }
+static void heap_unlock(void) { tc_region_unlock(&H->lock, LOCKRANK_HEAP); }
 
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
@@ -332,10 +327,10 @@ static size_t scavenge_locked(uint64_t keep_bytes) {
     while (dirty_bytes() > keep_bytes && (s = largest_dirty()) != NULL) {
         bin_remove(s);
         s->state = MSPAN_BUSY;
-        pthread_mutex_unlock(&H->lock); /* still in the caller's region */
+        tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
         tc_os_release((void *)s->startAddr, s->npages * TC_PAGE_SIZE);
         release_allocbits(s);
-        pthread_mutex_lock(&H->lock);
+        tc_lock(&H->lock, LOCKRANK_HEAP);
         s->scavenged = 1;
         s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
         H->pagesReleased += s->npages;
@@ -410,8 +405,8 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     return ok;
 }
 
-void tc_mheap_lock_all(void) { pthread_mutex_lock(&H->lock); }
-void tc_mheap_unlock_all(void) { pthread_mutex_unlock(&H->lock); }
+void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }
+void tc_mheap_unlock_all(void) { tc_unlock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_reinit_locks(void) {
     pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
     H->lock = fresh;

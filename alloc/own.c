@@ -44,14 +44,15 @@
  * first). */
 #include "alloc/own.h"
 
+#include "alloc/lockrank.h"
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/options.h"
 #include "alloc/region.h"
 #include "alloc/sizeclass.h"
 
-static void plock(struct p *pp) { tc_region_lock(&pp->lock); }
-static void punlock(struct p *pp) { tc_region_unlock(&pp->lock); }
+static void plock(struct p *pp) { tc_region_lock(&pp->lock, LOCKRANK_P); }
+static void punlock(struct p *pp) { tc_region_unlock(&pp->lock, LOCKRANK_P); }
 
 /* Pages of a span that starts in the arena before are not marked: free's
  * fast path then needs no check that the span's first page is in the

@@ -23,7 +23,6 @@
 #ifndef TC_ALLOC_REGION_H
 #define TC_ALLOC_REGION_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -66,16 +65,6 @@ TC_INLINE void tc_region_end(void) {
     } else {
         tc_region_depth--;
     }
-}
-
-/* An allocator lock, taken inside a region (see above) and left with it. */
-TC_INLINE void tc_region_lock(pthread_mutex_t *m) {
-    tc_region_begin();
-    pthread_mutex_lock(m);
-}
-TC_INLINE void tc_region_unlock(pthread_mutex_t *m) {
-    pthread_mutex_unlock(m);
-    tc_region_end();
 }
 
 #endif

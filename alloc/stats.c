@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "alloc/lockrank.h"
 #include "alloc/mcentral.h"
 #include "alloc/mheap.h"
 #include "alloc/region.h"
@@ -42,7 +43,7 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
     memset(st, 0, sizeof *st);
     struct mheap *h = &tc_mheap_;
     tc_region_begin();
-    pthread_mutex_lock(&h->lock);
+    tc_lock(&h->lock, LOCKRANK_HEAP);
     st->heap_sys = h->pagesSys * TC_PAGE_SIZE;
     st->heap_inuse = h->pagesInUse * TC_PAGE_SIZE;
     st->heap_free = h->pagesFree * TC_PAGE_SIZE;
@@ -50,7 +51,7 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
     st->metadata_sys = h->spanalloc.sys + h->arenaalloc.sys;
     for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
         st->metadata_sys += h->bitsalloc[0][i].sys + h->bitsalloc[1][i].sys;
-    pthread_mutex_unlock(&h->lock);
+    tc_unlock(&h->lock, LOCKRANK_HEAP);
     tc_region_end();
     int64_t bytes = 0;
     uint64_t large_freed;

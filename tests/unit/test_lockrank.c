@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc/alloc.h"
 #include "alloc/lockrank.h"
 #include "alloc/region.h"
 #include "gc/gc.h"
@@ -64,6 +65,58 @@ static void outside_lock_inside_region(void) {
     gc_register_thread();
     tc_region_begin();
     tc_lock(&a, LOCKRANK_REGISTRY);
+}
+
+/* The allocator's locks go through the checker: a refill under a lock of
+ * the heap's rank takes the P lock (or the pool's, on a thread without a
+ * P) or an mcentral lock, all ranked below the heap. */
+static void malloc_under_heap_rank(void) {
+    tc_region_begin();
+    tc_lock(&a, LOCKRANK_HEAP);
+    void *p = tc_alloc(20000, SPAN_MANUAL); /* a class not used yet: a refill */
+    tc_free(p, "free()");
+}
+
+/* Fork's handlers take every allocator lock, each P's and each mcentral's
+ * at once (tc_lock_all_begin), and give them back, without a complaint
+ * from the checker; the child starts with none held, so it can lock again
+ * in any order the ranks allow. */
+static void *take_a_p(void *arg) {
+    tc_free(tc_alloc(100, SPAN_MANUAL), "free()");
+    return arg;
+}
+
+static void fork_then_lock(void) {
+    pthread_t t; /* a second P, idle once the thread is gone */
+    if (pthread_create(&t, NULL, take_a_p, NULL) != 0 || pthread_join(t, NULL) != 0) _exit(1);
+    void *keep = tc_alloc(100, SPAN_MANUAL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        tc_region_begin();
+        tc_lock(&a, LOCKRANK_PPOOL);
+        tc_lock(&b, LOCKRANK_P);
+        tc_unlock(&b, LOCKRANK_P);
+        tc_unlock(&a, LOCKRANK_PPOOL);
+        tc_region_end();
+        tc_free(tc_alloc(40000, SPAN_MANUAL), "free()");
+        _exit(0);
+    }
+    int st = 1;
+    waitpid(pid, &st, 0);
+    tc_free(keep, "free()");
+    if (st != 0) _exit(1);
+    fprintf(stderr, "fork ok\n");
+    abort(); /* aborts_with wants an abort */
+}
+
+TEST(allocator_locks_are_ranked) {
+    if (TC_DEBUG < 1) return;
+    EXPECT_TRUE(aborts_with(malloc_under_heap_rank, "lock taken while holding the heap lock"));
+}
+
+TEST(fork_takes_and_leaves_every_allocator_lock) {
+    if (TC_DEBUG < 1) return;
+    EXPECT_TRUE(aborts_with(fork_then_lock, "fork ok"));
 }
 
 TEST(order_violation_aborts) {

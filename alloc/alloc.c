@@ -130,7 +130,7 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     if (zero && s->needzero) memset((void *)s->startAddr, 0, kind == SPAN_MANUAL ? size : s->elemsize);
     if (kind != SPAN_MANUAL) {
         tc_mcentral_add_large(s);
-        tc_gc_note_alloc(s->elemsize);
+        tc_gc_note_alloc(s->elemsize, kind == SPAN_SCAN);
     }
     tc_stat_add(&pp->stats.nmalloc[0], 1);
     tc_stat_add(&pp->stats.largeBytesMalloc, s->elemsize);

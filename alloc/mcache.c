@@ -222,7 +222,8 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     }
     pp->mcache.alloc[spc] = s;
     if (tc_spanclass_kind(spc) != SPAN_MANUAL) /* collected memory: pacing */
-        tc_gc_note_alloc((uint64_t)(s->nelems - tc_mspan_count(s) + 1) * s->elemsize);
+        tc_gc_note_alloc((uint64_t)(s->nelems - tc_mspan_count(s) + 1) * s->elemsize,
+                         tc_spanclass_kind(spc) == SPAN_SCAN);
     return v;
 }
 

@@ -407,6 +407,24 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     return ok;
 }
 
+#define RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static uint64_t metadata_racy(void) {
+    uint64_t m = RACY(H->spanalloc.sys) + RACY(H->arenaalloc.sys);
+    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
+        m += RACY(H->bitsalloc[0][i].sys) + RACY(H->bitsalloc[1][i].sys);
+    return m;
+}
+
+uint64_t tc_mheap_metadata_locked(void) { return metadata_racy(); }
+
+void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident) {
+    uint64_t sys = RACY(H->pagesSys), fr = RACY(H->pagesFree), rel = RACY(H->pagesReleased);
+    rel = rel < fr ? rel : fr;
+    *free_resident = (fr - rel) * TC_PAGE_SIZE;
+    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + metadata_racy();
+}
+
 void tc_mheap_lock_all(void) { pthread_mutex_lock(&H->lock); }
 void tc_mheap_unlock_all(void) { pthread_mutex_unlock(&H->lock); }
 void tc_mheap_reinit_locks(void) {

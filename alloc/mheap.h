@@ -126,6 +126,15 @@ TC_INTERNAL int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages);
  * stays resident. Returns the bytes released. */
 TC_INTERNAL size_t tc_mheap_scavenge(uint64_t keep_bytes);
 
+/* Bytes mapped and not released (heap pages in use or free and resident,
+ * plus the heap's metadata), and of those the free heap pages. Racy
+ * reads without the heap lock: an estimate, safe while the world is
+ * stopped (the pacer's memory limit). */
+TC_INTERNAL void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident);
+/* The heap's metadata bytes (span structs, bitmaps, arena records); heap
+ * lock held. */
+TC_INTERNAL uint64_t tc_mheap_metadata_locked(void);
+
 /* Lock and unlock for fork(). */
 TC_INTERNAL void tc_mheap_lock_all(void);
 TC_INTERNAL void tc_mheap_unlock_all(void);

@@ -46,9 +46,7 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
     st->heap_inuse = h->pagesInUse * TC_PAGE_SIZE;
     st->heap_free = h->pagesFree * TC_PAGE_SIZE;
     st->heap_released = h->pagesReleased * TC_PAGE_SIZE;
-    st->metadata_sys = h->spanalloc.sys + h->arenaalloc.sys;
-    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
-        st->metadata_sys += h->bitsalloc[0][i].sys + h->bitsalloc[1][i].sys;
+    st->metadata_sys = tc_mheap_metadata_locked();
     pthread_mutex_unlock(&h->lock);
     tc_region_end();
     int64_t bytes = 0;

@@ -153,6 +153,7 @@ TC_INTERNAL void tc_threads_init(void); /* registers the calling thread */
 TC_INTERNAL struct gthread *tc_thread_register(void);
 TC_INTERNAL void tc_thread_unregister(void);
 TC_INTERNAL void tc_registry_lock(void);
+TC_INTERNAL int tc_registry_trylock(void); /* 1 if taken */
 TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);
@@ -263,8 +264,10 @@ TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
 TC_INTERNAL void tc_shade(uintptr_t p);
 /* Shade every word of [lo, hi) (conservative root or object scan). */
 TC_INTERNAL void tc_scan_range(uintptr_t lo, uintptr_t hi);
-/* Drain grey objects until none is left or budget bytes were scanned
- * (0: no limit). Returns bytes scanned. */
+/* The collector thread's marking (marker slot 0; mark.c): drain grey
+ * objects until none is left or budget bytes were scanned (0: no limit),
+ * or sleep a little when the pacer gives the slot no time now. Returns
+ * bytes scanned. */
 TC_INTERNAL uint64_t tc_drain(uint64_t budget);
 /* The same for an assist, inside a gc region: it also returns early once a
  * stop is asked for (tc_stop_poll), so the region ends and the thread
@@ -279,6 +282,8 @@ TC_INTERNAL uint64_t tc_mark_bytes_take(void);
 TC_INTERNAL void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj);
 /* Move a thread's write-barrier buffer into the grey set. */
 TC_INTERNAL void tc_wbbuf_flush(struct gthread *t);
+/* Root bytes scanned since the last call (tc_scan_range). */
+TC_INTERNAL uint64_t tc_mark_root_scanned_take(void);
 TC_INTERNAL void tc_mark_start_workers(void);
 TC_INTERNAL void tc_mark_wake_workers(int on);
 TC_INTERNAL void tc_mark_after_fork_child(void);
@@ -315,7 +320,10 @@ TC_INTERNAL void tc_checkmark(void); /* world stopped, marking done */
 
 /* ---- cycle.c ---- */
 TC_INTERNAL void tc_gc_init(void);
-TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
+/* GOMAXPROCS (the environment's, else the CPUs online): marker slots. */
+TC_INTERNAL int tc_gc_procs(void);
+/* Marking: revise the assist ratio, feed the CPU limiter (every ms). */
+TC_INTERNAL void tc_gc_pace_tick(uint64_t now);
 /* Scan work this thread owes for what it allocated during mark (bytes);
  * paid by tc_gc_assist once the allocation's region has ended. */
 TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));

@@ -23,10 +23,10 @@ TC_INTERNAL extern uint32_t tc_sweepgen;
 TC_INTERNAL enum sweep_result tc_sweep_span(struct mspan *s);
 
 /* bytes of collected memory were just handed to a P (a span refill or a
- * large object): pacing may start a cycle; during mark the bytes become
- * the thread's assist debt, paid after its region (gc_alloc). Called
- * inside a gc region. */
-TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes);
+ * large object; scan: of a span that is scanned): pacing may start a
+ * cycle; during mark the bytes become the thread's assist debt, paid
+ * after its region (gc_alloc). Called inside a gc region. */
+TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes, int scan);
 
 /* Fill the collector's fields of gc_read_stats. */
 struct gc_stats;

@@ -40,9 +40,16 @@
  *     on using the collector.
  *
  * Environment (read once, at the first allocation):
- *   GOGC=N|off             heap growth, in percent of the live heap, that
- *                          starts a cycle (default 100); off: no automatic
- *                          cycles (gc_collect still works)
+ *   GOGC=N|off             heap growth, in percent of the live heap (and
+ *                          the roots scanned), allowed before the next
+ *                          cycle ends (default 100); off: no automatic
+ *                          cycles but for the memory limit's (gc_collect
+ *                          still works)
+ *   GOMEMLIMIT=N[B|KiB|MiB|GiB|TiB]|off   the soft memory limit (default
+ *                          off; see gc_set_memory_limit)
+ *   GOMAXPROCS=N           CPUs the collector plans for (default: those
+ *                          online): a quarter of them mark in the
+ *                          background while the program runs
  *   GODEBUG=badfree=warn   report a bad free (foreign, double, interior)
  *                          and carry on instead of aborting; badfree=abort
  *                          is the default.
@@ -101,8 +108,16 @@ TRICOLOR_API void gc_store(void **slot, void *value);
 
 /* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
 TRICOLOR_API void gc_collect(void);
-/* Set GOGC; returns the previous value. Negative: no automatic cycles. */
+/* Set GOGC; returns the previous value. Negative: no automatic cycles
+ * (unless a memory limit is set). Go's debug.SetGCPercent. */
 TRICOLOR_API int gc_setpercent(int percent);
+/* Set the soft memory limit in bytes and return the previous one (Go's
+ * debug.SetMemoryLimit): the collector keeps everything tricolor maps
+ * from the OS, less what it released, under it, collecting more often as
+ * the heap nears it, and the scavenger returns free memory to stay under
+ * it. INT64_MAX: no limit (the default). A negative value only reads the
+ * limit. Respected with GOGC=off too. */
+TRICOLOR_API int64_t gc_set_memory_limit(int64_t bytes);
 
 /* Scan [lo, hi) as roots at every cycle (word aligned inside). */
 TRICOLOR_API void gc_add_roots(void *lo, void *hi);

@@ -5,6 +5,11 @@
  *     the new one; with -1 allocating 256 MiB completes no cycle while
  *     gc_collect still does; back at 100 the same allocation does start
  *     cycles (so "no cycle" above could have failed).
+ *   memory_limit: gc_set_memory_limit returns the previous limit (INT64_MAX
+ *     at first; a negative argument only reads). With GOGC off and a
+ *     limit 48 MiB above what tricolor maps now, allocating 512 MiB
+ *     starts cycles, and the goal stays under the limit; with the limit
+ *     lifted again it starts none.
  *   pauses: an idle cycle records one stop-the-world pause (mark
  *     termination; sweep termination is a handshake that stops nobody),
  *     or two, as in Go, when a stop serves as the handshake (no membarrier
@@ -74,6 +79,39 @@ TEST(setpercent_and_off) {
     uint64_t end = gct_now_ns() + 2000000000u;
     while (gct_stats().gc_num == n0 && gct_now_ns() < end) gct_sleep_us(1000);
     if (gct_stats().gc_num == n0) TC_FAIL_("GOGC=100: 256 MiB allocated without a cycle");
+    gc_setpercent(prev);
+}
+
+/* What tricolor maps now, as the memory limit counts it. */
+static uint64_t mapped_now(void) {
+    struct gc_stats st = gct_stats();
+    return st.heap_sys - st.heap_released + st.metadata_sys;
+}
+
+TEST(memory_limit) {
+    EXPECT_EQ_U(gc_set_memory_limit(-1), INT64_MAX);
+    int prev = gc_setpercent(-1);
+    gc_collect();
+    int64_t limit = (int64_t)(mapped_now() + 48 * MiB);
+    EXPECT_EQ_U(gc_set_memory_limit(limit), INT64_MAX);
+    EXPECT_EQ_U(gc_set_memory_limit(-5), limit);
+    EXPECT_TRUE(gct_stats().gc_next <= (uint64_t)limit);
+    uint32_t n0 = gct_stats().gc_num;
+    uint64_t max_goal = 0;
+    for (int i = 0; i < 64; i++) {
+        alloc_and_drop(8 * MiB);
+        uint64_t g = gct_stats().gc_next;
+        if (g > max_goal) max_goal = g;
+    }
+    uint32_t n1 = gct_stats().gc_num;
+    if (n1 < n0 + 4) TC_FAIL_("GOGC=off with a limit: %u cycles for 512 MiB", n1 - n0);
+    if (max_goal > (uint64_t)limit) TC_FAIL_("goal %ju over the limit %jd", (uintmax_t)max_goal,
+                                             (intmax_t)limit);
+    EXPECT_EQ_U(gc_set_memory_limit(INT64_MAX), limit);
+    gc_collect();
+    n0 = gct_stats().gc_num;
+    alloc_and_drop(256 * MiB);
+    EXPECT_EQ_U(gct_stats().gc_num, n0);
     gc_setpercent(prev);
 }
 

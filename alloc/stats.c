@@ -36,7 +36,20 @@ static uint64_t cached_free_bytes(struct p *pp) {
     return b;
 }
 
-TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
+/* A whole struct, copied out up to the caller's size. */
+static void read_stats(struct gc_stats *st);
+
+TRICOLOR_API int gc_read_stats(struct gc_stats *out) {
+    size_t size = out->size;
+    if (size < sizeof out->size) return -1;
+    struct gc_stats st;
+    read_stats(&st);
+    st.size = size;
+    memcpy(out, &st, size < sizeof st ? size : sizeof st);
+    return 0;
+}
+
+static void read_stats(struct gc_stats *st) {
     tc_ensure_init();
     memset(st, 0, sizeof *st);
     struct mheap *h = &tc_mheap_;
@@ -65,17 +78,19 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
             st->nmalloc += m;
             st->nfree += f;
             bytes += (int64_t)((m - f) * tc_class_size(sc));
+            if (sc) st->total_alloc += m * tc_class_size(sc);
         }
         st->large_alloc += LOAD(pp->stats.nmalloc[0]);
         st->nmalloc += LOAD(pp->stats.ntiny);
         bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
+        st->total_alloc += LOAD(pp->stats.largeBytesMalloc);
         st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
     }
     st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
+    st->sys = st->heap_sys + st->metadata_sys;
     st->nprocs = tc_p_count(&st->nprocs_idle);
     tc_gc_read_stats(st);
-    return 0;
 }
 
 TRICOLOR_API size_t gc_release_memory(void) {

@@ -460,21 +460,30 @@ TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n) {
 /* The collector's half of gc_read_stats. */
 TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);
 void tc_gc_read_stats(struct gc_stats *st) {
+    uint64_t now = tc_nanotime();
     pthread_mutex_lock(&ctl);
     st->gc_num = done;
     st->gc_mark_ns = mark_ns;
     st->gc_marked_bytes_total = marked_total;
+    st->gc_num_forced = (uint32_t)nforced;
+    st->gc_last_ns = last_gc_unix;
+    st->gc_cpu_fraction = (double)gc_cpu_ns / ((double)(now - start_ns) * procs + 1);
     pthread_mutex_unlock(&ctl);
     pthread_mutex_lock(&pause_lock);
     st->gc_pause_total_ns = pause_total;
     st->gc_pause_max_ns = pause_max;
     st->gc_npause = npauses;
+    memcpy(st->gc_pause_ns, pauses, sizeof pauses);
+    memcpy(st->gc_pause_end_ns, pause_ends, sizeof pause_ends);
     pthread_mutex_unlock(&pause_lock);
+    st->gc_procs = (uint32_t)procs;
     struct gccontroller *c = &tc_gcController;
     st->gc_heap_live = atomic_load(&c->heapLive);
     st->gc_heap_marked = c->heapMarked;
     st->gc_next = atomic_load(&c->heapGoal);
     st->gc_percent = atomic_load(&c->gcPercent);
+    st->gc_memory_limit = atomic_load(&c->memoryLimit);
+    st->gc_trigger = atomic_load(&c->trigger);
     st->gc_freed = tc_sweep_freed();
     /* The allocator counted these objects in, the sweeper took them out. */
     uint64_t fb = tc_sweep_freed_bytes();

@@ -148,8 +148,14 @@ TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n);
 /* Heap statistics, read without stopping any thread. Counters are sums of
  * per-P counters taken one P at a time, so a snapshot taken while other
  * threads allocate is approximate; each field is exact when all threads
- * are quiet. All sizes are in bytes. */
+ * are quiet. All sizes are in bytes.
+ *
+ * The caller sets size to sizeof(struct gc_stats) (GC_STATS_INIT does)
+ * and gc_read_stats fills that many bytes at most, so a program built
+ * with this header keeps working with a library whose struct has grown:
+ * fields are only ever added at the end. */
 struct gc_stats {
+    size_t size;              /* in: the struct's size as the caller knows it */
     uint64_t heap_sys;        /* address space mapped for the heap */
     uint64_t heap_inuse;      /* bytes in spans that hold objects */
     uint64_t heap_free;       /* bytes in free spans, resident or not */
@@ -178,9 +184,33 @@ struct gc_stats {
     uint32_t gc_threads;      /* registered threads */
     uint64_t gc_stop_signals; /* signals sent to stop a thread (each may cut
                                * a system call short, which SA_RESTART restarts) */
+    /* Go's runtime.MemStats figures (tricolor 0.2). */
+    uint64_t total_alloc;     /* bytes allocated since start (slot sizes; never
+                               * decreases) */
+    uint64_t sys;             /* bytes mapped from the OS: heap_sys + metadata_sys */
+    uint64_t gc_last_ns;      /* when the last cycle ended, ns since 1970 (0: none) */
+    double gc_cpu_fraction;   /* the collector's share of the CPU since start
+                               * (GOMAXPROCS x wall time), idle marking
+                               * excluded: gctrace's N% */
+    uint32_t gc_num_forced;   /* cycles run for gc_collect */
+    uint32_t gc_procs;        /* GOMAXPROCS the collector plans for */
+    int64_t gc_memory_limit;  /* INT64_MAX: none */
+    uint64_t gc_trigger;      /* heap size (gc_heap_live) that starts the next cycle */
+    /* The newest 256 pauses (gc_read_pauses's), circular as Go's PauseNs
+     * and PauseEnd: the latest at [(gc_npause + 255) % 256]. Per pause,
+     * not per cycle as in Go. */
+    uint64_t gc_pause_ns[256];
+    uint64_t gc_pause_end_ns[256]; /* when each ended, ns since 1970 */
 };
 
-/* Fill *st. Returns 0. */
+#ifdef __cplusplus
+#define GC_STATS_INIT {sizeof(struct gc_stats)}
+#else
+#define GC_STATS_INIT {.size = sizeof(struct gc_stats)}
+#endif
+
+/* Fill *st up to st->size bytes (st->size is kept). Returns 0, or -1 if
+ * st->size is smaller than the size field itself. */
 TRICOLOR_API int gc_read_stats(struct gc_stats *st);
 
 /* Return every free page of the heap to the OS now (madvise), after

@@ -28,7 +28,9 @@
  *     (the marker reads a span's allocation bits unless the span is full,
  *     gc.h): the marked bytes do not grow when such words appear.
  *   stats: invariants between fields once all threads are quiet, the
- *     marked bytes follow the live data, gc_threads counts a new thread.
+ *     marked bytes follow the live data, gc_threads counts a new thread;
+ *     Go's MemStats figures: forced cycles, the last cycle's end, the
+ *     pause ring and its end times.
  *   zeroing: gc_alloc and gc_alloc_noscan return zeroed memory, also when
  *     they reuse slots that were filled with 0xFF and collected.
  *   tiny: 4-byte noscan objects are packed 4 bytes apart in 16-byte
@@ -271,6 +273,24 @@ TEST(stats_invariants) {
     EXPECT_TRUE(s.gc_mark_ns > 0);
     EXPECT_TRUE(s.gc_pause_max_ns > 0 && s.gc_pause_max_ns <= s.gc_pause_total_ns);
     if (s.gc_percent > 0) EXPECT_TRUE(s.gc_next > s.gc_heap_marked);
+    if (s.gc_percent > 0) EXPECT_TRUE(s.gc_trigger >= s.gc_heap_marked && s.gc_trigger <= s.gc_next);
+    EXPECT_TRUE(s.sys == s.heap_sys + s.metadata_sys && s.total_alloc >= s.alloc_bytes);
+    EXPECT_TRUE(s.gc_cpu_fraction > 0 && s.gc_cpu_fraction < 1);
+    EXPECT_TRUE(s.gc_procs >= 1 && s.gc_memory_limit == INT64_MAX);
+
+    /* Go's MemStats additions: a forced cycle counts as one; it ended
+     * after we asked, and its pause ended then too. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t asked = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    gc_collect();
+    struct gc_stats f = gct_stats();
+    EXPECT_EQ_U(f.gc_num_forced, s.gc_num_forced + 1);
+    EXPECT_TRUE(f.gc_last_ns >= asked && f.total_alloc >= s.total_alloc);
+    uint64_t latest = (f.gc_npause + 255) % 256, newest;
+    EXPECT_TRUE(f.gc_pause_end_ns[latest] >= asked && f.gc_pause_end_ns[latest] <= f.gc_last_ns);
+    EXPECT_EQ_U(gc_read_pauses(&newest, 1), 1);
+    EXPECT_EQ_U(f.gc_pause_ns[latest], newest);
 
     /* 16 MiB held: marked and live bytes see it; dropped: they do not. */
     hold_fill(1);

@@ -60,6 +60,7 @@ static inline int tc_expect_tricolor(void) {
 static inline int tc_stats(struct gc_stats *st) {
     tc_stats_fn fn = tc_stats_function();
     memset(st, 0, sizeof *st);
+    st->size = sizeof *st;
     return fn ? (fn(st), 1) : 0;
 }
 

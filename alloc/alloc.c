@@ -39,6 +39,7 @@
 #include "alloc/options.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
+#include "alloc/scavenge.h"
 #include "gc/hooks.h"
 
 _Atomic int tc_inited;
@@ -76,6 +77,7 @@ static void fork_parent(void) {
 }
 
 static void fork_child(void) {
+    tc_scavenge_after_fork_child();
     tc_mheap_reinit_locks();
     tc_mcentral_reinit_locks();
     tc_p_after_fork_child();

@@ -59,6 +59,7 @@ static void read_stats(struct gc_stats *st) {
     st->heap_inuse = h->pagesInUse * TC_PAGE_SIZE;
     st->heap_free = h->pagesFree * TC_PAGE_SIZE;
     st->heap_released = h->pagesReleased * TC_PAGE_SIZE;
+    st->heap_released_total = h->releasedTotal;
     st->metadata_sys = tc_mheap_metadata_locked();
     pthread_mutex_unlock(&h->lock);
     tc_region_end();

@@ -45,6 +45,7 @@
 #include "alloc/mheap.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
+#include "gc/hooks.h"
 #include "gc/pacer.h"
 
 #define OBLET_BYTES ((uintptr_t)128 << 10)
@@ -325,8 +326,6 @@ void tc_wbbuf_flush(struct gthread *t) {
 }
 
 /* ---- who marks, and when: Go's worker modes ---- */
-
-TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;

@@ -196,6 +196,7 @@ struct gc_stats {
     uint32_t gc_procs;        /* GOMAXPROCS the collector plans for */
     int64_t gc_memory_limit;  /* INT64_MAX: none */
     uint64_t gc_trigger;      /* heap size (gc_heap_live) that starts the next cycle */
+    uint64_t heap_released_total; /* bytes returned to the OS since start */
     /* The newest 256 pauses (gc_read_pauses's), circular as Go's PauseNs
      * and PauseEnd: the latest at [(gc_npause + 255) % 256]. Per pause,
      * not per cycle as in Go. */

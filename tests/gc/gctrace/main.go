@@ -28,4 +28,5 @@ func main() {
 		sink = tree(14)
 	}
 	runtime.GC()
+	time.Sleep(100 * time.Millisecond) // the last line may still be printing
 }

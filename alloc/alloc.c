@@ -154,6 +154,7 @@ void *tc_alloc_slow(size_t size, enum span_kind kind, int zero, size_t align) {
     if (size > PTRDIFF_MAX - TC_ARENA_BYTES) return NULL; /* no rounding can wrap */
     struct p *pp = tc_tls_p;
     if (!pp && !(pp = tc_p_acquire())) return NULL;
+    tc_p_flush_if_asked(pp);
     unsigned sc;
     if (align > 8) {
         sc = aligned_class(size, align);
@@ -340,6 +341,7 @@ int tc_free_slow(void *ptr, const char *who) {
         return 1;
     }
     struct p *pp = tc_tls_p;
+    if (pp) tc_p_flush_if_asked(pp);
     if (pp && tc_has_free_key(ptr) && in_freebin(pp, sc, ptr)) {
         tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
         return 0;

@@ -106,6 +106,12 @@ void tc_mcache_flush_free(struct p *pp) {
         if (pp->mcache.free[sc].n) tc_freebin_flush(pp, sc, 1);
 }
 
+void tc_p_ask_flush_all(void) {
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink)
+        if (pp != tc_tls_p && __atomic_load_n(&pp->status, __ATOMIC_RELAXED) == P_RUNNING)
+            atomic_store_explicit(&pp->flushAsked, 1, memory_order_relaxed);
+}
+
 void tc_mcache_flush(struct mcache *c) {
     tc_mcache_flush_free((struct p *)c); /* mcache is a P's first member */
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
@@ -200,6 +206,7 @@ static void *span_take(struct mspan *s) {
 }
 
 void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
+    tc_p_flush_if_asked(pp);
     struct mspan *s = pp->mcache.alloc[spc];
     if (s != &tc_emptyspan) {
         void *v = span_take(s);

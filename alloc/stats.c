@@ -94,9 +94,17 @@ static void read_stats(struct gc_stats *st) {
     tc_gc_read_stats(st);
 }
 
+/* Go's debug.FreeOSMemory: a cycle (if the collected heap is in use:
+ * its sweep frees what died, and every P's collected spans were taken
+ * back at its mark termination), then the caller's free bins and large
+ * spans, the mcentrals' spare spans and every free page. Other threads'
+ * bins go back at their next allocator slow path: they are touched
+ * without any lock, so only their owners may empty them. */
 TRICOLOR_API size_t gc_release_memory(void) {
     tc_ensure_init();
+    tc_gc_collect_if_used();
     if (tc_tls_p) tc_mcache_flush_free(tc_tls_p); /* they hold pages */
+    tc_p_ask_flush_all();
     tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }

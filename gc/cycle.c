@@ -479,6 +479,10 @@ static int64_t set_pacing(int which, int64_t v) {
 
 TRICOLOR_API int gc_setpercent(int percent) { return (int)set_pacing(0, percent); }
 
+void tc_gc_collect_if_used(void) {
+    if (atomic_load(&tc_collected_used)) gc_collect();
+}
+
 TRICOLOR_API int64_t gc_set_memory_limit(int64_t bytes) { return set_pacing(1, bytes); }
 
 TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n) {

@@ -35,6 +35,9 @@ TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes, int scan);
  * The scavenger's thread comes from here. */
 TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
 
+/* gc_release_memory: a full cycle, swept, if gc_alloc was ever called. */
+TC_INTERNAL void tc_gc_collect_if_used(void);
+
 /* Fill the collector's fields of gc_read_stats. */
 struct gc_stats;
 TC_INTERNAL void tc_gc_read_stats(struct gc_stats *st);

@@ -214,10 +214,13 @@ struct gc_stats {
  * st->size is smaller than the size field itself. */
 TRICOLOR_API int gc_read_stats(struct gc_stats *st);
 
-/* Return every free page of the heap to the OS now (madvise), after
- * giving the calling thread's cached free objects back to the heap (other
- * threads keep theirs until they exit or call gc_thread_idle). Returns
- * the number of bytes released by this call. Go's debug.FreeOSMemory. */
+/* Go's debug.FreeOSMemory: run a full cycle (if gc_alloc was ever
+ * called), give the calling thread's cached free objects back to the
+ * heap, and return every free page to the OS now (madvise). Other
+ * threads give their cached free objects back at their next allocation
+ * that misses their cache (or gc_thread_idle, or exit); the background
+ * scavenger then releases what that frees. Returns the number of bytes
+ * released by this call. */
 TRICOLOR_API size_t gc_release_memory(void);
 
 /* Flush this thread's P (its cached spans go back to the shared lists)

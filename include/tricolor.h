@@ -102,9 +102,46 @@ TRICOLOR_API void *gc_alloc_uncollectable(size_t size);
  * bad free. */
 TRICOLOR_API void gc_free(void *p);
 
-/* The write barrier: *slot = value, telling the collector. */
+/* The write barrier: *slot = value, telling the collector. An inline
+ * function below: while no cycle marks, a plain store between two checks
+ * of the collector's state, no call (Go tests writeBarrier.enabled inline
+ * too); otherwise this out-of-line function. */
 TRICOLOR_API void gc_store(void **slot, void *value);
 #define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
+
+/* Not API: the library's state that the inline barrier reads, exported
+ * for it alone. The store must not be split by the collector switching
+ * the barrier on and starting to mark, so it sits in a "gc region" as the
+ * out-of-line barrier does: a per-thread depth the collector reads before
+ * it takes a thread as outside (initial-exec TLS: tricolor is loaded at
+ * start-up, linked or preloaded), and, when it leaves the outermost one,
+ * a check whether the collector asked this thread to stop meanwhile.
+ * The phase and the stop request are read through constant pointers, so
+ * a copy relocation in a non-PIE program cannot separate the program's
+ * view of them from the library's. */
+extern __thread int gc_region_depth_ __attribute__((tls_model("initial-exec")));
+extern __thread volatile int gc_region_pending_ __attribute__((tls_model("initial-exec")));
+TRICOLOR_API extern const volatile int *const gc_phase_p_;
+TRICOLOR_API extern const volatile uint32_t *const gc_stop_poll_p_;
+TRICOLOR_API void gc_region_exit_slow_(void);
+
+static inline void gc_store_inline_(void **slot, void *value) {
+    int d = gc_region_depth_;
+    gc_region_depth_ = d + 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(*gc_phase_p_ == 0, 1)) {
+        *slot = value;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        __atomic_store_n(&gc_region_depth_, d, __ATOMIC_RELEASE);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (__builtin_expect(d == 0 && (gc_region_pending_ | (int)*gc_stop_poll_p_), 0))
+            gc_region_exit_slow_();
+        return;
+    }
+    gc_region_depth_ = d;
+    gc_store(slot, value);
+}
+#define gc_store(slot, value) gc_store_inline_((slot), (value))
 
 /* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
 TRICOLOR_API void gc_collect(void);

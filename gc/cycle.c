@@ -91,6 +91,7 @@ static uint64_t npauses, pause_total, pause_max; /* pause_lock */
 static uint64_t mark_ns, marked_total, nforced, gc_cpu_ns, last_gc_unix;
 static uint64_t start_ns;
 static int procs; /* GOMAXPROCS; set at start-up */
+static uint64_t heap_marked; /* by the last cycle, allocate-black included; racy reads */
 /* Taken by every commit of the pacer (see the essay): setters inside a
  * region, the collector thread after the world restarts. */
 static pthread_mutex_t pacer_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -101,6 +102,12 @@ static uint64_t limiter_seen; /* this cycle's GC CPU already given to the limite
 uint64_t tc_nanotime(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t tc_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -305,11 +312,12 @@ static void run_cycle(uint32_t n) {
         tc_stop_world_rest();
         tc_checkmark();
     }
-    uint64_t live = tc_mark_bytes_take(), before = atomic_load(&c->heapLive);
+    uint64_t traced, live = tc_mark_bytes_take(&traced), before = atomic_load(&c->heapLive);
     atomic_fetch_add(&c->stackScanWork, (int64_t)tc_mark_root_scanned_take());
     atomic_store(&tc_gcphase, GC_OFF);
     tc_sweep_begin_stopped();
-    tc_pacer_end_cycle(c, m1, live);
+    tc_pacer_end_cycle(c, m1, live, traced);
+    heap_marked = live;
     atomic_store(&c->trigger, UINT64_MAX); /* until the commit below */
     memmove(peak_inuse + 1, peak_inuse, sizeof peak_inuse - sizeof peak_inuse[0]);
     memmove(peak_goal + 1, peak_goal, sizeof peak_goal - sizeof peak_goal[0]);
@@ -435,7 +443,7 @@ void tc_gc_assist(void) {
     if (work < TC_PACER_OVER_ASSIST) work = TC_PACER_OVER_ASSIST;
     uint64_t paid = tc_pacer_take_credit(c, work);
     while (paid + done < work) {
-        if (!t0) t0 = tc_nanotime();
+        if (!t0) t0 = tc_thread_cpu_ns();
         uint64_t left = work - paid - done;
         tc_region_enter();
         uint64_t n = 0;
@@ -445,7 +453,7 @@ void tc_gc_assist(void) {
         if (n == 0) break; /* marking is over, or nothing is grey */
         done += n;
     }
-    if (t0) atomic_fetch_add_explicit(&c->assistTime, (int64_t)(tc_nanotime() - t0),
+    if (t0) atomic_fetch_add_explicit(&c->assistTime, (int64_t)(tc_thread_cpu_ns() - t0),
                                       memory_order_relaxed);
     uint64_t bytes = tc_pacer_work_bytes(c, paid + done);
     assist_credit = bytes > debt ? bytes - debt : 0;
@@ -516,7 +524,7 @@ void tc_gc_read_stats(struct gc_stats *st) {
     st->gc_procs = (uint32_t)procs;
     struct gccontroller *c = &tc_gcController;
     st->gc_heap_live = atomic_load(&c->heapLive);
-    st->gc_heap_marked = c->heapMarked;
+    st->gc_heap_marked = heap_marked;
     st->gc_next = atomic_load(&c->heapGoal);
     st->gc_percent = atomic_load(&c->gcPercent);
     st->gc_memory_limit = atomic_load(&c->memoryLimit);

@@ -275,9 +275,10 @@ TC_INTERNAL uint64_t tc_drain(uint64_t budget);
 TC_INTERNAL uint64_t tc_drain_assist(uint64_t budget);
 TC_INTERNAL int tc_work_empty(void);
 TC_INTERNAL void tc_mark_reset(void);
-/* Bytes marked this cycle, allocations included; zeroes the Ps' counts
+/* Bytes marked this cycle, allocations included, and in *traced those
+ * the marking found (allocate-black excluded); zeroes the Ps' counts
  * (mark termination, world stopped). */
-TC_INTERNAL uint64_t tc_mark_bytes_take(void);
+TC_INTERNAL uint64_t tc_mark_bytes_take(uint64_t *traced);
 /* Allocate black: mark obj, allocated by the caller on its P pp. */
 TC_INTERNAL void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj);
 /* Move a thread's write-barrier buffer into the grey set. */
@@ -330,6 +331,9 @@ TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("in
 TC_INTERNAL void tc_gc_assist(void); /* outside any gc region */
 TC_INTERNAL void tc_record_pause(uint64_t ns);
 TC_INTERNAL uint64_t tc_nanotime(void);
+/* CPU time of the calling thread (ns): assists and workers count in the
+ * pacer and the limiter what they used, not how long they were away. */
+TC_INTERNAL uint64_t tc_thread_cpu_ns(void);
 
 struct tc_gc_options {
     int gctrace;

@@ -172,8 +172,8 @@ int tc_work_empty(void) {
 }
 
 void tc_mark_reset(void) { atomic_store(&bytes_marked, 0); }
-uint64_t tc_mark_bytes_take(void) {
-    uint64_t n = atomic_load(&bytes_marked);
+uint64_t tc_mark_bytes_take(uint64_t *traced) {
+    uint64_t n = *traced = atomic_load(&bytes_marked);
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         n += atomic_load_explicit(&pp->gc_black_bytes, memory_order_relaxed);
         atomic_store_explicit(&pp->gc_black_bytes, 0, memory_order_relaxed);
@@ -382,11 +382,11 @@ static enum mark_mode mark_mode(int slot, uint64_t now, uint64_t *sleep_ns) {
  * assists take before scanning themselves (gc/pacer.c). */
 static int64_t mark_slice(int slot, uint64_t budget, int yield, uint64_t *sleep_ns) {
     struct gccontroller *c = &tc_gcController;
-    uint64_t t0 = tc_nanotime();
-    enum mark_mode mode = mark_mode(slot, t0, sleep_ns);
+    enum mark_mode mode = mark_mode(slot, tc_nanotime(), sleep_ns);
     if (mode == MARK_NONE) return -1;
+    uint64_t t0 = tc_thread_cpu_ns();
     uint64_t n = drain_ctx(budget, yield);
-    int64_t dt = (int64_t)(tc_nanotime() - t0);
+    int64_t dt = (int64_t)(tc_thread_cpu_ns() - t0);
     _Atomic int64_t *time = mode == MARK_DEDICATED    ? &c->dedicatedMarkTime
                             : mode == MARK_FRACTIONAL ? &c->fractionalMarkTime
                                                       : &c->idleMarkTime;

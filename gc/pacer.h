@@ -41,7 +41,8 @@ struct gccontroller {
     _Atomic int64_t memoryLimit; /* GOMEMLIMIT, bytes; TC_PACER_NO_LIMIT */
 
     /* The last cycle (collector thread, from mark termination on). */
-    uint64_t heapMarked;    /* M: bytes marked live, allocate-black included */
+    uint64_t heapMarked;    /* M: bytes the last cycle's marking found live
+                               (allocated black excluded: see pacer.c) */
     uint64_t lastHeapScan;  /* heap bytes it scanned */
     uint64_t lastStackScan; /* stack (and register) bytes it scanned */
     uint64_t globalsScan;   /* data, bss, TLS and registered ranges it scanned */
@@ -105,9 +106,11 @@ TC_INTERNAL void tc_pacer_start_cycle(struct gccontroller *c, uint64_t now, int 
  * while marking, as heapLive and the work done move on. */
 TC_INTERNAL void tc_pacer_revise(struct gccontroller *c);
 /* Mark termination: measure this cycle's cons/mark (Go's endCycle); then
- * the heap is what was marked (Go's resetLive), and the scan work done
- * becomes the next cycle's expectation. */
-TC_INTERNAL void tc_pacer_end_cycle(struct gccontroller *c, uint64_t now, uint64_t marked);
+ * the heap is what was marked (Go's resetLive: marked bytes, allocated
+ * black included), M is what the marking found (traced), and the scan
+ * work done becomes the next cycle's expectation. */
+TC_INTERNAL void tc_pacer_end_cycle(struct gccontroller *c, uint64_t now, uint64_t marked,
+                                    uint64_t traced);
 /* The settings; each returns the previous value (commit after). Any
  * negative percent is off (-1); a negative limit only reads. */
 TC_INTERNAL int32_t tc_pacer_set_gcpercent(struct gccontroller *c, int32_t pct);

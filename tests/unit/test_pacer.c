@@ -154,7 +154,7 @@ static struct result sim_cycle(struct gccontroller *c, const struct sim *s, uint
     r.peak = (double)atomic_load(&c->heapLive);
     r.assist_frac = assisted / (done + s->stacks + s->globals);
     struct tc_pacer_mem mem = {(uint64_t)r.peak + s->nonheap, 0, (uint64_t)r.peak};
-    tc_pacer_end_cycle(c, *now, (uint64_t)(s->live + black));
+    tc_pacer_end_cycle(c, *now, (uint64_t)(s->live + black), (uint64_t)s->live);
     mem.mapped = (uint64_t)(s->live + black) + s->nonheap; /* after the sweep */
     mem.heap_live = (uint64_t)(s->live + black);
     tc_pacer_commit(c, &mem);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef void (*tc_test_fn)(void);
 
@@ -64,6 +65,16 @@ extern int tc_failed_checks;
         if (strcmp(a_, b_) != 0)                                            \
             TC_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b, a_, b_);          \
     } while (0)
+
+/* Resident set size in bytes, or 0 when /proc is unreadable. */
+static inline size_t tc_rss(void) {
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2) resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
 
 #define TC_TEST_MAIN()                                                      \
     struct tc_test_entry tc_tests[TC_TEST_MAX];                             \

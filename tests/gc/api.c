@@ -199,16 +199,6 @@ TEST(no_release_churn) {
     gc_setpercent(prev);
 }
 
-static size_t rss_now(void) {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 GCT_NOINLINE static void garbage_mib(size_t mib) {
     for (size_t i = 0; i < mib * 16; i++) {
         char *p = gc_alloc(65536 - 64);
@@ -221,10 +211,10 @@ TEST(release_memory) {
     if (GCT_ASAN) return; /* its shadow memory is in RSS too */
     int prev = gc_setpercent(-1);
     gc_release_memory();
-    size_t base = rss_now();
+    size_t base = tc_rss();
     garbage_mib(256);
     gct_clobber_stack();
-    size_t peak = rss_now(), released = gc_release_memory(), after = rss_now();
+    size_t peak = tc_rss(), released = gc_release_memory(), after = tc_rss();
     printf("  RSS %zu -> %zu -> %zu MiB, %zu MiB released\n", base >> 20, peak >> 20, after >> 20,
            released >> 20);
     EXPECT_TRUE(peak >= base + 200 * MiB);

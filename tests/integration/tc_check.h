@@ -122,20 +122,6 @@ static inline int tc_all_zero(const void *p, size_t n) {
     return 1;
 }
 
-/* Resident set size in bytes, or 0 when /proc is unreadable. */
-static inline size_t tc_rss(void) {
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    char *s = strchr(buf, ' ');
-    if (!s) return 0;
-    return (size_t)strtoull(s + 1, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static inline double tc_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -10,15 +10,7 @@
 
 #define LARGE_MANUAL tc_spanclass(0, SPAN_MANUAL)
 
-static uint64_t rss_bytes(void) {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-        fclose(f);
-    }
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
+#define rss_bytes tc_rss
 
 TEST(spans_map_every_page_and_free_coalesces) {
     tc_ensure_init();

@@ -161,55 +161,69 @@ static struct result sim_cycle(struct gccontroller *c, const struct sim *s, uint
     return r;
 }
 
-static void expect_converges(struct gccontroller *c, const struct sim *s, uint64_t *now,
-                             const char *what) {
+/* n cycles; the last one's result. */
+static struct result sim_cycles(struct gccontroller *c, const struct sim *s, uint64_t *now, int n) {
     struct result r = {0, 0, 0};
-    for (int i = 0; i < 12; i++) r = sim_cycle(c, s, now);
+    for (int i = 0; i < n; i++) r = sim_cycle(c, s, now);
+    return r;
+}
+
+/* Twelve cycles at c's GOGC: the last peaks within 5 % of its goal, and
+ * assists do under 5 % of its work. */
+static void expect_converges(struct gccontroller *c, const struct sim *s, uint64_t *now) {
+    struct result r = sim_cycles(c, s, now, 12);
     double err = r.peak / r.goal - 1;
     if (fabs(err) > 0.05 || r.assist_frac > 0.05)
-        TC_FAIL_("%s: peak %.1f MiB, goal %.1f MiB (%+.1f%%), assists %.1f%% of the work", what,
-                 r.peak / MiB, r.goal / MiB, err * 100, r.assist_frac * 100);
+        TC_FAIL_("GOGC=%d: peak %.1f MiB, goal %.1f MiB (%+.1f%%), assists %.1f%% of the work",
+                 (int)atomic_load(&c->gcPercent), r.peak / MiB, r.goal / MiB, err * 100,
+                 r.assist_frac * 100);
 }
 
 TEST(steady_state) {
     static const int pcts[] = {50, 100, 200};
+    const struct sim s = {64.0 * MiB, 100e6, 1e9, 1.0 * MiB, 0.5 * MiB, 4, 0};
     for (unsigned i = 0; i < 3; i++) {
         struct gccontroller c;
-        tc_pacer_init(&c, pcts[i], TC_PACER_NO_LIMIT);
-        struct sim s = {64.0 * MiB, 100e6, 1e9, 1.0 * MiB, 0.5 * MiB, 4, 0};
         uint64_t now = 0;
-        char what[32];
-        snprintf(what, sizeof what, "GOGC=%d", pcts[i]);
-        expect_converges(&c, &s, &now, what);
+        tc_pacer_init(&c, pcts[i], TC_PACER_NO_LIMIT);
+        expect_converges(&c, &s, &now);
     }
 }
 
-TEST(gogc_change) {
+/* A pacer without a limit on a simulated program, and its clock. */
+struct run {
     struct gccontroller c;
-    tc_pacer_init(&c, 100, TC_PACER_NO_LIMIT);
-    struct sim s = {64.0 * MiB, 50e6, 1e9, 0, 0, 4, 0};
-    uint64_t now = 0;
-    expect_converges(&c, &s, &now, "GOGC=100");
+    struct sim s;
+    uint64_t now;
+};
+
+static void run_converged(struct run *r, int32_t gogc, struct sim s) {
+    tc_pacer_init(&r->c, gogc, TC_PACER_NO_LIMIT);
+    r->s = s;
+    r->now = 0;
+    expect_converges(&r->c, &r->s, &r->now);
+}
+
+TEST(gogc_change) {
+    struct run r;
+    run_converged(&r, 100, (struct sim){64.0 * MiB, 50e6, 1e9, 0, 0, 4, 0});
     static const int next[] = {400, 25};
     for (unsigned i = 0; i < 2; i++) {
-        tc_pacer_set_gcpercent(&c, next[i]);
-        tc_pacer_commit(&c, &no_mem);
-        uint64_t m = c.heapMarked;
-        EXPECT_EQ_U(atomic_load(&c.heapGoal), m + m / 100 * (uint64_t)next[i] +
-                                                  (m % 100) * (uint64_t)next[i] / 100);
-        char what[32];
-        snprintf(what, sizeof what, "GOGC=%d", next[i]);
-        expect_converges(&c, &s, &now, what);
+        tc_pacer_set_gcpercent(&r.c, next[i]);
+        tc_pacer_commit(&r.c, &no_mem);
+        uint64_t m = r.c.heapMarked;
+        EXPECT_EQ_U(atomic_load(&r.c.heapGoal), m + m / 100 * (uint64_t)next[i] +
+                                                    (m % 100) * (uint64_t)next[i] / 100);
+        expect_converges(&r.c, &r.s, &r.now);
     }
 }
 
 TEST(short_runway) {
     struct gccontroller c;
     tc_pacer_init(&c, 50, TC_PACER_NO_LIMIT);
-    struct sim s = {64.0 * MiB, 400e6, 1e9, 0, 0, 2, 0};
+    const struct sim s = {64.0 * MiB, 400e6, 1e9, 0, 0, 2, 0};
     uint64_t now = 0;
-    struct result r = {0, 0, 0};
-    for (int i = 0; i < 12; i++) r = sim_cycle(&c, &s, &now);
+    struct result r = sim_cycles(&c, &s, &now, 12);
     EXPECT_TRUE(r.assist_frac > 0.2);
     EXPECT_TRUE(fabs(r.peak / r.goal - 1) < 0.05);
     uint64_t m = c.heapMarked, goal = atomic_load(&c.heapGoal);
@@ -217,14 +231,11 @@ TEST(short_runway) {
 }
 
 TEST(growing_heap) {
-    struct gccontroller c;
-    tc_pacer_init(&c, 100, TC_PACER_NO_LIMIT);
-    struct sim s = {32.0 * MiB, 100e6, 1e9, 0, 0, 4, 0};
-    uint64_t now = 0;
-    expect_converges(&c, &s, &now, "before");
-    double goal = (double)atomic_load(&c.heapGoal);
-    s.live *= 2; /* twice the scan work the pacer expects */
-    struct result r = sim_cycle(&c, &s, &now);
+    struct run run;
+    run_converged(&run, 100, (struct sim){32.0 * MiB, 100e6, 1e9, 0, 0, 4, 0});
+    double goal = (double)atomic_load(&run.c.heapGoal);
+    run.s.live *= 2; /* twice the scan work the pacer expects */
+    struct result r = sim_cycle(&run.c, &run.s, &run.now);
     EXPECT_TRUE(r.peak > goal);            /* it had to go past the goal... */
     EXPECT_TRUE(r.peak <= 2 * goal * 1.1); /* ...but not past the hard goal */
 }

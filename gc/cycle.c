@@ -426,6 +426,28 @@ static __thread uint64_t assist_credit; /* bytes paid ahead, in cycle assist_cyc
 static __thread uint32_t assist_cycle;
 #define ASSIST_CHUNK ((uint64_t)64 << 10)
 
+/* An assist found nothing grey while cycle cyc still marks: the work is
+ * in the markers' hands. As Go parks the goroutine until background credit
+ * arrives, wait (outside any region, parked) for the workers' credit to
+ * cover it; forgiving the debt let the heap run past its goal (seen: a
+ * 64 MiB heap at GOGC=100 peaking at 199 MiB on a loaded machine, its
+ * markers descheduled). Returns 0 when marking ended (debt forgiven) or
+ * the credit paid it. */
+static int assist_wait(uint32_t cyc, uint64_t work, uint64_t *paid, uint64_t done) {
+    struct gccontroller *c = &tc_gcController;
+    struct timespec ts = {0, 20 * 1000};
+    while (*paid + done < work) {
+        if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_MARK ||
+            atomic_load_explicit(&mark_cycle, memory_order_relaxed) != cyc ||
+            tc_limiter_on(&tc_gcLimiter))
+            return 0;
+        *paid += tc_pacer_take_credit(c, work - *paid - done);
+        if (!tc_work_empty()) return 1; /* grey objects to take again */
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 void tc_gc_assist(void) {
     struct gccontroller *c = &tc_gcController;
     uint64_t debt = tc_assist_debt;
@@ -450,8 +472,8 @@ void tc_gc_assist(void) {
         if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) == GC_MARK)
             n = tc_drain_assist(left < ASSIST_CHUNK ? left : ASSIST_CHUNK);
         tc_region_end(); /* a stop asked for meanwhile happens here */
-        if (n == 0) break; /* marking is over, or nothing is grey */
         done += n;
+        if (n == 0 && !assist_wait(cyc, work, &paid, done)) break;
     }
     if (t0) atomic_fetch_add_explicit(&c->assistTime, (int64_t)(tc_thread_cpu_ns() - t0),
                                       memory_order_relaxed);

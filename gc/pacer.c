@@ -35,7 +35,7 @@
  * is credit that assists take before scanning themselves. If the heap
  * outgrows what the last cycle scanned, the goal is extrapolated, by at
  * most one more GOGC step (the "hard goal"), and past the goal by 10 %;
- * a binding memory limit is not pushed back past its 3 % headroom.
+ * a binding memory limit's goal is not pushed back at all.
  *
  * The limiter. GC time fills a bucket of procs x 1 s, the mutator's time
  * drains it; while it is full the collector takes no more than about half
@@ -176,10 +176,12 @@ void tc_pacer_revise(struct gccontroller *c) {
         goal *= MAX_OVERSHOOT;
         expected = max_work;
     }
-    /* A binding memory limit is not pushed back beyond its headroom. */
+    /* A binding memory limit's goal is not pushed back at all: its 3 %
+     * headroom is for the slop of span-granular accounting and the memory
+     * a process holds besides the heap (with it spent, a 256 MiB limit
+     * peaked at 1.05-1.10x in RSS). */
     double lg = (double)atomic_load(&c->memoryLimitHeapGoal);
-    double lcap = lg + lg * LIMIT_HEADROOM_PERCENT / 100;
-    if (lg <= (double)atomic_load(&c->gcPercentHeapGoal) && goal > lcap) goal = lcap;
+    if (lg <= (double)atomic_load(&c->gcPercentHeapGoal) && goal > lg) goal = lg;
     double work_left = expected - work < 1000 ? 1000 : expected - work;
     double heap_left = goal - live < 1 ? 1 : goal - live;
     atomic_store(&c->assistWorkPerByte, work_left / heap_left);

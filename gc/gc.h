@@ -153,7 +153,6 @@ TC_INTERNAL void tc_threads_init(void); /* registers the calling thread */
 TC_INTERNAL struct gthread *tc_thread_register(void);
 TC_INTERNAL void tc_thread_unregister(void);
 TC_INTERNAL void tc_registry_lock(void);
-TC_INTERNAL int tc_registry_trylock(void); /* 1 if taken */
 TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);

@@ -31,7 +31,8 @@
  * of them mark, as Go's scheduler runs its gcBgMarkWorkers: the pacer's
  * dedicated slots always, the fractional one for its share of the time
  * (with 2 Ps, a quarter of each), and one more per P the program leaves
- * idle (threads parked in a blocking call, or in gc_collect). So a busy
+ * idle (the process's CPU time, less the markers', says how many it keeps
+ * busy; a thread waiting in gc_collect keeps none). So a busy
  * program gives the collector 25 % of the CPU, assists pay for the rest,
  * and an idle one lends it every CPU. Slice times feed the pacer
  * (cons/mark, gctrace) and the CPU limiter. */
@@ -333,24 +334,41 @@ static int workers_on, workers_started;
 
 enum mark_mode { MARK_NONE, MARK_DEDICATED, MARK_FRACTIONAL, MARK_IDLE };
 
-/* Registered threads that are not parked: the Ps the program keeps busy.
- * Counted again at most once a millisecond, by whichever marker finds the
- * count stale and the registry lock free (a thread blocked in a call
- * tricolor does not interpose counts as busy). */
-static _Atomic int busy_threads;
-static _Atomic uint64_t busy_counted_at;
+/* The CPUs the program keeps busy: the process's CPU time less the
+ * markers' own, over wall time, measured again every 10 ms by whichever
+ * marker finds the figure stale (a marker's slice is counted when it ends,
+ * a fraction of a millisecond later: the window keeps that error small).
+ * A count of the threads not parked was tried first: threads asleep in
+ * calls tricolor does not interpose counted as busy, and a benchmark whose
+ * mutators sleep between operations marked on one CPU of two. */
+#define BUSY_WINDOW_NS 10000000
+static _Atomic int busy_cpus;
+static _Atomic uint64_t busy_at;
+static uint64_t busy_proc_cpu, busy_mark_cpu; /* at busy_at; the refresher only */
+
+static uint64_t process_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int busy_ps(uint64_t now) {
-    if (now - atomic_load_explicit(&busy_counted_at, memory_order_relaxed) > 1000000 &&
-        tc_registry_trylock()) {
-        int n = 0;
-        for (struct gthread *t = tc_registry_first(); t; t = t->next)
-            n += atomic_load_explicit(&t->park, memory_order_relaxed) == PARK_RUNNING;
-        tc_registry_unlock();
-        atomic_store_explicit(&busy_threads, n, memory_order_relaxed);
-        atomic_store_explicit(&busy_counted_at, now, memory_order_relaxed);
+    uint64_t at = atomic_load_explicit(&busy_at, memory_order_relaxed);
+    if (now - at >= BUSY_WINDOW_NS && atomic_compare_exchange_strong(&busy_at, &at, now)) {
+        struct gccontroller *c = &tc_gcController;
+        uint64_t cpu = process_cpu_ns();
+        uint64_t mark = (uint64_t)(atomic_load(&c->dedicatedMarkTime) +
+                                   atomic_load(&c->fractionalMarkTime) +
+                                   atomic_load(&c->idleMarkTime));
+        uint64_t dmark = mark >= busy_mark_cpu ? mark - busy_mark_cpu : mark; /* a new cycle */
+        uint64_t dcpu = cpu - busy_proc_cpu;
+        double mut = (double)(dcpu > dmark ? dcpu - dmark : 0) / (double)(now - at);
+        int n = (int)(mut + 0.5);
+        atomic_store_explicit(&busy_cpus, n < c->procs ? n : c->procs, memory_order_relaxed);
+        busy_proc_cpu = cpu;
+        busy_mark_cpu = mark;
     }
-    return atomic_load_explicit(&busy_threads, memory_order_relaxed);
+    return atomic_load_explicit(&busy_cpus, memory_order_relaxed);
 }
 
 /* Marker slot k (0: the collector thread, 1..GOMAXPROCS-1: workers) as Go
@@ -455,5 +473,5 @@ void tc_mark_after_fork_child(void) {
     pthread_cond_init(&worker_cond, NULL);
     workers_on = workers_started = 0;
     nbusy = 0;
-    atomic_store(&busy_counted_at, 0);
+    atomic_store(&busy_at, 0);
 }

@@ -34,7 +34,6 @@ static uint32_t nthreads;            /* registry lock */
 /* ---- registry ---- */
 
 void tc_registry_lock(void) { pthread_mutex_lock(&registry_lock); }
-int tc_registry_trylock(void) { return pthread_mutex_trylock(&registry_lock) == 0; }
 void tc_registry_unlock(void) { pthread_mutex_unlock(&registry_lock); }
 struct gthread *tc_registry_first(void) { return threads; }
 uint32_t tc_registry_count(void) { return nthreads; }

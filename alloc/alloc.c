@@ -46,6 +46,7 @@
 #include "alloc/own.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
+#include "alloc/scavenge.h"
 #include "gc/hooks.h"
 
 _Atomic int tc_inited;
@@ -84,6 +85,7 @@ static void fork_parent(void) {
 }
 
 static void fork_child(void) {
+    tc_scavenge_after_fork_child();
     tc_mheap_reinit_locks();
     tc_mcentral_reinit_locks();
     tc_p_after_fork_child();
@@ -137,7 +139,7 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
     if (zero && s->needzero) memset((void *)s->startAddr, 0, kind == SPAN_MANUAL ? size : s->elemsize);
     if (kind != SPAN_MANUAL) {
         tc_mcentral_add_large(s);
-        tc_gc_note_alloc(s->elemsize);
+        tc_gc_note_alloc(s->elemsize, kind == SPAN_SCAN);
     }
     tc_stat_add(&pp->stats.nmalloc[0], 1);
     tc_stat_add(&pp->stats.largeBytesMalloc, s->elemsize);
@@ -174,6 +176,7 @@ static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align
     if (size > PTRDIFF_MAX - TC_ARENA_BYTES) return NULL; /* no rounding can wrap */
     struct p *pp = tc_tls_p;
     if (!pp && !(pp = tc_p_acquire())) return NULL;
+    tc_p_flush_if_asked(pp);
     unsigned sc;
     if (align > 8) {
         sc = aligned_class(size, align);
@@ -322,6 +325,7 @@ int tc_free_slow(void *ptr, const char *who) {
     int exact;
     unsigned idx = tc_mspan_index(s, p, &exact);
     struct p *pp = tc_tls_p;
+    if (pp) tc_p_flush_if_asked(pp);
     if (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp) {
         struct freebin *b = &pp->mcache.free[sc]; /* the bin was full */
         if (b->n == b->cap) tc_freebin_flush(pp, sc, 0);

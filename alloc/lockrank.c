@@ -23,6 +23,7 @@ static const struct {
     [LOCKRANK_CYCLE] = {"cycle", OUTSIDE},
     [LOCKRANK_REGISTRY] = {"registry", OUTSIDE},
     [LOCKRANK_CTL] = {"ctl", INSIDE},
+    [LOCKRANK_PACER] = {"pacer", INSIDE},
     [LOCKRANK_PAUSE] = {"pause ring", LEAF},
     [LOCKRANK_ROOTS] = {"roots", INSIDE},
     [LOCKRANK_PPOOL] = {"P pool", INSIDE},

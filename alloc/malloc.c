@@ -150,7 +150,7 @@ EXPORT int malloc_trim(size_t pad) {
  *   smblks, usmblks  0 */
 static struct mallinfo2 info2(void) {
     tc_ensure_init();
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     struct tc_classstats cs[TC_NUM_SIZE_CLASSES];
     tc_mstats_read(cs);
@@ -188,7 +188,7 @@ EXPORT void malloc_stats(void) { gc_stats_print(); }
 EXPORT int malloc_info(int options, FILE *fp) {
     if (options != 0) return EINVAL;
     tc_ensure_init();
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     struct tc_classstats cs[TC_NUM_SIZE_CLASSES];
     tc_mstats_read(cs);

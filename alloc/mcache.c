@@ -127,6 +127,12 @@ void tc_mcache_flush_free(struct p *pp) {
     tc_own_release_empty(pp);
 }
 
+void tc_p_ask_flush_all(void) {
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink)
+        if (pp != tc_tls_p && __atomic_load_n(&pp->status, __ATOMIC_RELAXED) == P_RUNNING)
+            atomic_store_explicit(&pp->flushAsked, 1, memory_order_relaxed);
+}
+
 void tc_mcache_flush(struct mcache *c) {
     struct p *pp = (struct p *)c; /* mcache is a P's first member */
     tc_mcache_flush_free(pp);
@@ -225,6 +231,7 @@ void *tc_span_take(struct mspan *s) {
 }
 
 void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
+    tc_p_flush_if_asked(pp);
     struct mspan *s = pp->mcache.alloc[spc];
     if (s != &tc_emptyspan) {
         void *v = tc_span_take(s);
@@ -250,7 +257,8 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     }
     pp->mcache.alloc[spc] = s;
     if (tc_spanclass_kind(spc) != SPAN_MANUAL) /* collected memory: pacing */
-        tc_gc_note_alloc((uint64_t)(s->nelems - tc_mspan_count(s) + 1) * s->elemsize);
+        tc_gc_note_alloc((uint64_t)(s->nelems - tc_mspan_count(s) + 1) * s->elemsize,
+                         tc_spanclass_kind(spc) == SPAN_SCAN);
     return v;
 }
 

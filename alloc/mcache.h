@@ -115,6 +115,10 @@ struct p {
      * counter here cost every allocation during marking a contended
      * atomic add. */
     _Atomic uint64_t gc_black_bytes;
+    /* Another thread asked (gc_release_memory) that the free bins and
+     * large spans go back: the owner does it on its next slow path
+     * (tc_p_flush_if_asked) and clears it. */
+    _Atomic uint32_t flushAsked;
     struct p *link;    /* next idle P; pool lock */
     struct p *alllink; /* next P ever made; written once before publishing */
     uint32_t id;       /* index in creation order */
@@ -211,6 +215,15 @@ TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
  * span or the heap, and owned spans that hold no object to their mcentral.
  * Owner only. */
 TC_INTERNAL void tc_mcache_flush_free(struct p *pp);
+/* Ask every P held by another thread to do that at its next slow path
+ * (idle Ps were flushed when they were given back). */
+TC_INTERNAL void tc_p_ask_flush_all(void);
+TC_INLINE void tc_p_flush_if_asked(struct p *pp) {
+    if (TC_UNLIKELY(atomic_load_explicit(&pp->flushAsked, memory_order_relaxed))) {
+        atomic_store_explicit(&pp->flushAsked, 0, memory_order_relaxed);
+        tc_mcache_flush_free(pp);
+    }
+}
 /* That, and give every cached and owned span back to its mcentral. */
 TC_INTERNAL void tc_mcache_flush(struct mcache *c);
 

@@ -10,25 +10,23 @@
  * for a 1000-way concurrent heap; for a C heap whose hot paths stay in the
  * mcache this simpler structure is enough and easy to verify.)
  *
- * Scavenging. Each bin keeps its dirty (resident) spans at the front and
- * its scavenged ones at the back, so allocation reuses resident memory
- * first and the scavenger finds dirty spans by looking at list heads.
- * When the dirty free memory exceeds the retention limit (64 MiB or a
- * quarter of the in-use heap, whichever is larger: GODEBUG retainbytes
- * and retainpct), spans are released to
- * the OS, largest first, until half the limit remains. A smaller limit
- * was measured: a vector growing by realloc then faulted every page of
- * every new buffer back in (hundreds of thousands of minor faults, 10x
- * slower than glibc); jemalloc keeps dirty pages for seconds for the same
- * reason. gc_release_memory() and malloc_trim(0) release everything. The madvise call
- * itself runs without the heap lock: the span is parked in state BUSY, so
- * neighbours freed meanwhile do not coalesce into it. A released span's
- * allocBits slots (struct heaparena) go back with it.
+ * Released pages. Each free page that went back to the OS has a bit in
+ * its arena's scav map and counts in its span's nscav, so a span may be
+ * partly released and still coalesce freely: merging adds the counts,
+ * cutting a span counts the bits of each piece. Bins keep the spans with
+ * resident pages at the front, so allocation reuses resident memory first
+ * and the scavenger finds them by looking at list heads. A span cut from
+ * wholly released pages needs no zeroing (they read back as zero), and
+ * fresh arenas count as released (Go's HeapReleased does the same).
  *
- * Accounting: free-span pages that are scavenged count as released; a
- * dirty span coalescing with a scavenged one makes the whole run dirty
- * (releasing it again later costs one madvise over some cold pages).
- * Fresh arenas count as released (Go's HeapReleased does the same). */
+ * Releasing (tc_mheap_release) is asked for by the background scavenger
+ * (alloc/scavenge.c, which decides how much and how fast) or all at once
+ * by gc_release_memory() and malloc_trim(0); freeing a span never
+ * releases anything itself, it only wakes the scavenger. It takes the
+ * highest run of resident pages of the largest span that has any, cuts
+ * it out as a BUSY span (so neighbours freed meanwhile do not coalesce
+ * into it), and makes the madvise call without the heap lock; the run's
+ * allocBits slots (struct heaparena) go back with it. */
 #include "alloc/mheap.h"
 
 #include <string.h>
@@ -38,6 +36,7 @@
 #include "alloc/os.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
+#include "alloc/scavenge.h"
 
 struct mheap tc_mheap_ = {
     /* Adaptive: held for short list operations, so a waiter spins a little
@@ -49,6 +48,7 @@ _Atomic(struct heaparena *) tc_arenas_[TC_ARENA_ENTRIES];
 uintptr_t tc_heap_lo, tc_heap_hi;
 
 #define H (&tc_mheap_)
+#define RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* The heap lock is only ever held inside a region (alloc/region.h). */
 static void heap_lock(void) { tc_region_lock(&H->lock, LOCKRANK_HEAP); }
@@ -99,18 +99,53 @@ static _Atomic uint64_t *allocbits_of(uintptr_t a) {
     return tc_arena_allocbits(tc_arenaof(a), tc_arena_page(a));
 }
 
-/* Give back the allocBits slots of free span s's pages along with the
- * pages (the whole OS pages among them; a span as short as 32 pages covers
- * one): without this, a heap that grew to a peak of small spans keeps 1/64
- * of that peak resident in bits nobody reads. Reuse reads them as zero,
- * and tc_mspan_init clears them anyway. */
-static void release_allocbits(struct mspan *s) {
-    for (uintptr_t a = s->startAddr, end; a < span_end(s); a = end) {
+/* Give back the allocBits slots of released pages [lo, hi) along with
+ * the pages (the whole OS pages among them; a run as short as 32 pages
+ * covers one): without this, a heap that grew to a peak of small spans
+ * keeps 1/64 of that peak resident in bits nobody reads. Reuse reads them
+ * as zero, and tc_mspan_init clears them anyway. */
+static void release_allocbits(uintptr_t lo, uintptr_t hi) {
+    for (uintptr_t a = lo, end; a < hi; a = end) {
         uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
-        end = span_end(s) < arena_end ? span_end(s) : arena_end;
+        end = hi < arena_end ? hi : arena_end;
         tc_os_release_inner((void *)allocbits_of(a),
                             (end - a) / TC_PAGE_SIZE * TC_BITWORDS_PER_PAGE * 8);
     }
+}
+
+/* ---- released-page bits ---- */
+
+/* Call fn(word, mask) for the scav words covering pages [a, a + n pages). */
+#define SCAV_EACH(a, n, word, mask, body)                                                     \
+    for (uintptr_t pg_ = (a), end_ = (a) + (n) * TC_PAGE_SIZE; pg_ < end_;) {                  \
+        uintptr_t i_ = tc_arena_page(pg_), k_ = (end_ - pg_) / TC_PAGE_SIZE;                   \
+        if (k_ > 64 - i_ % 64) k_ = 64 - i_ % 64;                                             \
+        uint64_t *word = &tc_arenaof(pg_)->scav[i_ / 64];                                    \
+        uint64_t mask = (k_ == 64 ? ~0ull : ((1ull << k_) - 1)) << (i_ % 64);                 \
+        body;                                                                                \
+        pg_ += k_ * TC_PAGE_SIZE;                                                            \
+    }
+
+static uintptr_t scav_count(uintptr_t a, uintptr_t n) {
+    uintptr_t c = 0;
+    SCAV_EACH(a, n, w, m, c += (uintptr_t)__builtin_popcountll(*w & m));
+    return c;
+}
+
+static void scav_mark(uintptr_t a, uintptr_t n, int released) {
+    SCAV_EACH(a, n, w, m, *w = released ? *w | m : *w & ~m);
+}
+
+static int page_released(uintptr_t a) {
+    return (int)(tc_arenaof(a)->scav[tc_arena_page(a) / 64] >> (tc_arena_page(a) % 64) & 1);
+}
+
+/* Released pages among the first n of free span s (all or none are the
+ * common cases: no bits to count). */
+static uintptr_t nscav_of(const struct mspan *s, uintptr_t a, uintptr_t n) {
+    if (s->nscav == 0) return 0;
+    if (s->nscav == s->npages) return n;
+    return scav_count(a, n);
 }
 
 /* ---- bins: circular doubly linked lists ---- */
@@ -132,7 +167,7 @@ static void bin_insert(struct mspan *s) {
     s->prev = first->prev;
     first->prev->next = s;
     first->prev = s;
-    if (!s->scavenged) H->free[b] = s; /* dirty spans go to the front */
+    if (s->nscav < s->npages) H->free[b] = s; /* with resident pages: to the front */
 }
 
 static void bin_remove(struct mspan *s) {
@@ -148,33 +183,69 @@ static void bin_remove(struct mspan *s) {
     s->next = s->prev = NULL;
 }
 
-/* The free span to carve npages from: the smallest exact bin that fits,
- * else the best fit in bin 0. */
+static int has_resident(const struct mspan *s) { return s->nscav < s->npages; }
+
+/* The free span to carve npages from: the smallest exact bin that fits
+ * whose first span has resident pages, else the best fit in bin 0 among
+ * spans with resident pages; only then released memory, by the same
+ * order. Taking released pages while resident ones sit free faults in
+ * pages that the scavenger then releases again. */
 static struct mspan *find_fit(uintptr_t npages) {
+    struct mspan *cold = NULL;
     for (unsigned w = (unsigned)(npages < TC_HEAP_BINS ? npages / 64 : 2); w < 2; w++) {
         uint64_t m = H->freemask[w];
         if (w == npages / 64) m &= ~0ull << (npages % 64);
         if (w == 0) m &= ~1ull;
-        if (m) return H->free[w * 64 + (unsigned)__builtin_ctzll(m)];
+        for (; m; m &= m - 1) {
+            struct mspan *s = H->free[w * 64 + (unsigned)__builtin_ctzll(m)];
+            if (has_resident(s)) return s; /* resident spans head their bins */
+            if (!cold) cold = s;
+        }
     }
-    struct mspan *best = NULL, *first = H->free[0];
+    struct mspan *best = NULL, *best_cold = NULL, *first = H->free[0];
     if (first) {
         struct mspan *s = first;
         do {
-            if (s->npages >= npages && (!best || s->npages < best->npages)) best = s;
+            struct mspan **b = has_resident(s) ? &best : &best_cold;
+            if (s->npages >= npages && (!*b || s->npages < (*b)->npages)) *b = s;
             s = s->next;
         } while (s != first);
     }
-    return best;
+    return best ? best : cold ? cold : best_cold;
+}
+
+#define SCAV_WORD_BYTES (64 * TC_PAGE_SIZE) /* the pages one scav word covers */
+
+/* Where to cut npages, aligned to align pages, from free span f: the
+ * lowest place whose pages are all resident, if any, else its start. */
+static uintptr_t cut_point(const struct mspan *f, uintptr_t npages, uintptr_t align) {
+    uintptr_t step = align * TC_PAGE_SIZE, a = TC_ALIGN_UP(f->startAddr, step), first = a;
+    if (f->nscav == 0 || f->nscav == f->npages) return first;
+    while (a + npages * TC_PAGE_SIZE <= span_end(f)) {
+        uintptr_t i = tc_arena_page(a);
+        uint64_t rest = tc_arenaof(a)->scav[i / 64] >> (i % 64);
+        if (rest == ~0ull >> (i % 64)) { /* released to the word's end */
+            a = TC_ALIGN_UP(TC_ALIGN_DOWN(a, SCAV_WORD_BYTES) + SCAV_WORD_BYTES, step);
+            continue;
+        }
+        if (rest & 1) {
+            a += step;
+            continue;
+        }
+        uintptr_t k = 1;
+        while (k < npages && !page_released(a + k * TC_PAGE_SIZE)) k++;
+        if (k == npages) return a;
+        a = TC_ALIGN_UP(a + (k + 1) * TC_PAGE_SIZE, step);
+    }
+    return first;
 }
 
 /* ---- coalescing insert ---- */
 
-/* Fold free neighbour b into a (a lies just below b); frees b's struct. */
+/* Fold free neighbour b into a (a lies just below b); frees b's struct.
+ * Released pages stay released: their bits go with them. */
 static void merge_into(struct mspan *a, struct mspan *b) {
-    if (a->scavenged != b->scavenged) /* the run becomes dirty */
-        H->pagesReleased -= a->scavenged ? a->npages : b->npages;
-    a->scavenged &= b->scavenged;
+    a->nscav += b->nscav;
     a->needzero |= b->needzero;
     if (a->npages > 1) set_page(span_end(a) - TC_PAGE_SIZE, NULL);
     if (b->npages > 1) set_page(b->startAddr, NULL);
@@ -227,7 +298,8 @@ static int grow(uintptr_t npages) {
     if (!s) return 0;
     s->startAddr = (uintptr_t)p;
     s->npages = size / TC_PAGE_SIZE;
-    s->scavenged = 1; /* fresh from mmap: not resident, reads as zero */
+    s->nscav = s->npages; /* fresh from mmap: not resident, reads as zero */
+    scav_mark(s->startAddr, s->npages, 1);
     H->pagesSys += s->npages;
     H->pagesFree += s->npages;
     H->pagesReleased += s->npages;
@@ -237,37 +309,47 @@ static int grow(uintptr_t npages) {
 
 /* ---- allocation ---- */
 
+/* Split free span f (out of the bins) at page address at: f keeps
+ * [start, at), the new span returned gets [at, end) and its share of the
+ * released pages. NULL (f untouched) when no struct can be had. */
+static struct mspan *split(struct mspan *f, uintptr_t at) {
+    struct mspan *t = tc_fixalloc_alloc(&H->spanalloc);
+    if (!t) return NULL;
+    uintptr_t head = (at - f->startAddr) / TC_PAGE_SIZE;
+    t->startAddr = at;
+    t->npages = f->npages - head;
+    t->nscav = f->nscav - nscav_of(f, f->startAddr, head);
+    t->needzero = f->needzero;
+    t->state = f->state;
+    f->nscav -= t->nscav;
+    f->npages = head;
+    return t;
+}
+
 /* Cut [start, start + npages pages) out of free span f (already out of the
  * bins); the pieces before and after go back as free spans. */
 static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
-    uintptr_t end = start + npages * TC_PAGE_SIZE, fend = span_end(f);
+    uintptr_t end = start + npages * TC_PAGE_SIZE;
     struct mspan *s = f;
     if (start > f->startAddr) { /* f keeps the head */
-        s = tc_fixalloc_alloc(&H->spanalloc);
-        if (!s) return NULL;
-        f->npages = (start - f->startAddr) / TC_PAGE_SIZE;
+        if (!(s = split(f, start))) return NULL;
         set_free_ends(f);
         bin_insert(f);
-        s->scavenged = f->scavenged;
-        s->needzero = f->needzero;
     }
-    if (end < fend) {
-        struct mspan *t = tc_fixalloc_alloc(&H->spanalloc);
+    if (end < span_end(s)) {
+        struct mspan *t = split(s, end);
         if (!t) return NULL; /* the head went back; the tail leaks: OS is out of memory anyway */
-        t->startAddr = end;
-        t->npages = (fend - end) / TC_PAGE_SIZE;
-        t->scavenged = s->scavenged;
-        t->needzero = s->needzero;
-        t->state = MSPAN_FREE;
         set_free_ends(t);
         bin_insert(t);
     }
-    s->startAddr = start;
-    s->npages = npages;
     H->pagesFree -= npages;
     H->pagesInUse += npages;
-    if (s->scavenged) H->pagesReleased -= npages;
-    s->scavenged = 0;
+    if (H->pagesInUse > RACY(H->pagesInUsePeak))
+        __atomic_store_n(&H->pagesInUsePeak, H->pagesInUse, __ATOMIC_RELAXED);
+    H->pagesReleased -= s->nscav;
+    if (s->nscav == npages) s->needzero = 0; /* every page reads back as zero */
+    if (s->nscav) scav_mark(s->startAddr, npages, 0);
+    s->nscav = 0;
     set_all_pages(s, s);
     return s;
 }
@@ -288,8 +370,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     _Atomic uint64_t *bits = f ? tc_fixalloc_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
-        uintptr_t start = TC_ALIGN_UP(f->startAddr, align_pages * TC_PAGE_SIZE);
-        s = carve(f, start, npages);
+        s = carve(f, cut_point(f, npages, align_pages), npages);
     }
     if (s) {
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
@@ -306,45 +387,111 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     return s;
 }
 
-/* ---- freeing and scavenging ---- */
+/* ---- freeing and releasing ---- */
 
 static uint64_t dirty_bytes(void) {
     return (H->pagesFree - H->pagesReleased) * TC_PAGE_SIZE;
 }
 
-/* The largest dirty free span, or NULL. Dirty spans head their bins. */
+void tc_mheap_resident_locked(uint64_t *inuse, uint64_t *free_resident) {
+    *inuse = H->pagesInUse * TC_PAGE_SIZE;
+    *free_resident = dirty_bytes();
+}
+
+/* The largest free span with resident pages, or NULL (they head their bins). */
 static struct mspan *largest_dirty(void) {
-    if (H->free[0] && !H->free[0]->scavenged) return H->free[0];
+    if (H->free[0] && H->free[0]->nscav < H->free[0]->npages) {
+        struct mspan *best = NULL, *s = H->free[0];
+        do { /* bin 0 holds every length from 128 pages up */
+            if (s->nscav < s->npages && (!best || s->npages > best->npages)) best = s;
+            s = s->next;
+        } while (s != H->free[0] && s->nscav < s->npages);
+        return best;
+    }
     for (unsigned b = TC_HEAP_BINS - 1; b > 0; b--)
-        if (H->free[b] && !H->free[b]->scavenged) return H->free[b];
+        if (H->free[b] && H->free[b]->nscav < H->free[b]->npages) return H->free[b];
     return NULL;
 }
 
-/* Heap lock held; drops it around each madvise. */
-static size_t scavenge_locked(uint64_t keep_bytes) {
+/* Release the highest run of resident pages of free span s, at most max
+ * pages; heap lock held, dropped around the madvise. Returns the pages
+ * released (0 if no span struct could be had for the pieces). */
+static uintptr_t release_run(struct mspan *s, uintptr_t max) {
+    uintptr_t hi = span_end(s), lo;
+    while (page_released(hi - TC_PAGE_SIZE)) hi -= TC_PAGE_SIZE;
+    for (lo = hi; lo > s->startAddr && !page_released(lo - TC_PAGE_SIZE) &&
+                  (hi - lo) / TC_PAGE_SIZE < max;)
+        lo -= TC_PAGE_SIZE;
+    bin_remove(s);
+    struct mspan *run = s, *tail = NULL;
+    if ((hi < span_end(s) && !(tail = split(s, hi))) ||
+        (lo > s->startAddr && !(run = split(s, lo)))) {
+        if (tail) merge_into(s, tail);
+        bin_insert(s);
+        return 0;
+    }
+    if (run != s) {
+        set_free_ends(s);
+        bin_insert(s);
+    }
+    if (tail) {
+        set_free_ends(tail);
+        bin_insert(tail);
+    }
+    uintptr_t n = run->npages;
+    run->state = MSPAN_BUSY;
+    set_free_ends(run);
+    tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
+    tc_os_release((void *)lo, n * TC_PAGE_SIZE);
+    release_allocbits(lo, hi);
+    tc_lock(&H->lock, LOCKRANK_HEAP);
+    scav_mark(lo, n, 1);
+    run->nscav = n;
+    run->needzero = 0; /* MADV_DONTNEED pages read back as zero */
+    H->pagesReleased += n;
+    H->releasedTotal += n * TC_PAGE_SIZE;
+    insert_free(run);
+    return n;
+}
+
+/* keep_bytes UINT64_MAX: what the scavenger's targets allow. */
+static size_t release_locked(uint64_t keep_bytes, uint64_t max_bytes) {
     size_t released = 0;
     struct mspan *s;
-    while (dirty_bytes() > keep_bytes && (s = largest_dirty()) != NULL) {
-        bin_remove(s);
-        s->state = MSPAN_BUSY;
-        tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
-        tc_os_release((void *)s->startAddr, s->npages * TC_PAGE_SIZE);
-        release_allocbits(s);
-        tc_lock(&H->lock, LOCKRANK_HEAP);
-        s->scavenged = 1;
-        s->needzero = 0; /* MADV_DONTNEED pages read back as zero */
-        H->pagesReleased += s->npages;
-        released += s->npages * TC_PAGE_SIZE;
-        insert_free(s);
+    if (keep_bytes == UINT64_MAX) {
+        uint64_t excess = tc_scavenge_excess_locked();
+        keep_bytes = dirty_bytes() - excess;
+        if (max_bytes > excess) max_bytes = excess;
     }
-    H->releasedTotal += released;
+    while (dirty_bytes() > keep_bytes && released < max_bytes && (s = largest_dirty()) != NULL) {
+        uint64_t want = dirty_bytes() - keep_bytes;
+        if (want > max_bytes - released) want = max_bytes - released;
+        uintptr_t n = release_run(s, (uintptr_t)((want + TC_PAGE_SIZE - 1) / TC_PAGE_SIZE));
+        if (!n) break;
+        released += n * TC_PAGE_SIZE;
+    }
     return released;
 }
 
-static uint64_t retain_limit(void) {
-    uint64_t inuse = H->pagesInUse * TC_PAGE_SIZE / 100 * (uint64_t)tc_opts.retainpct;
-    uint64_t min = (uint64_t)tc_opts.retainbytes;
-    return inuse > min ? inuse : min;
+size_t tc_mheap_release(uint64_t keep_bytes, uint64_t max_bytes) {
+    heap_lock();
+    size_t n = release_locked(keep_bytes, max_bytes);
+    heap_unlock();
+    return n;
+}
+
+int tc_mheap_excess(void) {
+    heap_lock();
+    int e = tc_scavenge_excess_locked() > 0;
+    heap_unlock();
+    return e;
+}
+
+size_t tc_mheap_release_excess(uint64_t max_bytes) {
+    heap_lock();
+    size_t n = release_locked(UINT64_MAX, max_bytes);
+    heap_unlock();
+    return n;
 }
 
 void tc_mheap_free(struct mspan *s) {
@@ -358,20 +505,15 @@ void tc_mheap_free(struct mspan *s) {
     H->pagesInUse -= s->npages;
     H->pagesFree += s->npages;
     s->needzero = 1;
-    s->scavenged = 0;
+    s->nscav = 0;
     if (s->npages > 2) set_all_pages(s, NULL);
     insert_free(s);
-    uint64_t limit = retain_limit();
-    if (dirty_bytes() > limit) scavenge_locked(limit / 2);
+    int excess = tc_scavenge_excess_locked() > 0;
     heap_unlock();
+    if (excess) tc_scavenge_wake();
 }
 
-size_t tc_mheap_scavenge(uint64_t keep_bytes) {
-    heap_lock();
-    size_t n = scavenge_locked(keep_bytes);
-    heap_unlock();
-    return n;
-}
+size_t tc_mheap_scavenge(uint64_t keep_bytes) { return tc_mheap_release(keep_bytes, UINT64_MAX); }
 
 int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     int ok = 0;
@@ -380,8 +522,10 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     struct mspan *r = free_neighbour(span_end(s));
     if (r && r->npages >= extra) {
         bin_remove(r);
-        uintptr_t from = span_end(s);
-        if (r->scavenged) H->pagesReleased -= extra;
+        uintptr_t from = span_end(s), taken = nscav_of(r, from, extra);
+        H->pagesReleased -= taken;
+        r->nscav -= taken;
+        if (taken) scav_mark(from, extra, 0);
         if (r->npages == extra) {
             r->state = MSPAN_DEAD;
             tc_fixalloc_free(&H->spanalloc, r);
@@ -405,6 +549,27 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     return ok;
 }
 
+static uint64_t metadata_racy(void) {
+    uint64_t m = RACY(H->spanalloc.sys) + RACY(H->arenaalloc.sys);
+    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
+        m += RACY(H->bitsalloc[0][i].sys) + RACY(H->bitsalloc[1][i].sys);
+    return m;
+}
+
+uint64_t tc_mheap_metadata_locked(void) { return metadata_racy(); }
+uint64_t tc_mheap_inuse_peak(void) {
+    uint64_t now = RACY(H->pagesInUse);
+    uint64_t peak = __atomic_exchange_n(&H->pagesInUsePeak, now, __ATOMIC_RELAXED);
+    return (peak > now ? peak : now) * TC_PAGE_SIZE;
+}
+
+void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident) {
+    uint64_t sys = RACY(H->pagesSys), fr = RACY(H->pagesFree), rel = RACY(H->pagesReleased);
+    rel = rel < fr ? rel : fr;
+    *free_resident = (fr - rel) * TC_PAGE_SIZE;
+    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + metadata_racy();
+}
+
 void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_unlock_all(void) { tc_unlock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_reinit_locks(void) {
@@ -420,7 +585,7 @@ int tc_mheap_verify(void) {
         struct mspan *first = H->free[b], *s = first;
         if (!!first != !!(H->freemask[b / 64] >> (b % 64) & 1)) ok = 0;
         if (!first) continue;
-        int seen_scavenged = 0;
+        int seen_released = 0;
         do {
             if (s->state != MSPAN_FREE || bin_of(s->npages) != b) ok = 0;
             if (tc_spanof(s->startAddr) != s ||
@@ -431,10 +596,12 @@ int tc_mheap_verify(void) {
                 if (atomic_load_explicit(&tc_arenaof(a)->pageinfo[tc_arena_page(a)],
                                          memory_order_relaxed))
                     ok = 0; /* free() would take a slot of a free span (or its P would) */
-            if (seen_scavenged && !s->scavenged) ok = 0; /* dirty first */
-            seen_scavenged |= s->scavenged;
+            int all = s->nscav == s->npages;
+            if (seen_released && !all) ok = 0; /* resident pages first */
+            seen_released |= all;
+            if (s->nscav > s->npages || scav_count(s->startAddr, s->npages) != s->nscav) ok = 0;
             pages += s->npages;
-            if (s->scavenged) released += s->npages;
+            released += s->nscav;
             s = s->next;
         } while (s != first && ok);
     }

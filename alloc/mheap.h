@@ -61,6 +61,11 @@ struct heaparena {
      * instead of four. */
     _Atomic uint32_t pageinfo[TC_PAGES_PER_ARENA];
     _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
+    /* page -> released to the OS: set only on free pages (their span's
+     * nscav counts them), cleared when a span is cut from them; heap lock.
+     * Per page, so a free span can be partly released and still coalesce
+     * with its neighbours without losing track of which pages are. */
+    uint64_t scav[TC_PAGES_PER_ARENA / 64];
     /* Every span's allocBits, at a place computable from its first page:
      * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 2 MiB of address
      * space per arena; a page's words are touched only when a span starts
@@ -71,8 +76,9 @@ struct heaparena {
 struct mheap {
     pthread_mutex_t lock;
     uintptr_t arenaHint;            /* next address to try for an arena */
-    struct mspan *free[TC_HEAP_BINS]; /* free spans by length; dirty ones
-                                       first, scavenged ones last */
+    struct mspan *free[TC_HEAP_BINS]; /* free spans by length; those with
+                                       resident pages first, wholly
+                                       released ones last */
     uint64_t freemask[TC_HEAP_BINS / 64]; /* bit n: free[n] non-empty */
     struct fixalloc spanalloc;      /* struct mspan */
     /* Bitmaps besides allocBits, by nwords: [0] malloc'd spans
@@ -84,7 +90,9 @@ struct mheap {
     uint64_t pagesSys;      /* reserved from the OS */
     uint64_t pagesInUse;    /* in MSPAN_INUSE spans */
     uint64_t pagesFree;     /* in free (or busy) spans */
-    uint64_t pagesReleased; /* part of pagesFree in scavenged spans */
+    uint64_t pagesReleased; /* part of pagesFree released to the OS */
+    uint64_t pagesInUsePeak; /* highest pagesInUse since tc_mheap_inuse_peak
+                                took it (heap lock writes; atomic) */
     uint64_t releasedTotal; /* bytes released to the OS since start */
 };
 
@@ -141,8 +149,29 @@ TC_INTERNAL void tc_mheap_free(struct mspan *s);
  * Returns 1 on success. */
 TC_INTERNAL int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages);
 /* Release free pages to the OS until at most keep_bytes of free memory
- * stays resident. Returns the bytes released. */
+ * stays resident; at most max_bytes in this call. Resident pages at the
+ * top of the largest free spans go first. Returns the bytes released. */
+TC_INTERNAL size_t tc_mheap_release(uint64_t keep_bytes, uint64_t max_bytes);
+/* Whether the scavenger's targets (scavenge.h) leave anything to release. */
+TC_INTERNAL int tc_mheap_excess(void);
+/* The same for what the scavenger's targets do not allow (scavenge.h). */
+TC_INTERNAL size_t tc_mheap_release_excess(uint64_t max_bytes);
+/* All of it, at once (gc_release_memory, malloc_trim). */
 TC_INTERNAL size_t tc_mheap_scavenge(uint64_t keep_bytes);
+/* Heap lock held: bytes in spans in use, and in free resident pages. */
+TC_INTERNAL void tc_mheap_resident_locked(uint64_t *inuse, uint64_t *free_resident);
+
+/* Bytes mapped and not released (heap pages in use or free and resident,
+ * plus the heap's metadata), and of those the free heap pages. Racy
+ * reads without the heap lock: an estimate, safe while the world is
+ * stopped (the pacer's memory limit). */
+TC_INTERNAL void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident);
+/* The most bytes in spans in use at once since the last call (racy, as
+ * tc_mheap_usage); the next period starts from what is in use now. */
+TC_INTERNAL uint64_t tc_mheap_inuse_peak(void);
+/* The heap's metadata bytes (span structs, bitmaps, arena records); heap
+ * lock held. */
+TC_INTERNAL uint64_t tc_mheap_metadata_locked(void);
 
 /* Lock and unlock for fork(). */
 TC_INTERNAL void tc_mheap_lock_all(void);

@@ -99,12 +99,13 @@ struct mspan {
     /* -- the rest -- */
     struct mspan *next, *prev; /* heap free bin or mcentral list; its lock */
     uintptr_t npages;     /* length in 8 KiB pages */
+    uintptr_t nscav;      /* free span: pages of it released to the OS (its
+                             heaparena.scav bits); heap lock */
     uint64_t gen;         /* unique per allocation of this struct; heap lock
                              writes, others read to detect reuse */
     uint16_t cacheword;   /* allocBits word that allocCache mirrors (owner) */
     uint16_t nwords;      /* 64-bit words per bitmap */
     uint8_t needzero;     /* slots or pages may hold old data */
-    uint8_t scavenged;    /* free span: all pages released to the OS */
     uint8_t list;         /* enum mspan_list; mcentral lock; read racily by
                              remote freers (seq_cst, see mcentral.c) */
     uint8_t hasfinal;     /* some object here may have a finalizer */

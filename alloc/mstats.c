@@ -87,7 +87,7 @@ void tc_mstats_print(int fd) {
               (size_t)tot_r);
     tc_fprint(fd, "  large (> 32 KiB, a span each): %zu objects, %zu bytes; %zu mallocs, %zu frees",
               (size_t)cs[0].live, (size_t)cs[0].bytes, (size_t)cs[0].nmalloc, (size_t)cs[0].nfree);
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     char a[32], b[32], c[32], d[32], e[32];
     tc_fprint(fd, "  collected heap: %zu live bytes (estimate), %u cycles, next at %s",

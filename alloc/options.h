@@ -38,10 +38,7 @@
     X(binobjs, INT, 2048, 1, 65536, "at most this many objects per size class")        \
     X(ownempty, INT, 2, 0, 1024, "empty spans a thread keeps per size class")          \
     X(largecache, SIZE, 1 * TC_MiB, 0, 1 * TC_GiB,                                     \
-      "bytes of freed large blocks (<= 256 KiB each) a thread keeps")                  \
-    X(retainbytes, SIZE, 64 * TC_MiB, 0, (int64_t)1 << 46,                             \
-      "free heap memory kept resident before release to the OS starts")               \
-    X(retainpct, INT, 25, 0, 1000, "... or this share of the in-use heap, if more")
+      "bytes of freed large blocks (<= 256 KiB each) a thread keeps")
 
 enum badfree_policy { BADFREE_ABORT = 0, BADFREE_WARN = 1 };
 

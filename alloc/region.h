@@ -28,9 +28,14 @@
 
 #include "alloc/base.h"
 
-TC_INTERNAL extern __thread int tc_region_depth __attribute__((tls_model("initial-exec")));
-TC_INTERNAL extern __thread volatile int tc_region_pending
-    __attribute__((tls_model("initial-exec")));
+/* Exported (as gc_region_depth_ and gc_region_pending_): the inline
+ * fast path of gc_store in include/tricolor.h is a region of its own. */
+#define tc_region_depth gc_region_depth_
+#define tc_region_pending gc_region_pending_
+extern __thread int tc_region_depth
+    __attribute__((tls_model("initial-exec"), visibility("default")));
+extern __thread volatile int tc_region_pending
+    __attribute__((tls_model("initial-exec"), visibility("default")));
 
 /* Nonzero while the collector is asking threads to stop (gc/stw.c); 2
  * when a mark worker waits on it (a futex word). */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,15 +23,26 @@ static size_t put_str(char *buf, size_t cap, size_t n, const char *s) {
     return n;
 }
 
-static size_t put_uint(char *buf, size_t cap, size_t n, uintmax_t v,
-                       unsigned base, int prefix) {
+/* sign, prefix and v in base, width characters at least: zeros after the
+ * sign (zero) or spaces before it. */
+static size_t put_uint(char *buf, size_t cap, size_t n, uintmax_t v, unsigned base,
+                       const char *sign, unsigned width, int zero) {
     char tmp[24];
-    int i = 0;
+    unsigned i = 0;
     do {
         tmp[i++] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v);
-    if (prefix) n = put_str(buf, cap, n, "0x");
+    unsigned len = i + (unsigned)strlen(sign);
+    for (; !zero && width > len; width--) {
+        if (n + 1 < cap) buf[n] = ' ';
+        n++;
+    }
+    n = put_str(buf, cap, n, sign);
+    for (; zero && width > len; width--) {
+        if (n + 1 < cap) buf[n] = '0';
+        n++;
+    }
     while (i > 0) {
         if (n + 1 < cap) buf[n] = tmp[i - 1];
         n++, i--;
@@ -47,25 +59,29 @@ size_t tc_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
             continue;
         }
         f++;
-        int z = 0;
+        int z = 0, zero = *f == '0';
+        unsigned width = 0;
+        while (*f >= '0' && *f <= '9' && width < 32) width = width * 10 + (unsigned)(*f++ - '0');
         if (*f == 'z') z = 1, f++;
         switch (*f) {
         case 's': n = put_str(buf, cap, n, va_arg(ap, const char *)); break;
         case 'c': if (n + 1 < cap) buf[n] = (char)va_arg(ap, int); n++; break;
         case 'd': {
             intmax_t v = z ? (intmax_t)va_arg(ap, ptrdiff_t) : va_arg(ap, int);
-            if (v < 0) n = put_str(buf, cap, n, "-"), v = -v;
-            n = put_uint(buf, cap, n, (uintmax_t)v, 10, 0);
+            n = put_uint(buf, cap, n, v < 0 ? -(uintmax_t)v : (uintmax_t)v, 10, v < 0 ? "-" : "",
+                         width, zero);
             break;
         }
         case 'u':
-            n = put_uint(buf, cap, n, z ? va_arg(ap, size_t) : va_arg(ap, unsigned), 10, 0);
+            n = put_uint(buf, cap, n, z ? va_arg(ap, size_t) : va_arg(ap, unsigned), 10, "", width,
+                         zero);
             break;
         case 'x':
-            n = put_uint(buf, cap, n, z ? va_arg(ap, size_t) : va_arg(ap, unsigned), 16, 0);
+            n = put_uint(buf, cap, n, z ? va_arg(ap, size_t) : va_arg(ap, unsigned), 16, "", width,
+                         zero);
             break;
         case 'p':
-            n = put_uint(buf, cap, n, (uintptr_t)va_arg(ap, void *), 16, 1);
+            n = put_uint(buf, cap, n, (uintptr_t)va_arg(ap, void *), 16, "0x", 0, 0);
             break;
         case '%': if (n + 1 < cap) buf[n] = '%'; n++; break;
         default: n = put_str(buf, cap, n, "%?"); break;

@@ -3,7 +3,9 @@
  * Everything here writes straight to file descriptor 2 with write(2), so
  * it is safe inside the allocator (no stdio, no malloc) and async-signal
  * safe. The format language is a small subset of printf: %s, %d, %u, %zu,
- * %p and %x (lower-case hex, "0x" prefix for %p only), %c, %%. */
+ * %p and %x (lower-case hex, "0x" prefix for %p only), %c, %%; the
+ * integer directives take a width, padded with zeros when it starts with
+ * 0 ("%03u" of 47 is "047"), else with spaces. */
 #ifndef TC_ALLOC_REPORT_H
 #define TC_ALLOC_REPORT_H
 

@@ -38,7 +38,20 @@ static uint64_t cached_free_bytes(struct p *pp) {
     return b;
 }
 
-TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
+/* A whole struct, copied out up to the caller's size. */
+static void read_stats(struct gc_stats *st);
+
+TRICOLOR_API int gc_read_stats(struct gc_stats *out) {
+    size_t size = out->size;
+    if (size < sizeof out->size) return -1;
+    struct gc_stats st;
+    read_stats(&st);
+    st.size = size;
+    memcpy(out, &st, size < sizeof st ? size : sizeof st);
+    return 0;
+}
+
+static void read_stats(struct gc_stats *st) {
     tc_ensure_init();
     memset(st, 0, sizeof *st);
     struct mheap *h = &tc_mheap_;
@@ -48,9 +61,8 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
     st->heap_inuse = h->pagesInUse * TC_PAGE_SIZE;
     st->heap_free = h->pagesFree * TC_PAGE_SIZE;
     st->heap_released = h->pagesReleased * TC_PAGE_SIZE;
-    st->metadata_sys = h->spanalloc.sys + h->arenaalloc.sys;
-    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
-        st->metadata_sys += h->bitsalloc[0][i].sys + h->bitsalloc[1][i].sys;
+    st->heap_released_total = h->releasedTotal;
+    st->metadata_sys = tc_mheap_metadata_locked();
     tc_unlock(&h->lock, LOCKRANK_HEAP);
     tc_region_end();
     int64_t bytes = 0;
@@ -69,24 +81,34 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st) {
             st->nmalloc += m;
             st->nfree += f;
             bytes += (int64_t)((m - f) * tc_class_size(sc));
+            if (sc) st->total_alloc += m * tc_class_size(sc);
         }
         st->large_alloc += LOAD(pp->stats.nmalloc[0]);
         st->nmalloc += LOAD(pp->stats.ntiny);
         bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
+        st->total_alloc += LOAD(pp->stats.largeBytesMalloc);
         st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) /* the bins' entries */
             st->metadata_sys += pp->mcache.free[sc].cap * sizeof(struct binent);
     }
     st->alloc_bytes = bytes > 0 ? (uint64_t)bytes : 0;
+    st->sys = st->heap_sys + st->metadata_sys;
     st->nprocs = tc_p_count(&st->nprocs_idle);
     tc_gc_read_stats(st);
-    return 0;
 }
 
+/* Go's debug.FreeOSMemory: a cycle (if the collected heap is in use:
+ * its sweep frees what died, and every P's collected spans were taken
+ * back at its mark termination), then the caller's free bins and large
+ * spans, the mcentrals' spare spans and every free page. Other threads'
+ * bins go back at their next allocator slow path: they are touched
+ * without any lock, so only their owners may empty them. */
 TRICOLOR_API size_t gc_release_memory(void) {
     tc_ensure_init();
+    tc_gc_collect_if_used();
     if (tc_tls_p) tc_mcache_flush_free(tc_tls_p); /* they hold pages */
+    tc_p_ask_flush_all();
     tc_mcentral_release_spares();
     return tc_mheap_scavenge(0);
 }

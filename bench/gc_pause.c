@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
     COLLECT(); /* warm-up: the window starts after a full cycle */
 
 #if defined(GCP_TRICOLOR)
-    struct gc_stats s0, s1;
+    struct gc_stats s0 = GC_STATS_INIT, s1 = GC_STATS_INIT;
     gc_read_stats(&s0);
 #else
     b_recording = 1;

@@ -100,7 +100,7 @@ static long peak_rss_kib(void) {
 
 static long cycles(void) {
 #if defined(GCW_TRICOLOR)
-    struct gc_stats s;
+    struct gc_stats s = GC_STATS_INIT;
     gc_read_stats(&s);
     return (long)s.gc_num;
 #elif defined(GCW_BOEHM)
@@ -135,7 +135,7 @@ static pthread_t poller;
  * until no pause ends between the two counts that frame the copy. */
 static void gather(void) {
     static uint64_t buf[256];
-    struct gc_stats a, b;
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
     size_t n;
     do {
         gc_read_stats(&a);
@@ -163,7 +163,7 @@ static void *poll_pauses(void *unused) {
 }
 
 static void record_start(void) {
-    struct gc_stats s;
+    struct gc_stats s = GC_STATS_INIT;
     gc_read_stats(&s);
     seen = s.gc_npause;
     atomic_store(&recording, 1);

@@ -293,7 +293,7 @@ int main(int argc, char **argv)
         rc = (int)tc_escape_run(prog, &res, &cl.opts, stdout, &rep);
         if (rc != TC_RUN_OK)
             fprintf(stderr, "%s:%d: %s: %s\n", path, rep.line, rc == TC_RUN_UNSOUND ? "unsound" : "error", rep.msg);
-        struct gc_stats st;
+        struct gc_stats st = GC_STATS_INIT;
         gc_read_stats(&st);
         fprintf(stderr, "%s: stack allocations: %llu (%llu bytes), heap allocations: %llu (%llu bytes), steps: %llu, gc cycles: %u\n",
                 path, (unsigned long long)rep.stack_allocs, (unsigned long long)rep.stack_bytes,

@@ -20,7 +20,7 @@ int main(void) {
         for (struct node *n = list; n; n = n->next) sum += n->value;
     }                                             /* each list is garbage now */
     gc_collect();                                 /* a full cycle, sweep included */
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     int ok = st.gc_freed >= 900000;               /* of the 1000000 nodes */
     printf("sum %ld, %s\n", sum, ok ? "garbage collected" : "NOT collected");

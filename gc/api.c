@@ -3,10 +3,17 @@
  * gc_alloc and gc_store are gc regions (alloc/region.h): a stop never
  * falls between the barrier's shading and its store, or between handing
  * out an object and marking it black, so the world is always seen either
- * before or after each of them. Allocation fast path: the span cache, as
- * for malloc, then zeroing (skipped for memory fresh from the OS) and,
- * during marking, the mark bit (allocate black: the object holds no
- * pointer yet, and later stores go through the barrier). */
+ * before or after each of them. Allocation fast path (alloc_fast, inlined
+ * into gc_alloc): the span cache, as for malloc, then zeroing (inline
+ * stores for objects up to 64 bytes; skipped for memory fresh from the
+ * OS) and, during marking, the mark bit (allocate black: the object holds
+ * no pointer yet, and later stores go through the barrier). Its region is
+ * entered without the fork gate's check: it takes no lock and moves no
+ * span between structures, and a P a fork catches in the middle of it is
+ * repaired in the child as for malloc's fast paths (alloc/mcache.c).
+ * Everything else (a thread's first call, tiny and large objects, a span
+ * used up) takes alloc_slow. The barrier's fast path is inline in
+ * include/tricolor.h; gc_store here is the rest. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +24,25 @@
 #include "gc/hooks.h"
 #include "include/tricolor.h"
 
-static void *alloc_object(size_t size, enum span_kind kind) {
+/* Zero a slot: overlapping fixed-size stores up to 64 bytes (a call to
+ * memset cost more than the stores for the commonest objects). */
+TC_INLINE void zero_slot(void *v, uintptr_t n) {
+    char *p = v;
+    if (n <= 16) {
+        __builtin_memset(p, 0, 8);
+        __builtin_memset(p + n - 8, 0, 8);
+    } else if (n <= 32) {
+        __builtin_memset(p, 0, 16);
+        __builtin_memset(p + n - 16, 0, 16);
+    } else if (n <= 64) {
+        __builtin_memset(p, 0, 32);
+        __builtin_memset(p + n - 32, 0, 32);
+    } else {
+        memset(p, 0, n);
+    }
+}
+
+static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
     tc_ensure_init();
     if (TC_UNLIKELY(!atomic_load_explicit(&tc_collected_used, memory_order_relaxed)))
         tc_note_collected_use();
@@ -37,7 +62,7 @@ static void *alloc_object(size_t size, enum span_kind kind) {
         }
         if (v) {
             tc_stat_add(&pp->stats.nmalloc[sc], 1);
-            if (s->needzero) memset(v, 0, s->elemsize);
+            if (s->needzero) zero_slot(v, s->elemsize);
         }
     } else {
         v = tc_alloc_slow(size, kind, 1, 0);
@@ -50,11 +75,36 @@ static void *alloc_object(size_t size, enum span_kind kind) {
     return v;
 }
 
-TRICOLOR_API void *gc_alloc(size_t size) { return alloc_object(size, SPAN_SCAN); }
-TRICOLOR_API void *gc_alloc_noscan(size_t size) { return alloc_object(size, SPAN_NOSCAN); }
+/* Promise: no lock, no atomic read-modify-write, no call unless a cycle
+ * marks (or the slot is over 64 bytes and must be zeroed). */
+TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
+    struct p *pp = tc_tls_p;
+    if (TC_UNLIKELY(!pp || size - 1 >= TC_MAX_SMALL_SIZE ||
+                    (kind == SPAN_NOSCAN && size < TC_TINY_SIZE) || !tc_gthread ||
+                    !atomic_load_explicit(&tc_collected_used, memory_order_relaxed)))
+        return alloc_slow(size, kind);
+    tc_region_begin();
+    unsigned sc = tc_size_to_class(size);
+    struct mspan *s = pp->mcache.alloc[tc_spanclass(sc, kind)];
+    void *v = tc_mspan_alloc_fast(s);
+    if (TC_UNLIKELY(!v)) {
+        tc_region_end();
+        return alloc_slow(size, kind);
+    }
+    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    if (s->needzero) zero_slot(v, s->elemsize);
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK))
+        tc_mark_black(pp, s, (uintptr_t)v);
+    tc_region_end();
+    if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
+    return v;
+}
+
+TRICOLOR_API void *gc_alloc(size_t size) { return alloc_fast(size, SPAN_SCAN); }
+TRICOLOR_API void *gc_alloc_noscan(size_t size) { return alloc_fast(size, SPAN_NOSCAN); }
 
 TRICOLOR_API void *gc_alloc_uncollectable(size_t size) {
-    void *v = alloc_object(size, SPAN_SCAN);
+    void *v = alloc_slow(size, SPAN_SCAN);
     if (v) gc_add_roots(v, (char *)v + (size ? size : 1));
     return v;
 }
@@ -66,7 +116,15 @@ TRICOLOR_API void gc_free(void *p) {
     if (tc_opts.badfree != BADFREE_WARN) abort();
 }
 
-TRICOLOR_API void gc_store(void **slot, void *value) {
+/* For the inline barrier in include/tricolor.h. */
+TRICOLOR_API const volatile int *const gc_phase_p_ = (const volatile int *)&tc_gcphase;
+TRICOLOR_API const volatile uint32_t *const gc_stop_poll_p_ =
+    (const volatile uint32_t *)&tc_stop_poll;
+TRICOLOR_API void gc_region_exit_slow_(void) { tc_gc_region_exit_slow(); }
+
+/* The barrier when the inline fast path does not apply (the name in
+ * parentheses: tricolor.h makes gc_store a macro for that path). */
+TRICOLOR_API void(gc_store)(void **slot, void *value) {
     struct gthread *t = tc_region_enter();
     if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
         tc_wb_shade(t, (uintptr_t)*slot); /* Yuasa: the pointer being deleted */

@@ -325,8 +325,10 @@ TC_INLINE struct mspan *tc_find_object(uintptr_t p, unsigned *idx) {
 TC_INTERNAL void tc_shade(uintptr_t p);
 /* Shade every word of [lo, hi) (conservative root or object scan). */
 TC_INTERNAL void tc_scan_range(uintptr_t lo, uintptr_t hi);
-/* Drain grey objects until none is left or budget bytes were scanned
- * (0: no limit). Returns bytes scanned. */
+/* The collector thread's marking (marker slot 0; mark.c): drain grey
+ * objects until none is left or budget bytes were scanned (0: no limit),
+ * or sleep a little when the pacer gives the slot no time now. Returns
+ * bytes scanned. */
 TC_INTERNAL uint64_t tc_drain(uint64_t budget);
 /* The same for an assist, inside a gc region: it also returns early once a
  * stop is asked for (tc_stop_poll), so the region ends and the thread
@@ -334,13 +336,16 @@ TC_INTERNAL uint64_t tc_drain(uint64_t budget);
 TC_INTERNAL uint64_t tc_drain_assist(uint64_t budget);
 TC_INTERNAL int tc_work_empty(void);
 TC_INTERNAL void tc_mark_reset(void);
-/* Bytes marked this cycle, allocations included; zeroes the Ps' counts
+/* Bytes marked this cycle, allocations included, and in *traced those
+ * the marking found (allocate-black excluded); zeroes the Ps' counts
  * (mark termination, world stopped). */
-TC_INTERNAL uint64_t tc_mark_bytes_take(void);
+TC_INTERNAL uint64_t tc_mark_bytes_take(uint64_t *traced);
 /* Allocate black: mark obj, allocated by the caller on its P pp. */
 TC_INTERNAL void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj);
 /* Move a thread's write-barrier buffer into the grey set. */
 TC_INTERNAL void tc_wbbuf_flush(struct gthread *t);
+/* Root bytes scanned since the last call (tc_scan_range). */
+TC_INTERNAL uint64_t tc_mark_root_scanned_take(void);
 TC_INTERNAL void tc_mark_start_workers(void);
 TC_INTERNAL void tc_mark_wake_workers(int on);
 TC_INTERNAL void tc_mark_after_fork_child(void);
@@ -377,7 +382,10 @@ TC_INTERNAL void tc_checkmark(void); /* world stopped, marking done */
 
 /* ---- cycle.c ---- */
 TC_INTERNAL void tc_gc_init(void);
-TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes); /* pacing + assists */
+/* GOMAXPROCS (the environment's, else the CPUs online): marker slots. */
+TC_INTERNAL int tc_gc_procs(void);
+/* Marking: revise the assist ratio, feed the CPU limiter (every ms). */
+TC_INTERNAL void tc_gc_pace_tick(uint64_t now);
 /* Scan work this thread owes for what it allocated during mark (bytes);
  * paid by tc_gc_assist once the allocation's region has ended. */
 TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
@@ -395,6 +403,9 @@ enum tc_gc_point {
 };
 TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
 TC_INTERNAL uint64_t tc_nanotime(void);
+/* CPU time of the calling thread (ns): assists and workers count in the
+ * pacer and the limiter what they used, not how long they were away. */
+TC_INTERNAL uint64_t tc_thread_cpu_ns(void);
 
 struct tc_gc_options {
     int gctrace;

@@ -24,7 +24,18 @@
  * Termination: marking is done when the global list is empty and no
  * context holds a buffer (nbusy == 0); the driver then stops the world,
  * flushes every thread's write-barrier buffer and, if that produced work,
- * lets the world go and marks on (Go's gcMarkDone loop). */
+ * lets the world go and marks on (Go's gcMarkDone loop).
+ *
+ * Markers. The collector thread is marker slot 0 and GOMAXPROCS - 1
+ * worker threads are the others; mark_mode decides, slice by slice, which
+ * of them mark, as Go's scheduler runs its gcBgMarkWorkers: the pacer's
+ * dedicated slots always, the fractional one for its share of the time
+ * (with 2 Ps, a quarter of each), and one more per P the program leaves
+ * idle (the process's CPU time, less the markers', says how many it keeps
+ * busy; a thread waiting in gc_collect keeps none). So a busy
+ * program gives the collector 25 % of the CPU, assists pay for the rest,
+ * and an idle one lends it every CPU. Slice times feed the pacer
+ * (cons/mark, gctrace) and the CPU limiter. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,6 +47,8 @@
 #include "alloc/mheap.h"
 #include "alloc/report.h"
 #include "gc/gc.h"
+#include "gc/hooks.h"
+#include "gc/pacer.h"
 
 #define OBLET_BYTES ((uintptr_t)128 << 10)
 #define WORKBUF_ENTRIES 510
@@ -161,8 +174,8 @@ int tc_work_empty(void) {
 }
 
 void tc_mark_reset(void) { atomic_store(&bytes_marked, 0); }
-uint64_t tc_mark_bytes_take(void) {
-    uint64_t n = atomic_load(&bytes_marked);
+uint64_t tc_mark_bytes_take(uint64_t *traced) {
+    uint64_t n = *traced = atomic_load(&bytes_marked);
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         n += atomic_load_explicit(&pp->gc_black_bytes, memory_order_relaxed);
         atomic_store_explicit(&pp->gc_black_bytes, 0, memory_order_relaxed);
@@ -266,8 +279,14 @@ void tc_shade(uintptr_t p) {
     gcw_end(&w);
 }
 
+/* Root bytes scanned; cycle.c hands them to the pacer as globals or stacks. */
+static _Atomic uint64_t root_scanned;
+
+uint64_t tc_mark_root_scanned_take(void) { return atomic_exchange(&root_scanned, 0); }
+
 void tc_scan_range(uintptr_t lo, uintptr_t hi) {
     struct gcw w, *c = ctx;
+    if (hi > lo) atomic_fetch_add_explicit(&root_scanned, hi - lo, memory_order_relaxed);
     if (c) {
         scan_words(c, lo, hi);
         return;
@@ -279,15 +298,16 @@ void tc_scan_range(uintptr_t lo, uintptr_t hi) {
     gcw_end(&w);
 }
 
+/* Every drain's bytes are the pacer's heap scan work. */
 static uint64_t drain_ctx(uint64_t budget, int yield) {
     struct gcw w;
     gcw_begin(&w);
     uint64_t n = drain(&w, budget, yield);
     gcw_end(&w);
+    atomic_fetch_add_explicit(&tc_gcController.heapScanWork, (int64_t)n, memory_order_relaxed);
     return n;
 }
 
-uint64_t tc_drain(uint64_t budget) { return drain_ctx(budget, 0); }
 uint64_t tc_drain_assist(uint64_t budget) { return drain_ctx(budget, 1); }
 
 void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj) {
@@ -307,43 +327,136 @@ void tc_wbbuf_flush(struct gthread *t) {
     gcw_end(&w);
 }
 
-/* ---- background workers ---- */
-
-TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
+/* ---- who marks, and when: Go's worker modes ---- */
 
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
 static int workers_on, workers_started;
 
+enum mark_mode { MARK_NONE, MARK_DEDICATED, MARK_FRACTIONAL, MARK_IDLE };
+
+/* The CPUs the program keeps busy: the process's CPU time less the
+ * markers' own, over wall time, measured again every 10 ms by whichever
+ * marker finds the figure stale (a marker's slice is counted when it ends,
+ * a fraction of a millisecond later: the window keeps that error small).
+ * A count of the threads not parked was tried first: threads asleep in
+ * calls tricolor does not interpose counted as busy, and a benchmark whose
+ * mutators sleep between operations marked on one CPU of two. */
+#define BUSY_WINDOW_NS 10000000
+static _Atomic int busy_cpus;
+static _Atomic uint64_t busy_at;
+static uint64_t busy_proc_cpu, busy_mark_cpu; /* at busy_at; the refresher only */
+
+static uint64_t process_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int busy_ps(uint64_t now) {
+    uint64_t at = atomic_load_explicit(&busy_at, memory_order_relaxed);
+    if (now - at >= BUSY_WINDOW_NS && atomic_compare_exchange_strong(&busy_at, &at, now)) {
+        struct gccontroller *c = &tc_gcController;
+        uint64_t cpu = process_cpu_ns();
+        uint64_t mark = (uint64_t)(atomic_load(&c->dedicatedMarkTime) +
+                                   atomic_load(&c->fractionalMarkTime) +
+                                   atomic_load(&c->idleMarkTime));
+        uint64_t dmark = mark >= busy_mark_cpu ? mark - busy_mark_cpu : mark; /* a new cycle */
+        uint64_t dcpu = cpu - busy_proc_cpu;
+        double mut = (double)(dcpu > dmark ? dcpu - dmark : 0) / (double)(now - at);
+        int n = (int)(mut + 0.5);
+        atomic_store_explicit(&busy_cpus, n < c->procs ? n : c->procs, memory_order_relaxed);
+        busy_proc_cpu = cpu;
+        busy_mark_cpu = mark;
+    }
+    return atomic_load_explicit(&busy_cpus, memory_order_relaxed);
+}
+
+/* Marker slot k (0: the collector thread, 1..GOMAXPROCS-1: workers) as Go
+ * schedules gcBgMarkWorker: slots below the dedicated count always mark;
+ * the next one is the fractional worker while its time is under its share
+ * of the cycle (fractionalUtilizationGoal x procs x elapsed); after those,
+ * one slot per P the program leaves idle marks too (idle mode: free CPU,
+ * not counted against the 25 %). *sleep_ns: how long a slot told to wait
+ * should. */
+static enum mark_mode mark_mode(int slot, uint64_t now, uint64_t *sleep_ns) {
+    struct gccontroller *c = &tc_gcController;
+    int d = c->dedicatedMarkWorkersNeeded;
+    *sleep_ns = 1000000;
+    if (slot < d) return MARK_DEDICATED;
+    if (slot == d && c->fractionalUtilizationGoal > 0) {
+        double share = c->fractionalUtilizationGoal * c->procs;
+        double used = (double)atomic_load_explicit(&c->fractionalMarkTime, memory_order_relaxed);
+        double elapsed = (double)(now - c->markStartTime);
+        if (used < share * elapsed) return MARK_FRACTIONAL;
+        double wait = used / share - elapsed; /* until the share catches up */
+        *sleep_ns = wait < 100e3 ? 100000 : wait > 2e6 ? 2000000 : (uint64_t)wait;
+    }
+    int idle = c->procs - d - busy_ps(now);
+    return slot - d < idle ? MARK_IDLE : MARK_NONE;
+}
+
+/* One slice of marking by slot k: bytes scanned, or -1 (and *sleep_ns) if
+ * the slot is not to mark now. The work is the workers' credit, which
+ * assists take before scanning themselves (gc/pacer.c). */
+static int64_t mark_slice(int slot, uint64_t budget, int yield, uint64_t *sleep_ns) {
+    struct gccontroller *c = &tc_gcController;
+    enum mark_mode mode = mark_mode(slot, tc_nanotime(), sleep_ns);
+    if (mode == MARK_NONE) return -1;
+    uint64_t t0 = tc_thread_cpu_ns();
+    uint64_t n = drain_ctx(budget, yield);
+    int64_t dt = (int64_t)(tc_thread_cpu_ns() - t0);
+    _Atomic int64_t *time = mode == MARK_DEDICATED    ? &c->dedicatedMarkTime
+                            : mode == MARK_FRACTIONAL ? &c->fractionalMarkTime
+                                                      : &c->idleMarkTime;
+    atomic_fetch_add_explicit(time, dt, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bgScanCredit, (int64_t)n, memory_order_relaxed);
+    return (int64_t)n;
+}
+
+static void sleep_ns(uint64_t ns) {
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    nanosleep(&ts, NULL);
+}
+
+/* The collector thread marks as slot 0, pacing as it goes (every ms). */
+uint64_t tc_drain(uint64_t budget) {
+    static uint64_t last_tick;
+    uint64_t now = tc_nanotime(), wait;
+    if (now - last_tick > 1000000) {
+        tc_gc_pace_tick(now);
+        last_tick = now;
+    }
+    int64_t n = mark_slice(0, budget, 0, &wait);
+    if (n >= 0) return (uint64_t)n;
+    sleep_ns(wait);
+    return 0;
+}
+
 static void *worker_main(void *arg) {
-    (void)arg;
+    int slot = (int)(intptr_t)arg;
     for (;;) {
         tc_lock(&worker_lock, LOCKRANK_WORKER);
         while (!workers_on) pthread_cond_wait(&worker_cond, &worker_lock);
         tc_unlock(&worker_lock, LOCKRANK_WORKER);
+        uint64_t wait;
+        int64_t n = mark_slice(slot, 256 << 10, 1, &wait);
         /* A stop waits for mutators that may need this CPU: yield it. */
-        uint64_t n = drain_ctx(256 << 10, 1);
-        if (atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) {
-            tc_stop_poll_wait();
-        } else if (n == 0) { /* nothing queued: doze briefly */
-            struct timespec ts = {0, 50 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        if (atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) tc_stop_poll_wait();
+        else if (n < 0) sleep_ns(wait);
+        else if (n == 0) sleep_ns(50 * 1000); /* nothing queued: doze briefly */
     }
     return NULL;
 }
 
-/* Dedicated workers: a quarter of GOMAXPROCS (Go's 25 %), at least one. */
+/* GOMAXPROCS - 1 workers besides the collector thread, so that every
+ * idle P can mark; how many mark at a time is mark_mode's decision. */
 void tc_mark_start_workers(void) {
     if (workers_started) return;
     workers_started = 1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *e = getenv("GOMAXPROCS");
-    if (e && atoi(e) > 0) ncpu = atoi(e);
-    long n = ncpu / 4 > 1 ? ncpu / 4 : 1;
-    for (long i = 0; i < n; i++) {
+    for (int i = 1; i < tc_gc_procs(); i++) {
         pthread_t tid;
-        if (tc_create_system_thread(&tid, worker_main, NULL) != 0)
+        if (tc_create_system_thread(&tid, worker_main, (void *)(intptr_t)i) != 0)
             tc_fatal("cannot start a mark worker");
     }
 }
@@ -361,4 +474,5 @@ void tc_mark_after_fork_child(void) {
     pthread_cond_init(&worker_cond, NULL);
     workers_on = workers_started = 0;
     nbusy = 0;
+    atomic_store(&busy_at, 0);
 }

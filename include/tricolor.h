@@ -61,9 +61,16 @@
  *
  * Environment (read once: GOGC and GODEBUG when the library starts,
  * GOMAXPROCS when the first cycle does):
- *   GOGC=N|off             heap growth, in percent of the live heap, that
- *                          starts a cycle (default 100); off: no automatic
- *                          cycles (gc_collect still works)
+ *   GOGC=N|off             heap growth, in percent of the live heap (and
+ *                          the roots scanned), allowed before the next
+ *                          cycle ends (default 100); off: no automatic
+ *                          cycles but for the memory limit's (gc_collect
+ *                          still works)
+ *   GOMEMLIMIT=N[B|KiB|MiB|GiB|TiB]|off   the soft memory limit (default
+ *                          off; see gc_set_memory_limit)
+ *   GOMAXPROCS=N           CPUs the collector plans for (default: those
+ *                          online): a quarter of them mark in the
+ *                          background while the program runs
  *   GODEBUG=badfree=warn   report a bad free (foreign, double, interior)
  *                          and carry on instead of aborting; badfree=abort
  *                          is the default.
@@ -78,9 +85,6 @@
  *                          binobjs=N objects (2048)
  *   GODEBUG=ownempty=N     empty spans a thread keeps per size class (2)
  *   GODEBUG=largecache=N   bytes of freed large blocks a thread keeps (1M)
- *   GODEBUG=retainbytes=N, retainpct=N   free heap memory kept resident
- *                          before release to the OS starts: N bytes (64M)
- *                          or N% of the in-use heap (25), the larger
  *   A bad value gets a one-line error on stderr and the default.
  *   GODEBUG=gcfullstop=1   stop every thread, by poll or signal, at both
  *                          ends of marking, as Go does (by default a
@@ -89,8 +93,6 @@
  *   GODEBUG=gcstress=N     each thread asks for a cycle every N gc_alloc
  *                          calls, without waiting (tests: cycles always
  *                          in flight)
- *   GOMAXPROCS=N           N/4 dedicated mark workers, at least one
- *                          (default: N = the online CPUs)
  */
 #ifndef TRICOLOR_H
 #define TRICOLOR_H
@@ -130,7 +132,10 @@ TRICOLOR_API void *gc_alloc_uncollectable(size_t size);
  * bad free. */
 TRICOLOR_API void gc_free(void *p);
 
-/* The write barrier: *slot = value, telling the collector. */
+/* The write barrier: *slot = value, telling the collector. An inline
+ * function below: while no cycle marks, a plain store between two checks
+ * of the collector's state, no call (Go tests writeBarrier.enabled inline
+ * too); otherwise this out-of-line function. */
 TRICOLOR_API void gc_store(void **slot, void *value);
 #define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
 
@@ -150,10 +155,52 @@ TRICOLOR_API void gc_qsort(void *base, size_t nmemb, size_t size,
 TRICOLOR_API void gc_qsort_r(void *base, size_t nmemb, size_t size,
                              int (*cmp)(const void *, const void *, void *), void *arg);
 
+/* Not API: the library's state that the inline barrier reads, exported
+ * for it alone. The store must not be split by the collector switching
+ * the barrier on and starting to mark, so it sits in a "gc region" as the
+ * out-of-line barrier does: a per-thread depth the collector reads before
+ * it takes a thread as outside (initial-exec TLS: tricolor is loaded at
+ * start-up, linked or preloaded), and, when it leaves the outermost one,
+ * a check whether the collector asked this thread to stop meanwhile.
+ * The phase and the stop request are read through constant pointers, so
+ * a copy relocation in a non-PIE program cannot separate the program's
+ * view of them from the library's. */
+extern __thread int gc_region_depth_ __attribute__((tls_model("initial-exec")));
+extern __thread volatile int gc_region_pending_ __attribute__((tls_model("initial-exec")));
+TRICOLOR_API extern const volatile int *const gc_phase_p_;
+TRICOLOR_API extern const volatile uint32_t *const gc_stop_poll_p_;
+TRICOLOR_API void gc_region_exit_slow_(void);
+
+static inline void gc_store_inline_(void **slot, void *value) {
+    int d = gc_region_depth_;
+    gc_region_depth_ = d + 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(*gc_phase_p_ == 0, 1)) {
+        *slot = value;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        __atomic_store_n(&gc_region_depth_, d, __ATOMIC_RELEASE);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (__builtin_expect(d == 0 && (gc_region_pending_ | (int)*gc_stop_poll_p_), 0))
+            gc_region_exit_slow_();
+        return;
+    }
+    gc_region_depth_ = d;
+    gc_store(slot, value);
+}
+#define gc_store(slot, value) gc_store_inline_((slot), (value))
+
 /* Run a full cycle now and wait for it, sweeping included (runtime.GC). */
 TRICOLOR_API void gc_collect(void);
-/* Set GOGC; returns the previous value. Negative: no automatic cycles. */
+/* Set GOGC; returns the previous value. Negative: no automatic cycles
+ * (unless a memory limit is set). Go's debug.SetGCPercent. */
 TRICOLOR_API int gc_setpercent(int percent);
+/* Set the soft memory limit in bytes and return the previous one (Go's
+ * debug.SetMemoryLimit): the collector keeps everything tricolor maps
+ * from the OS, less what it released, under it, collecting more often as
+ * the heap nears it, and the scavenger returns free memory to stay under
+ * it. INT64_MAX: no limit (the default). A negative value only reads the
+ * limit. Respected with GOGC=off too. */
+TRICOLOR_API int64_t gc_set_memory_limit(int64_t bytes);
 
 /* Scan [lo, hi) as roots at every cycle (word aligned inside). A range
  * added while a cycle is marking is scanned at once, by the caller. */
@@ -200,8 +247,14 @@ TRICOLOR_API size_t gc_read_pauses(uint64_t *ns, size_t n);
 /* Heap statistics, read without stopping any thread. Counters are sums of
  * per-P counters taken one P at a time, so a snapshot taken while other
  * threads allocate is approximate; each field is exact when all threads
- * are quiet. All sizes are in bytes. */
+ * are quiet. All sizes are in bytes.
+ *
+ * The caller sets size to sizeof(struct gc_stats) (GC_STATS_INIT does)
+ * and gc_read_stats fills that many bytes at most, so a program built
+ * with this header keeps working with a library whose struct has grown:
+ * fields are only ever added at the end. */
 struct gc_stats {
+    size_t size;              /* in: the struct's size as the caller knows it */
     uint64_t heap_sys;        /* address space mapped for the heap */
     uint64_t heap_inuse;      /* bytes in spans that hold objects */
     uint64_t heap_free;       /* bytes in free spans, resident or not */
@@ -230,9 +283,40 @@ struct gc_stats {
     uint32_t gc_threads;      /* registered threads */
     uint64_t gc_stop_signals; /* signals sent to stop a thread (each may cut
                                * a system call short, which SA_RESTART restarts) */
+    /* Go's runtime.MemStats figures (tricolor 0.2). */
+    uint64_t total_alloc;     /* bytes allocated since start (slot sizes; never
+                               * decreases) */
+    uint64_t sys;             /* bytes mapped from the OS: heap_sys + metadata_sys */
+    uint64_t gc_last_ns;      /* when the last cycle ended, ns since 1970 (0: none) */
+    double gc_cpu_fraction;   /* the collector's share of the CPU since start
+                               * (GOMAXPROCS x wall time), idle marking
+                               * excluded: gctrace's N% */
+    uint32_t gc_num_forced;   /* cycles run for gc_collect */
+    uint32_t gc_procs;        /* GOMAXPROCS the collector plans for */
+    int64_t gc_memory_limit;  /* INT64_MAX: none */
+    uint64_t gc_trigger;      /* heap size (gc_heap_live) that starts the next cycle */
+    uint64_t heap_released_total; /* bytes returned to the OS since start */
+    /* The newest 256 pauses (gc_read_pauses's), circular as Go's PauseNs
+     * and PauseEnd: the latest at [(gc_npause + 255) % 256]. Per pause,
+     * not per cycle as in Go. */
+    uint64_t gc_pause_ns[256];
+    uint64_t gc_pause_end_ns[256]; /* when each ended, ns since 1970 */
 };
 
-/* Fill *st. Returns 0. */
+#ifdef __cplusplus
+/* Every other field value-initialised to zero (no -Wmissing-field-initializers). */
+static inline struct gc_stats gc_stats_init_(void) {
+    struct gc_stats s = {};
+    s.size = sizeof s;
+    return s;
+}
+#define GC_STATS_INIT gc_stats_init_()
+#else
+#define GC_STATS_INIT {.size = sizeof(struct gc_stats)}
+#endif
+
+/* Fill *st up to st->size bytes (st->size is kept). Returns 0, or -1 if
+ * st->size is smaller than the size field itself. */
 TRICOLOR_API int gc_read_stats(struct gc_stats *st);
 
 /* Write per-size-class statistics of malloc'd memory (live objects and
@@ -242,10 +326,13 @@ TRICOLOR_API int gc_read_stats(struct gc_stats *st);
  * LD_PRELOAD, malloc_stats() prints it too. */
 TRICOLOR_API void gc_stats_print(void);
 
-/* Return every free page of the heap to the OS now (madvise), after
- * giving the calling thread's cached free objects back to the heap (other
- * threads keep theirs until they exit or call gc_thread_idle). Returns
- * the number of bytes released by this call. Go's debug.FreeOSMemory. */
+/* Go's debug.FreeOSMemory: run a full cycle (if gc_alloc was ever
+ * called), give the calling thread's cached free objects back to the
+ * heap, and return every free page to the OS now (madvise). Other
+ * threads give their cached free objects back at their next allocation
+ * that misses their cache (or gc_thread_idle, or exit); the background
+ * scavenger then releases what that frees. Returns the number of bytes
+ * released by this call. */
 TRICOLOR_API size_t gc_release_memory(void);
 
 /* Flush this thread's P (its cached spans go back to the shared lists)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef void (*tc_test_fn)(void);
 
@@ -85,6 +86,16 @@ static inline double tc_test_seconds(const char *name, double dflt) {
         exit(2);
     }
     return v;
+}
+
+/* Resident set size in bytes, or 0 when /proc is unreadable. */
+static inline size_t tc_rss(void) {
+    unsigned long long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2) resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 #define TC_TEST_MAIN()                                                      \

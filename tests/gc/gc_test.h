@@ -220,7 +220,7 @@ static GCT_NOINLINE int gct_wait_final(const struct gct_watch *w, double seconds
 }
 
 static inline struct gc_stats gct_stats(void) {
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     return st;
 }

@@ -4,6 +4,10 @@
  *   gogc_env: GOGC=37, GOGC=off and no GOGC, each in a child process
  *     (the variable is read once, at start): stats and gc_setpercent see
  *     37, a negative value, and 100.
+ *   memlimit_env: GOMEMLIMIT=512MiB, =off, unset and a malformed one,
+ *     each in a child: gc_set_memory_limit(-1) reads 536870912, INT64_MAX
+ *     and INT64_MAX; the malformed value (and a malformed GOGC) gets one
+ *     line on stderr naming the variable, and the default.
  *   gctrace: with GODEBUG=gctrace=1 a child's stderr gets one line per
  *     completed cycle, "gc N ...", N counting up from 1, as many lines as
  *     gc_num; without it, none.
@@ -44,6 +48,8 @@ __attribute__((constructor)) static void child_main(void) {
     if (strcmp(job, "gogc") == 0) {
         int now = gct_stats().gc_percent;
         printf("%d %d\n", now, gc_setpercent(100));
+    } else if (strcmp(job, "memlimit") == 0) {
+        printf("%lld\n", (long long)gc_set_memory_limit(-1));
     } else if (strcmp(job, "trace") == 0) {
         for (int i = 0; i < 5; i++) gc_collect();
         gct_sleep_us(100000); /* a trace line printed after the cycle ended */
@@ -140,6 +146,35 @@ TEST(gogc_env) {
     expect_gogc("GOGC=37", 37);
     expect_gogc("GOGC=off", -1);
     expect_gogc(NULL, 100);
+}
+
+/* The child's limit, or -2; err gets its stderr. */
+static long long child_limit(const char *var) {
+    const char *extra[] = {var, NULL};
+    int st = run_child("memlimit", var ? extra : NULL, out, sizeof out, err, sizeof err);
+    long long v;
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || sscanf(out, "%lld", &v) != 1) return -2;
+    return v;
+}
+
+static int lines_in(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+TEST(memlimit_env) {
+    EXPECT_EQ_U(child_limit("GOMEMLIMIT=512MiB"), 536870912);
+    EXPECT_EQ_U(strlen(err), 0);
+    EXPECT_EQ_U(child_limit("GOMEMLIMIT=off"), INT64_MAX);
+    EXPECT_EQ_U(child_limit(NULL), INT64_MAX);
+    EXPECT_EQ_U(child_limit("GOMEMLIMIT=512MB"), INT64_MAX);
+    EXPECT_TRUE(strstr(err, "GOMEMLIMIT=512MB") != NULL && lines_in(err) == 1);
+    const char *bad[] = {"GOGC=lots", NULL};
+    int st = run_child("gogc", bad, out, sizeof out, err, sizeof err);
+    EXPECT_TRUE(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    EXPECT_TRUE(strncmp(out, "100 100", 7) == 0);
+    EXPECT_TRUE(strstr(err, "GOGC=lots") != NULL && lines_in(err) == 1);
 }
 
 /* Lines of s; each must read "gc N ..." with N = 1, 2, ... */

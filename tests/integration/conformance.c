@@ -390,7 +390,7 @@ TEST(realloc_null_is_malloc) {
 
 TEST(realloc_zero_frees) {
     /* NULL (glibc) or a unique pointer are both fine; leaking is not. */
-    struct gc_stats a, b;
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
     void *prev = NULL;
     for (int warm = 0; warm < 100; warm++) free(realloc(malloc(100), 0));
     tc_stats(&a);

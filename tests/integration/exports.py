@@ -26,7 +26,8 @@ MALLOC_FAMILY = [
 ]
 PUBLIC_API = ["gc_version", "gc_read_stats", "gc_release_memory", "gc_thread_idle",
               "gc_alloc", "gc_alloc_noscan", "gc_alloc_uncollectable", "gc_free", "gc_store",
-              "gc_collect", "gc_setpercent", "gc_add_roots", "gc_remove_roots",
+              "gc_collect", "gc_setpercent", "gc_set_memory_limit", "gc_add_roots",
+              "gc_remove_roots",
               "gc_register_thread", "gc_unregister_thread", "gc_set_finalizer",
               "gc_keepalive", "gc_read_pauses", "gc_stats_print", "gc_memmove", "gc_memcpy",
               "gc_memclr", "gc_qsort", "gc_qsort_r", "gc_add_stack", "gc_remove_stack",

@@ -45,7 +45,7 @@ TEST(mallinfo2_counts_tricolors_objects) {
     EXPECT_TRUE(b.hblks >= a.hblks + 3);
     EXPECT_TRUE(b.hblkhd >= a.hblkhd + 300000);
     EXPECT_TRUE(b.arena >= b.uordblks && b.arena == b.uordblks + b.fordblks);
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     EXPECT_TRUE(b.arena == st.heap_sys); /* tricolor's heap, not glibc's arena */
     for (int i = 0; i < N; i++) free(p[i]);

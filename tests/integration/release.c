@@ -42,7 +42,7 @@ static size_t release_now(void) {
 static size_t meta_base; /* metadata_sys at the baseline (0 on glibc) */
 
 static size_t metadata_now(void) {
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     return tc_stats(&st) ? (size_t)st.metadata_sys : 0;
 }
 
@@ -64,7 +64,7 @@ static void check_back(const char *what, size_t base, size_t peak, size_t after,
            peak / MiB, after / MiB, bound / MiB);
     if (peak < base + 400 * MiB) TC_FAIL_("%s: peak RSS %zu MiB never rose: test is not measuring", what, peak / MiB);
     if (after > bound) {
-        struct gc_stats st;
+        struct gc_stats st = GC_STATS_INIT;
         TC_FAIL_("%s: RSS %zu MiB after free, bound %zu MiB", what, after / MiB, bound / MiB);
         if (tc_stats(&st))
             fprintf(stderr,

@@ -60,17 +60,18 @@ static inline int tc_expect_tricolor(void) {
 static inline int tc_stats(struct gc_stats *st) {
     tc_stats_fn fn = tc_stats_function();
     memset(st, 0, sizeof *st);
+    st->size = sizeof *st;
     return fn ? (fn(st), 1) : 0;
 }
 
 static inline uint64_t tc_nmalloc(void) {
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     tc_stats(&st);
     return st.nmalloc;
 }
 
 static inline uint64_t tc_nfree(void) {
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     tc_stats(&st);
     return st.nfree;
 }
@@ -81,7 +82,7 @@ static inline uint64_t tc_nfree(void) {
         if (tc_expect_tricolor()) {                                         \
             ASSERT_TRUE(tc_have_tricolor());                                \
             free(tc_launder(malloc(tc_opaque(16))));                        \
-            struct gc_stats st_;                                            \
+            struct gc_stats st_ = GC_STATS_INIT;                            \
             tc_stats(&st_);                                                 \
             EXPECT_TRUE(st_.nmalloc > 0);                                   \
         }                                                                   \
@@ -119,20 +120,6 @@ static inline int tc_all_zero(const void *p, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (b[i]) return 0;
     return 1;
-}
-
-/* Resident set size in bytes, or 0 when /proc is unreadable. */
-static inline size_t tc_rss(void) {
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    char *s = strchr(buf, ' ');
-    if (!s) return 0;
-    return (size_t)strtoull(s + 1, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 static inline double tc_now(void) { return tc_test_now(); }

@@ -229,7 +229,7 @@ TC_PRESENCE_TEST()
 TEST(ring_cross_thread_frees) {
     static struct ring rings[RING_PAIRS];
     pthread_t th[2 * RING_PAIRS];
-    struct gc_stats a, b;
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
     atomic_store(&errors, 0);
     tc_stats(&a);
     for (int i = 0; i < RING_PAIRS; i++) {
@@ -254,7 +254,7 @@ TEST(ring_cross_thread_frees) {
 }
 
 TEST(thread_churn_bounded) {
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     size_t rss0 = 0, tcb0 = 0;
     size_t rss = 0;
     int round;
@@ -301,7 +301,7 @@ TEST(idle_flushes_cache) {
     ASSERT_TRUE(idle != NULL);
     for (int i = 0; i < 1000; i++) free(malloc((size_t)(i % 64) * 16 + 8)); /* warm main's cache */
     idle();
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     tc_stats(&st);
     if (st.nprocs - st.nprocs_idle > (uint32_t)base_threads - 1)
         TC_FAIL_("after gc_thread_idle: %u of %u Ps still held", st.nprocs - st.nprocs_idle, st.nprocs);
@@ -310,6 +310,61 @@ TEST(idle_flushes_cache) {
     void *p = malloc(100); /* and the thread can allocate again */
     EXPECT_TRUE(p != NULL);
     free(p);
+}
+
+/* gc_release_memory asks the other threads' Ps for their free objects:
+ * a thread that filled its bins (about 2 MiB of 1 KiB objects) and then
+ * waits gives them back at its next allocation that misses its cache. */
+static pthread_mutex_t rel_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rel_cond = PTHREAD_COND_INITIALIZER;
+static int rel_step;
+
+static void rel_wait(int step) {
+    pthread_mutex_lock(&rel_lock);
+    while (rel_step < step) pthread_cond_wait(&rel_cond, &rel_lock);
+    pthread_mutex_unlock(&rel_lock);
+}
+
+static void rel_go(int step) {
+    pthread_mutex_lock(&rel_lock);
+    rel_step = step;
+    pthread_cond_broadcast(&rel_cond);
+    pthread_mutex_unlock(&rel_lock);
+}
+
+static void *bin_filler(void *arg) {
+    (void)arg;
+    void *p[2048];
+    for (int i = 0; i < 2048; i++) p[i] = malloc(1000 + (i % 16) * 1024); /* 16 classes */
+    for (int i = 0; i < 2048; i++) free(p[i]);
+    rel_go(1);
+    rel_wait(2);
+    free(malloc(20000)); /* a class whose bin is empty: the slow path */
+    rel_go(3);
+    rel_wait(4);
+    return NULL;
+}
+
+TEST(release_memory_flushes_other_threads) {
+    if (!tc_have_tricolor()) return;
+    size_t (*rel)(void) = (size_t (*)(void))dlsym(RTLD_DEFAULT, "gc_release_memory");
+    ASSERT_TRUE(rel != NULL);
+    rel_step = 0;
+    pthread_t t;
+    ASSERT_TRUE(pthread_create(&t, NULL, bin_filler, NULL) == 0);
+    rel_wait(1);
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
+    tc_stats(&a);
+    rel();
+    rel_go(2);
+    rel_wait(3);
+    tc_stats(&b);
+    rel_go(4);
+    pthread_join(t, NULL);
+    printf("  cached free bytes %ju KiB -> %ju KiB\n", (uintmax_t)a.thread_cache_bytes >> 10,
+           (uintmax_t)b.thread_cache_bytes >> 10);
+    EXPECT_TRUE(a.thread_cache_bytes >= (1u << 20));
+    EXPECT_TRUE(b.thread_cache_bytes + (1u << 20) <= a.thread_cache_bytes);
 }
 
 __attribute__((constructor(200))) static void setup(void) {

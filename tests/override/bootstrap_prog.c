@@ -20,15 +20,16 @@
 #include <unistd.h>
 
 struct stats_prefix { /* the first fields of struct gc_stats, in order */
+    size_t size; /* in: how much of the struct to fill */
     uint64_t heap_sys, heap_inuse, heap_free, heap_released, alloc_bytes, nmalloc;
 };
 
 static uint64_t nmalloc_now(void) {
     int (*rd)(void *) = (int (*)(void *))dlsym(RTLD_DEFAULT, "gc_read_stats");
-    uint64_t st[32] = {0}; /* room for the whole struct */
+    struct stats_prefix st = {sizeof st, 0, 0, 0, 0, 0, 0}; /* only the prefix is filled */
     if (!rd) return 0;
-    rd(st);
-    return ((struct stats_prefix *)st)->nmalloc;
+    rd(&st);
+    return st.nmalloc;
 }
 
 static char *early_small, *early_copy, *early_big, *early_aligned, *early_line;

@@ -155,10 +155,11 @@ def python_workload(rn, args):
     probe = (
         "import ctypes\n"
         "class S(ctypes.Structure):\n"
-        "    _fields_ = [(n, ctypes.c_uint64) for n in 'sys inuse free rel bytes nmalloc nfree large meta tcb'.split()]"
+        "    _fields_ = [('size', ctypes.c_size_t)]"
+        " + [(n, ctypes.c_uint64) for n in 'sys inuse free rel bytes nmalloc nfree large meta tcb'.split()]"
         " + [('nprocs', ctypes.c_uint32), ('idle', ctypes.c_uint32)]\n"
         "rd = ctypes.CDLL(None).gc_read_stats\n"
-        "a, b = S(), S()\n"
+        "a, b = S(ctypes.sizeof(S)), S(ctypes.sizeof(S))\n"
         "rd(ctypes.byref(a)); keep = [bytes(1000 + i % 7) for i in range(20000)]; rd(ctypes.byref(b))\n"
         "maps = open('/proc/self/maps').read()\n"
         "print(b.nmalloc - a.nmalloc >= 20000, 'libtricolor' in maps)\n"

@@ -27,7 +27,7 @@ int main(void) {
     gc_collect();
     uint64_t ns[4];
     size_t n = gc_read_pauses(ns, 4);
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     int rc = gc_read_stats(&st);
     size_t released = gc_release_memory();
     gc_thread_idle();

@@ -172,7 +172,7 @@ TEST(random_operation_sequences) {
     struct ctx *ctx = calloc((size_t)nthreads, sizeof *ctx);
     pthread_t th[64];
     ASSERT_TRUE(ctx != NULL);
-    struct gc_stats a, b;
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
     tc_stats(&a);
     end_time = tc_now() + tc_budget_seconds(2.0);
     for (int i = 0; i < nthreads; i++) {

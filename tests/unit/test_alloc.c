@@ -101,7 +101,7 @@ TEST(remote_frees_come_back_to_the_allocating_thread) {
         ASSERT_TRUE(pthread_create(&t, NULL, freer, NULL) == 0);
         pthread_join(t, NULL);
     }
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     /* 5 rounds of 20000 objects of <= 128 B fit in far fewer spans than one
      * round needs twice over: remote frees were reused. */
@@ -139,12 +139,14 @@ TEST(realloc_keeps_contents_and_grows_large_objects_in_place) {
 }
 
 TEST(stats_add_up) {
-    struct gc_stats a, b;
+    struct gc_stats a = GC_STATS_INIT, b = GC_STATS_INIT;
     gc_read_stats(&a);
     void *v[100];
     for (int i = 0; i < 100; i++) v[i] = tc_alloc(200, SPAN_MANUAL);
     gc_read_stats(&b);
     EXPECT_EQ_U(b.nmalloc - a.nmalloc, 100);
+    EXPECT_EQ_U(b.total_alloc - a.total_alloc, 100 * tc_class_size(tc_size_to_class(200)));
+    EXPECT_EQ_U(b.sys, b.heap_sys + b.metadata_sys);
     EXPECT_TRUE(b.alloc_bytes >= a.alloc_bytes + 100 * 200);
     for (int i = 0; i < 100; i++) tc_free(v[i], "free()");
     gc_read_stats(&b);
@@ -152,6 +154,21 @@ TEST(stats_add_up) {
     EXPECT_TRUE(b.heap_released <= b.heap_free);
     EXPECT_TRUE(b.heap_inuse + b.heap_free == b.heap_sys);
     EXPECT_TRUE(b.nprocs >= 1);
+}
+
+/* The size field: a caller built with a shorter struct gets only its part. */
+TEST(stats_fill_only_the_callers_size) {
+    struct gc_stats st = GC_STATS_INIT;
+    memset(&st, 0xAB, sizeof st);
+    st.size = offsetof(struct gc_stats, nfree);
+    EXPECT_EQ_U(gc_read_stats(&st), 0);
+    EXPECT_EQ_U(st.size, offsetof(struct gc_stats, nfree));
+    EXPECT_TRUE(st.nmalloc > 0 && st.nmalloc != 0xABABABABABABABABull);
+    EXPECT_EQ_U(st.nfree, 0xABABABABABABABABull);
+    EXPECT_EQ_U(st.gc_trigger, 0xABABABABABABABABull);
+    st.size = 0;
+    EXPECT_EQ_U(gc_read_stats(&st), (uint64_t)-1);
+    EXPECT_EQ_U(st.nfree, 0xABABABABABABABABull);
 }
 
 TC_TEST_MAIN()

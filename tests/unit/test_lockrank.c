@@ -146,7 +146,7 @@ TEST(allowed_uses_pass) {
     tc_unlock(&a, LOCKRANK_ROOTS);
     tc_registry_unlock();
     gc_collect(); /* ctl inside a region, the registry parked */
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     EXPECT_TRUE(st.gc_num >= 1);
 }

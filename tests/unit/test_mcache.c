@@ -135,7 +135,7 @@ TEST(large_cache_stays_within_its_bounds) {
     tc_free(big, "free()"); /* too large to keep: straight to the heap */
     EXPECT_EQ_U(tc_tls_p->mcache.nlarge, before);
     EXPECT_TRUE(tc_classify((uintptr_t)big, &(struct mspan *){0}, &(uintptr_t){0}) != PTR_OK);
-    struct gc_stats st;
+    struct gc_stats st = GC_STATS_INIT;
     gc_read_stats(&st);
     EXPECT_TRUE(st.thread_cache_bytes >= (uint64_t)tc_tls_p->mcache.largepages * 8192);
     gc_release_memory(); /* gives the caller's cached spans back */

@@ -29,17 +29,16 @@ TEST(table_defaults_and_sizes_with_suffixes) {
     EXPECT_EQ_U(o.binbytes, 128 * 1024);
     EXPECT_EQ_U(o.ownempty, 2);
     EXPECT_EQ_U(o.binobjs, 2048);
-    EXPECT_EQ_U(o.retainbytes, 64u << 20);
+    EXPECT_EQ_U(o.largecache, 1u << 20);
     EXPECT_EQ_U(o.badfree, BADFREE_ABORT);
-    tc_options_parse_godebug(&o, "binbytes=64K,largecache=2M,retainbytes=1G,ownempty=0");
+    tc_options_parse_godebug(&o, "binbytes=64K,largecache=1G,ownempty=0");
     EXPECT_EQ_U(o.binbytes, 64 * 1024);
-    EXPECT_EQ_U(o.largecache, 2u << 20);
-    EXPECT_EQ_U(o.retainbytes, 1u << 30);
+    EXPECT_EQ_U(o.largecache, 1u << 30);
     EXPECT_EQ_U(o.ownempty, 0);
-    tc_options_parse_godebug(&o, "binbytes=4096,mstats=1,retainpct=50");
+    tc_options_parse_godebug(&o, "binbytes=4096,mstats=1,gcstress=50");
     EXPECT_EQ_U(o.binbytes, 4096);
     EXPECT_EQ_U(o.mstats, 1);
-    EXPECT_EQ_U(o.retainpct, 50);
+    EXPECT_EQ_U(o.gcstress, 50);
 }
 
 TEST(out_of_range_and_malformed_numbers_keep_the_value) {
@@ -47,12 +46,12 @@ TEST(out_of_range_and_malformed_numbers_keep_the_value) {
     tc_options_defaults(&o);
     /* each warns on stderr with one line */
     tc_options_parse_godebug(&o, "binbytes=17M,binbytes=1T,binbytes=K,binbytes=,ownempty=1025");
-    tc_options_parse_godebug(&o, "ownempty=2x,mstats=2,gctrace=-1,retainbytes=99999999999999999999");
+    tc_options_parse_godebug(&o, "ownempty=2x,mstats=2,gctrace=-1,largecache=99999999999999999999");
     EXPECT_EQ_U(o.binbytes, 128 * 1024);
     EXPECT_EQ_U(o.ownempty, 2);
     EXPECT_EQ_U(o.mstats, 0);
     EXPECT_EQ_U(o.gctrace, 0);
-    EXPECT_EQ_U(o.retainbytes, 64u << 20);
+    EXPECT_EQ_U(o.largecache, 1u << 20);
 }
 
 TC_TEST_MAIN()

@@ -119,6 +119,7 @@ static uint64_t mapped_now(void) {
 }
 
 TEST(memory_limit) {
+    GCT_SKIP_UNDER_STRESS();
     EXPECT_EQ_U(gc_set_memory_limit(-1), INT64_MAX);
     int prev = gc_setpercent(-1);
     gc_release_memory(); /* mapped_now is then what is in use */
@@ -219,6 +220,7 @@ GCT_NOINLINE static void garbage_mib(size_t mib) {
 }
 
 TEST(release_memory) {
+    GCT_SKIP_UNDER_STRESS();
     if (GCT_ASAN) return; /* its shadow memory is in RSS too */
     int prev = gc_setpercent(-1);
     gc_release_memory();
@@ -432,6 +434,7 @@ TEST(free_slot_pointers_keep_nothing) {
 }
 
 TEST(stats_invariants) {
+    GCT_SKIP_UNDER_STRESS();
     gc_collect();
     struct gc_stats s = gct_stats();
     EXPECT_TRUE(s.heap_inuse + s.heap_free <= s.heap_sys);

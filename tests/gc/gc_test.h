@@ -226,7 +226,8 @@ static inline struct gc_stats gct_stats(void) {
 }
 
 /* GODEBUG=gcstress=N is on: cycles start on their own every few
- * allocations, so a test that counts cycles, pauses or signals cannot. */
+ * allocations, so a test that counts cycles, pauses or signals, or that
+ * lets the heap grow to see what the pacer does, cannot. */
 static inline int gct_stress(void) {
     const char *g = getenv("GODEBUG"), *k = g ? strstr(g, "gcstress=") : NULL;
     int on = k && atoi(k + 9) > 0;

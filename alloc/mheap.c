@@ -30,6 +30,7 @@
 #include "alloc/mheap.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "alloc/lockrank.h"
 #include "alloc/options.h"
@@ -440,6 +441,7 @@ static uintptr_t release_run(struct mspan *s, uintptr_t max) {
     }
     uintptr_t n = run->npages;
     run->state = MSPAN_BUSY;
+    H->pagesBusy += n;
     set_free_ends(run);
     tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
     tc_os_release((void *)lo, n * TC_PAGE_SIZE);
@@ -450,6 +452,7 @@ static uintptr_t release_run(struct mspan *s, uintptr_t max) {
     run->needzero = 0; /* MADV_DONTNEED pages read back as zero */
     H->pagesReleased += n;
     H->releasedTotal += n * TC_PAGE_SIZE;
+    H->pagesBusy -= n;
     insert_free(run);
     return n;
 }
@@ -577,8 +580,16 @@ void tc_mheap_reinit_locks(void) {
     H->lock = fresh;
 }
 
+/* A release under way (the scavenger, its span BUSY and the lock dropped
+ * around the madvise) leaves the counts short: wait for it to end. */
 int tc_mheap_verify(void) {
     heap_lock();
+    for (int i = 0; H->pagesBusy && i < 10000; i++) {
+        heap_unlock();
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+        heap_lock();
+    }
     uint64_t pages = 0, released = 0;
     int ok = 1;
     for (unsigned b = 0; b < TC_HEAP_BINS && ok; b++) {

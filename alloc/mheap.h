@@ -94,6 +94,7 @@ struct mheap {
     uint64_t pagesInUsePeak; /* highest pagesInUse since tc_mheap_inuse_peak
                                 took it (heap lock writes; atomic) */
     uint64_t releasedTotal; /* bytes released to the OS since start */
+    uint64_t pagesBusy;     /* free pages out of the bins while released (BUSY) */
 };
 
 TC_INTERNAL extern struct mheap tc_mheap_;

@@ -115,7 +115,7 @@ static GCT_NOINLINE void co_body(int me) {
     for (uint64_t round = 1; !atomic_load(&co_stop); round++) {
         /* take what the previous coroutine passed, keep it a while */
         void *got = passed;
-        passed = NULL;
+        gc_store((void **)&passed, NULL); /* a global: through the barrier */
         gct_churn(20);
         co_switch(&co_ctx[me], &main_ctx, -1);
         if (!gct_intact(mine, GCT_OBJ_SIZE, seed)) co_bad++;
@@ -123,7 +123,7 @@ static GCT_NOINLINE void co_body(int me) {
         if (got && !gct_intact(got, GCT_OBJ_SIZE, ((struct gct_obj *)got)->seed)) co_bad++;
         void *fresh = gc_alloc(GCT_OBJ_SIZE);
         gct_fill(fresh, GCT_OBJ_SIZE, seed + round);
-        passed = fresh; /* the next one takes it */
+        gc_store((void **)&passed, fresh); /* the next one takes it */
         fresh = NULL;
         if (round % 16 == 0) { /* a new object of its own now and then */
             mine = gc_alloc(GCT_OBJ_SIZE);

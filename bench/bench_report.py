@@ -118,7 +118,8 @@ class Report:
         args = argparse.Namespace(
             build=self.build, reps=reps(a, "allocator"), filter=a.filter, peers=a.peers, groups=None,
             min_time=a.min_time or (0.1 if a.quick else 0.5), no_callgrind=False,
-            pairs=100000 if a.quick else 1000000, timeout=120)
+            pairs=100000 if a.quick else 1000000, timeout=120, no_bintree=False,
+            bintree_depth=16 if a.quick else 20, bintree_reps=1 if a.quick else 3)
         build, known, plan = report.prepare(args)
         g, names, benches, binary, runstat = plan[0]
         runs = {(b, p): [] for b in benches for p in names}

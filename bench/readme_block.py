@@ -16,7 +16,8 @@ def allocator_rows(doc):
     if "geomean_reps" not in g:
         return []
     rows = []
-    targets = {f"tricolor/{t['peer']} {t['metric']}": t["text"] for t in g["targets"]}
+    targets = {f"tricolor/{t['peer']} {t['metric']}": t["text"] for t in g["targets"]
+               if not t.get("each")}  # per-workload targets: summary.md has their table
     for key, reps in g["geomean_reps"].items():
         peer, metric = key.split(" ")
         if key not in targets and metric == "rss":

@@ -45,6 +45,7 @@ enum gcphase { GC_OFF = 0, GC_MARKSTART = 1, GC_MARK = 2, GC_MARKTERM = 3 };
 TC_INTERNAL extern _Atomic int tc_gcphase;
 
 #define TC_WBBUF_ENTRIES 512 /* pointers per thread, as Go's wbBuf */
+#define TC_DEFERRED_SIGNALS 8 /* program signals held per thread for a region's end */
 
 /* A registered thread. Owned by the thread; the collector reads it while
  * the thread is suspended, or under the registry lock. */
@@ -91,6 +92,11 @@ struct gthread {
     int dead;              /* collector, registry lock: its thread is gone */
     pthread_mutex_t alive; /* robust; held by a late thread */
     pid_t ktid;            /* the kernel's id of the thread */
+    /* Program signals that arrived inside a gc region, sent again at its
+     * end (gc/signals.c); owner only, from its signal handlers. */
+    _Atomic int ndeferred;
+    int deferred_sig[TC_DEFERRED_SIGNALS];
+    siginfo_t deferred_si[TC_DEFERRED_SIGNALS];
 };
 
 /* This thread's record, or NULL if it is not registered. */
@@ -173,6 +179,9 @@ TC_INTERNAL int tc_gc_signal_reserved(void);
 TC_INTERNAL const sigset_t *tc_without_gc_signal(const sigset_t *set, sigset_t *buf);
 TC_INTERNAL void tc_unblock_gc_signal(void); /* in the calling thread */
 TC_INTERNAL int tc_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
+/* At the end of t's outermost region: send again the program's signals
+ * that arrived inside it (t is the calling thread). */
+TC_INTERNAL void tc_signals_redeliver(struct gthread *t);
 
 /* ---- threads.c ---- */
 TC_INTERNAL void tc_threads_init(void); /* registers the calling thread */

@@ -10,6 +10,20 @@
  * sigaction returns. The handler's mask never includes the collector's
  * signal: a handler that runs long must not hold a stop off.
  *
+ * Regions. A thread inside a gc region (alloc/region.h) cannot be stopped
+ * until the region ends, so a program handler run there would hold every
+ * stop off for as long as it runs, and one that waits for another thread
+ * (which may be waiting for the cycle) would deadlock. An asynchronous
+ * signal that lands inside a region is therefore held for the region's
+ * end, as a signal blocked for a moment would be: the trampoline keeps
+ * its siginfo, blocks the signal in the context it returns to (further
+ * instances stay pending in the kernel) and marks the region; the
+ * region's end (gc/stw.c) sends it again to the thread with the same
+ * siginfo and unblocks it, and the handler runs there, outside. Faults
+ * (SIGSEGV and the like from the kernel), SA_RESETHAND handlers and a
+ * ninth held signal run where they land. A queued real-time signal held
+ * this way is delivered after the instances queued behind it.
+ *
  * Masks. The collector stops a thread that is outside the collected heap
  * with its signal (gc/stw.c); a thread that blocks it cannot be stopped,
  * and a program that blocks every signal in every thread and waits for
@@ -26,6 +40,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include "alloc/report.h"
 #include "gc/gc.h"
@@ -117,14 +134,53 @@ int tc_real_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
 
 __thread volatile unsigned tc_user_signals_taken __attribute__((tls_model("initial-exec")));
 
+/* Hold sig for the end of t's region, if it landed inside one and may
+ * wait: 1 if held. */
+static int defer(struct gthread *t, int sig, const siginfo_t *si, ucontext_t *uc, int flags) {
+    if (!t || tc_region_depth == 0 || (flags & SA_RESETHAND)) return 0;
+    switch (sig) {
+    case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP: case SIGSYS:
+        if (si->si_code > 0) return 0; /* a fault here, not one sent */
+    }
+    int n = atomic_fetch_add_explicit(&t->ndeferred, 1, memory_order_relaxed);
+    if (n >= TC_DEFERRED_SIGNALS) {
+        atomic_fetch_sub_explicit(&t->ndeferred, 1, memory_order_relaxed);
+        return 0;
+    }
+    t->deferred_sig[n] = sig;
+    t->deferred_si[n] = *si;
+    sigaddset(&uc->uc_sigmask, sig);
+    tc_region_pending = 1;
+    return 1;
+}
+
+void tc_signals_redeliver(struct gthread *t) {
+    sigset_t all, old;
+    sigfillset(&all);
+    tc_real_pthread_sigmask(SIG_BLOCK, &all, &old); /* no handler changes the list meanwhile */
+    int n = atomic_load_explicit(&t->ndeferred, memory_order_relaxed);
+    if (n > TC_DEFERRED_SIGNALS) n = TC_DEFERRED_SIGNALS;
+    pid_t pid = getpid(), tid = (pid_t)syscall(SYS_gettid);
+    for (int i = 0; i < n; i++) {
+        int sig = t->deferred_sig[i];
+        /* The same siginfo: a thread may send itself any si_code. */
+        if (syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, &t->deferred_si[i]) != 0)
+            syscall(SYS_tgkill, pid, tid, sig);
+        sigdelset(&old, sig); /* blocked by defer, not by the program */
+    }
+    atomic_store_explicit(&t->ndeferred, 0, memory_order_relaxed);
+    tc_real_pthread_sigmask(SIG_SETMASK, &old, NULL); /* they arrive here, outside */
+}
+
 static void trampoline(int sig, siginfo_t *si, void *uc) {
     struct gthread *t = tc_gthread;
+    int flags = atomic_load(&user_flags[sig]);
+    if (defer(t, sig, si, uc, flags)) return;
     tc_user_signals_taken++;
     int parked = t && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING &&
                  tc_unpark();
     int alt = tc_stack_handler_enter(t, uc); /* on an alternate stack: from where */
     uintptr_t fn = atomic_load(&user_fn[sig]);
-    int flags = atomic_load(&user_flags[sig]);
     if (flags & SA_RESETHAND) atomic_store(&user_fn[sig], (uintptr_t)SIG_DFL); /* as the kernel did */
     if (fn != (uintptr_t)SIG_DFL && fn != (uintptr_t)SIG_IGN) {
         if (flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);

@@ -122,10 +122,9 @@ static __attribute__((noinline)) void stop_spilled(struct gthread *t, uint32_t s
 
 static _Atomic uint32_t handshake_round; /* written under the registry lock */
 
-void tc_gc_region_exit_slow(void) {
-    struct gthread *t = tc_gthread;
-    tc_region_pending = 0;
-    if (!t) return;
+/* The end of an outermost region, with a stop asked for (or a program
+ * signal held for it): stop here if this thread is among the asked. */
+static void region_exit_stop(struct gthread *t) {
     /* Outside a region now: a handshake under way need not see depth 0. */
     atomic_store_explicit(&t->outside_round,
                           atomic_load_explicit(&handshake_round, memory_order_acquire),
@@ -138,6 +137,14 @@ void tc_gc_region_exit_slow(void) {
         return;
     }
     stop_spilled(t, seq);
+}
+
+void tc_gc_region_exit_slow(void) {
+    struct gthread *t = tc_gthread;
+    tc_region_pending = 0;
+    if (!t) return;
+    region_exit_stop(t);
+    if (atomic_load_explicit(&t->ndeferred, memory_order_relaxed)) tc_signals_redeliver(t);
 }
 
 /* Entering an outermost region (depth 1 already) while a stop is asked

@@ -11,6 +11,13 @@
  *   handler_mask_lets_stops_in: a program handler installed with every
  *     signal in its mask runs long; a cycle completes meanwhile (the stop
  *     of its thread is not held off until the handler returns).
+ *   handler_never_runs_inside_a_region: the same handler sent to a thread
+ *     that allocates and stores pointers without pause, so that it lands
+ *     inside the collector's regions: it runs only after the region ends
+ *     (it sees depth 0), and a cycle completes while it runs.
+ *   held_signal_keeps_its_siginfo: real-time signals queued with values
+ *     to such a thread, one at a time, each arrive once, with their value
+ *     and si_code, outside any region.
  *   no_eintr_*: a thread blocked in a call that SA_RESTART does not
  *     restart, with a timeout, while cycles run back to back for a while:
  *     the call never fails with EINTR, and times out as asked.
@@ -113,40 +120,119 @@ TEST(mask_never_blocks_gc_signal) {
 
 /* ---- a long handler ---- */
 
-static atomic_int in_handler, collected, handler_saw;
+static atomic_int ready, in_handler, collected, handler_saw, handler_done, depth_seen;
 
+/* Runs until a cycle has completed, or for a bounded time. */
 static void long_handler(int sig) {
     (void)sig;
+    atomic_fetch_or(&depth_seen, gc_region_depth_);
     atomic_store(&in_handler, 1);
-    uint64_t end = gct_now_ns() + 10000000000u;
+    uint64_t end = gct_now_ns() + 3000000000u;
     while (!atomic_load(&collected) && gct_now_ns() < end) {
     }
     atomic_store(&handler_saw, atomic_load(&collected));
+    atomic_store(&handler_done, 1);
 }
 
 static void *spinner(void *arg) {
     (void)arg;
     gc_alloc(16);
-    while (!atomic_load(&handler_saw) && !atomic_load(&stop_flag)) {
+    atomic_store(&ready, 1);
+    while (!atomic_load(&handler_done)) {
     }
     return NULL;
 }
 
-TEST(handler_mask_lets_stops_in) {
+static void *region_worker(void *arg) {
+    (void)arg;
+    void **keep = gc_alloc(32 * sizeof(void *));
+    atomic_store(&ready, 1);
+    for (long i = 0; !atomic_load(&handler_done); i++) gc_store(&keep[i % 32], gc_alloc(64));
+    return NULL;
+}
+
+/* Start worker, send it SIGUSR2 (handler: long_handler, every signal in
+ * its mask) once it is registered, collect while the handler runs; 1 if
+ * the cycle completed while the handler ran. */
+static int collect_during_handler(void *(*worker)(void *)) {
     struct sigaction sa = {0};
     sa.sa_handler = long_handler;
     sigfillset(&sa.sa_mask);
     sigaction(SIGUSR2, &sa, NULL);
-    atomic_store(&stop_flag, 0);
+    atomic_store(&ready, 0);
+    atomic_store(&in_handler, 0);
+    atomic_store(&collected, 0);
+    atomic_store(&handler_saw, 0);
+    atomic_store(&handler_done, 0);
     pthread_t t;
-    pthread_create(&t, NULL, spinner, NULL);
+    pthread_create(&t, NULL, worker, NULL);
+    while (!atomic_load(&ready)) gct_sleep_us(100);
     pthread_kill(t, SIGUSR2);
     while (!atomic_load(&in_handler)) gct_sleep_us(100);
-    gc_collect(); /* scans the spinner's stack: needs it stopped */
+    gc_collect(); /* scans the worker's stack: needs it stopped */
     atomic_store(&collected, 1);
     pthread_join(t, NULL);
-    EXPECT_TRUE(atomic_load(&handler_saw) == 1);
     signal(SIGUSR2, SIG_DFL);
+    return atomic_load(&handler_saw);
+}
+
+TEST(handler_mask_lets_stops_in) { EXPECT_TRUE(collect_during_handler(spinner) == 1); }
+
+/* Most signals land inside a region here; a handler run there would hold
+ * the stop off until it returned (and see a depth above 0). */
+TEST(handler_never_runs_inside_a_region) {
+    atomic_store(&depth_seen, 0);
+    int rounds = 0, ok = 0;
+    uint64_t end = gct_now_ns() + 2000000000u;
+    while (rounds < 3 || (gct_now_ns() < end && rounds < 20)) {
+        ok += collect_during_handler(region_worker);
+        rounds++;
+    }
+    printf("%d rounds, %d with a cycle during the handler, depth seen %d\n", rounds, ok,
+           atomic_load(&depth_seen));
+    EXPECT_TRUE(ok == rounds);
+    EXPECT_TRUE(atomic_load(&depth_seen) == 0);
+}
+
+static atomic_int got_value = -1, got_code, got_depth, got_count;
+
+static void on_queued(int sig, siginfo_t *si, void *uc) {
+    (void)sig, (void)uc;
+    atomic_store(&got_value, si->si_value.sival_int);
+    atomic_store(&got_code, si->si_code);
+    atomic_fetch_or(&got_depth, gc_region_depth_);
+    atomic_fetch_add(&got_count, 1);
+}
+
+TEST(held_signal_keeps_its_siginfo) {
+    int sig = SIGRTMIN + 1;
+    struct sigaction sa = {0};
+    sa.sa_sigaction = on_queued;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(sig, &sa, NULL);
+    atomic_store(&ready, 0);
+    atomic_store(&handler_done, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, region_worker, NULL);
+    while (!atomic_load(&ready)) gct_sleep_us(100);
+    int sent = 0, bad = 0;
+    uint64_t end = gct_now_ns() + 1000000000u;
+    while (sent < 50 || (sent < 2000 && gct_now_ns() < end)) {
+        union sigval v = {.sival_int = sent};
+        if (pthread_sigqueue(t, sig, v) != 0) break;
+        sent++;
+        uint64_t wait_end = gct_now_ns() + 5000000000u;
+        while (atomic_load(&got_count) < sent && gct_now_ns() < wait_end) {
+        }
+        bad += atomic_load(&got_value) != sent - 1 || atomic_load(&got_code) != SI_QUEUE;
+    }
+    atomic_store(&handler_done, 1);
+    pthread_join(t, NULL);
+    signal(sig, SIG_DFL);
+    printf("%d queued, %d received, %d wrong, depth seen %d\n", sent, atomic_load(&got_count),
+           bad, atomic_load(&got_depth));
+    EXPECT_TRUE(sent >= 50 && atomic_load(&got_count) == sent && bad == 0);
+    EXPECT_TRUE(atomic_load(&got_depth) == 0);
 }
 
 /* ---- no EINTR ---- */

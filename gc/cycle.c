@@ -63,6 +63,7 @@
 
 _Atomic int tc_gcphase;
 void (*tc_gc_testhook)(enum tc_gc_point);
+_Atomic int tc_gc_testhook_holding;
 struct tc_gc_options tc_gc_opts;
 
 TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
@@ -449,7 +450,7 @@ static int assist_wait(uint32_t cyc, uint64_t work, uint64_t *paid, uint64_t don
     while (*paid + done < work) {
         if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_MARK ||
             atomic_load_explicit(&mark_cycle, memory_order_relaxed) != cyc ||
-            tc_limiter_on(&tc_gcLimiter))
+            tc_limiter_on(&tc_gcLimiter) || atomic_load(&tc_gc_testhook_holding))
             return 0;
         *paid += tc_pacer_take_credit(c, work - *paid - done);
         tc_region_enter(); /* the work queue's lock is taken inside regions */

@@ -411,6 +411,10 @@ enum tc_gc_point {
     TC_GC_POINT_STACKS = 2 /* every stack scanned; mark termination next */
 };
 TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
+/* Set by a hook while it holds the cycle at its point: marking makes no
+ * progress then, so an assist does not wait for it (it would wait for the
+ * test, which waits for the assisting thread). */
+TC_INTERNAL extern _Atomic int tc_gc_testhook_holding;
 TC_INTERNAL uint64_t tc_nanotime(void);
 /* CPU time of the calling thread (ns): assists and workers count in the
  * pacer and the limiter what they used, not how long they were away. */

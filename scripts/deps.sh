@@ -6,7 +6,7 @@
 # parsing: --help installs nothing.
 TC_DEB_PACKAGES="meson ninja-build gcc g++ pkg-config python3 python3-matplotlib valgrind \
 libbenchmark-dev libjemalloc-dev libmimalloc-dev libgc-dev golang-go sqlite3 redis-server \
-redis-tools git"
+redis-tools git clang libclang-rt-dev"
 
 tc_missing_packages() {
     missing=""

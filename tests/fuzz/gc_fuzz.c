@@ -190,8 +190,10 @@ static void hold_hook(enum tc_gc_point pt) { /* on the collector's thread */
     pthread_mutex_lock(&hold_mu);
     if (hold_state == 1 && pt == hold_point) {
         hold_state = 2;
+        atomic_store(&tc_gc_testhook_holding, 1); /* our allocations must not wait for us */
         pthread_cond_broadcast(&hold_cv);
         while (hold_state == 2) pthread_cond_wait(&hold_cv, &hold_mu);
+        atomic_store(&tc_gc_testhook_holding, 0);
     }
     pthread_mutex_unlock(&hold_mu);
 }

@@ -53,8 +53,10 @@ static void hook(enum tc_gc_point pt) {
     pthread_mutex_lock(&hook_mu);
     if (pt == hook_at && !hook_go) {
         hook_waiting = 1;
+        atomic_store(&tc_gc_testhook_holding, 1);
         pthread_cond_broadcast(&hook_cv);
         while (!hook_go) pthread_cond_wait(&hook_cv, &hook_mu);
+        atomic_store(&tc_gc_testhook_holding, 0);
     }
     pthread_mutex_unlock(&hook_mu);
 }

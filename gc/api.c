@@ -12,8 +12,8 @@
  * span between structures, and a P a fork catches in the middle of it is
  * repaired in the child as for malloc's fast paths (alloc/mcache.c).
  * Everything else (a thread's first call, tiny and large objects, a span
- * used up) takes alloc_slow. The barrier's fast path is inline in
- * include/tricolor.h; gc_store here is the rest. */
+ * used up) takes alloc_slow. gc_store, the other region, is the write
+ * barrier's (gc/barrier.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,24 +114,6 @@ TRICOLOR_API void gc_free(void *p) {
     tc_print("%sgc_free(): %p is not an uncollectable object",
              tc_opts.badfree == BADFREE_WARN ? "tricolor: warning: " : "tricolor: ", p);
     if (tc_opts.badfree != BADFREE_WARN) abort();
-}
-
-/* For the inline barrier in include/tricolor.h. */
-TRICOLOR_API const volatile int *const gc_phase_p_ = (const volatile int *)&tc_gcphase;
-TRICOLOR_API const volatile uint32_t *const gc_stop_poll_p_ =
-    (const volatile uint32_t *)&tc_stop_poll;
-TRICOLOR_API void gc_region_exit_slow_(void) { tc_gc_region_exit_slow(); }
-
-/* The barrier when the inline fast path does not apply (the name in
- * parentheses: tricolor.h makes gc_store a macro for that path). */
-TRICOLOR_API void(gc_store)(void **slot, void *value) {
-    struct gthread *t = tc_region_enter();
-    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
-        tc_wb_shade(t, (uintptr_t)*slot); /* Yuasa: the pointer being deleted */
-        tc_wb_shade(t, (uintptr_t)value); /* Dijkstra: the pointer being inserted */
-    }
-    *slot = value;
-    tc_region_end();
 }
 
 TRICOLOR_API __attribute__((noinline)) void gc_keepalive(const void *p) {

@@ -309,7 +309,8 @@ static void run_cycle(uint32_t n) {
         while (!tc_work_empty()) tc_drain(1 << 20);
         tc_registry_lock();
         t0 = stop(0);
-        for (struct gthread *t = tc_registry_first(); t; t = t->next) tc_wbbuf_flush(t);
+        for (struct gthread *t = tc_registry_first(); t; t = t->next)
+            tc_wbbuf_flush(&t->wbbuf);
         if (tc_work_empty()) break;
         start(t0);
         tc_registry_unlock();

@@ -3,9 +3,10 @@
  * Modules: cycle.c (the driver: phases, pacing, gc_collect, statistics),
  * threads.c (thread registry, pthread_create), stw.c (signals, stopping
  * and starting the world, the handshake), roots.c (globals, TLS,
- * registered ranges), mark.c (work queue, shading, scanning, assists,
- * write-barrier buffers), sweep.c (sweeping spans), finalizer.c, verify.c
- * (checkmark mode), api.c (gc_alloc, gc_store...).
+ * registered ranges), mark.c (work queue, shading, scanning, assists),
+ * barrier.c (gc_store, write-barrier buffers; gc/barrier.h), bulkbarrier.c
+ * (gc_memmove...), sweep.c (sweeping spans), finalizer.c, verify.c
+ * (checkmark mode), api.c (gc_alloc, gc_free...).
  *
  * Phases: GC_OFF (no barrier; sweeping may be under way), GC_MARKSTART
  * (barrier on, allocate white, nothing scanned yet: while the collector
@@ -40,11 +41,11 @@
 #include "alloc/mheap.h"
 #include "alloc/mspan.h"
 #include "alloc/region.h"
+#include "gc/barrier.h"
 
 enum gcphase { GC_OFF = 0, GC_MARKSTART = 1, GC_MARK = 2, GC_MARKTERM = 3 };
 TC_INTERNAL extern _Atomic int tc_gcphase;
 
-#define TC_WBBUF_ENTRIES 512 /* pointers per thread, as Go's wbBuf */
 #define TC_DEFERRED_SIGNALS 8 /* program signals held per thread for a region's end */
 
 /* A registered thread. Owned by the thread; the collector reads it while
@@ -80,9 +81,8 @@ struct gthread {
      * collector reads it, ordered by a membarrier (tc_handshake, and
      * the arming of a stop that reads no stack: gc/stw.c). */
     int *depth;
-    /* Write-barrier buffer: pointers to shade; owner only (or stopped). */
-    uintptr_t wbbuf[TC_WBBUF_ENTRIES];
-    unsigned wbn;
+    /* Write-barrier buffer (gc/barrier.c): owner only (or stopped). */
+    struct wbbuf wbbuf;
     /* Thread exit (gc/threads.c). */
     unsigned dtor_rounds;  /* owner: times the exit key's destructor ran */
     /* Registered by a destructor after its last round (late): nothing
@@ -351,20 +351,14 @@ TC_INTERNAL void tc_mark_reset(void);
 TC_INTERNAL uint64_t tc_mark_bytes_take(uint64_t *traced);
 /* Allocate black: mark obj, allocated by the caller on its P pp. */
 TC_INTERNAL void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj);
-/* Move a thread's write-barrier buffer into the grey set. */
-TC_INTERNAL void tc_wbbuf_flush(struct gthread *t);
+/* Grey the objects p[0..n) point into, in one marking context (a
+ * write-barrier buffer's flush, gc/barrier.c). */
+TC_INTERNAL void tc_shade_batch(const uintptr_t *p, unsigned n);
 /* Root bytes scanned since the last call (tc_scan_range). */
 TC_INTERNAL uint64_t tc_mark_root_scanned_take(void);
 TC_INTERNAL void tc_mark_start_workers(void);
 TC_INTERNAL void tc_mark_wake_workers(int on);
 TC_INTERNAL void tc_mark_after_fork_child(void);
-
-TC_INLINE void tc_wb_shade(struct gthread *t, uintptr_t p) {
-    if (p - tc_heap_lo < tc_heap_hi - tc_heap_lo) {
-        t->wbbuf[t->wbn++] = p;
-        if (TC_UNLIKELY(t->wbn == TC_WBBUF_ENTRIES)) tc_wbbuf_flush(t);
-    }
-}
 
 /* ---- sweep.c (plus gc/hooks.h) ---- */
 TC_INTERNAL int tc_sweep_done(void);

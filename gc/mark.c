@@ -317,13 +317,10 @@ void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj) {
     tc_stat_add(&pp->gc_black_bytes, s->elemsize);
 }
 
-void tc_wbbuf_flush(struct gthread *t) {
-    if (!t->wbn) return;
+void tc_shade_batch(const uintptr_t *p, unsigned n) {
     struct gcw w;
     gcw_begin(&w);
-    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF)
-        for (unsigned i = 0; i < t->wbn; i++) greyobject(&w, t->wbbuf[i]);
-    t->wbn = 0;
+    for (unsigned i = 0; i < n; i++) greyobject(&w, p[i]);
     gcw_end(&w);
 }
 

@@ -199,7 +199,7 @@ void tc_thread_unregister(void) {
     /* Give the P back while still registered (its flush is a region). */
     tc_p_release();
     tc_region_begin();
-    tc_wbbuf_flush(t);
+    tc_wbbuf_flush(&t->wbbuf);
     tc_region_end();
     /* Parked while it waits: a stop under way needs nothing from this
      * thread, which may not even take signals any more. */

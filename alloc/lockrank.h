@@ -39,8 +39,8 @@ enum tc_lockrank {
     LOCKRANK_CYCLE,     /* gc/cycle.c: one whole cycle; fork */
     LOCKRANK_REGISTRY,  /* gc/threads.c: the thread list */
     LOCKRANK_CTL,       /* gc/cycle.c: cycle requests and counters */
-    LOCKRANK_PACER,     /* gc/cycle.c: the pacer's commit (gc/pacer.c) */
-    LOCKRANK_PAUSE,     /* gc/cycle.c: the pause ring */
+    LOCKRANK_PACER,     /* gc/pacing.c: the pacer's commit (gc/pacer.c) */
+    LOCKRANK_PAUSE,     /* gc/stats.c: the pause ring */
     LOCKRANK_ROOTS,     /* gc/roots.c: registered ranges */
     LOCKRANK_PPOOL,     /* alloc/mcache.c: the pool of Ps */
     LOCKRANK_P,         /* alloc/own.c: one P's owned spans (all of them: fork) */

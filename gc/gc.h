@@ -41,7 +41,10 @@
 #include "alloc/mheap.h"
 #include "alloc/mspan.h"
 #include "alloc/region.h"
+#include "gc/assist.h"
 #include "gc/barrier.h"
+#include "gc/pacing.h"
+#include "gc/stats.h"
 
 enum gcphase { GC_OFF = 0, GC_MARKSTART = 1, GC_MARK = 2, GC_MARKTERM = 3 };
 TC_INTERNAL extern _Atomic int tc_gcphase;
@@ -387,15 +390,8 @@ TC_INTERNAL void tc_checkmark(void); /* world stopped, marking done */
 TC_INTERNAL void tc_gc_init(void);
 /* GOMAXPROCS (the environment's, else the CPUs online): marker slots. */
 TC_INTERNAL int tc_gc_procs(void);
-/* Marking: revise the assist ratio, feed the CPU limiter (every ms). */
-TC_INTERNAL void tc_gc_pace_tick(uint64_t now);
-/* Scan work this thread owes for what it allocated during mark (bytes);
- * paid by tc_gc_assist once the allocation's region has ended. */
-TC_INTERNAL extern __thread uint64_t tc_assist_debt __attribute__((tls_model("initial-exec")));
-TC_INTERNAL void tc_gc_assist(void); /* outside any gc region */
 /* gcstress: count an allocation; every stress-th asks for a cycle. */
 TC_INTERNAL void tc_gc_stress_tick(void);
-TC_INTERNAL void tc_record_pause(uint64_t ns);
 /* Tests only: when set, the collector thread calls it at these points of
  * every cycle, outside any stop and lock, so a test can act at a known
  * moment of the mark phase (tests/gc/edges.c). */
@@ -409,10 +405,6 @@ TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
  * progress then, so an assist does not wait for it (it would wait for the
  * test, which waits for the assisting thread). */
 TC_INTERNAL extern _Atomic int tc_gc_testhook_holding;
-TC_INTERNAL uint64_t tc_nanotime(void);
-/* CPU time of the calling thread (ns): assists and workers count in the
- * pacer and the limiter what they used, not how long they were away. */
-TC_INTERNAL uint64_t tc_thread_cpu_ns(void);
 
 struct tc_gc_options {
     int gctrace;

@@ -18,10 +18,21 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "alloc/base.h"
+#include "alloc/mcache.h"
+#include "alloc/mheap.h"
+#include "alloc/mspan.h"
 #include "alloc/options.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
-#include "gc/hooks.h"
+#include "alloc/sizeclass.h"
+#include "gc/assist.h"
+#include "gc/cycle.h"
+#include "gc/mark.h"
+#include "gc/phase.h"
+#include "gc/roots.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
 #include "include/tricolor.h"
 
 /* Zero a slot: overlapping fixed-size stores up to 64 bytes (a call to

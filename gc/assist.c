@@ -17,9 +17,14 @@
  * limiter is on, nothing is paid. */
 #include <time.h>
 
+#include "alloc/region.h"
 #include "gc/assist.h"
-#include "gc/gc.h"
+#include "gc/cycle.h"
+#include "gc/mark.h"
 #include "gc/pacer.h"
+#include "gc/phase.h"
+#include "gc/stats.h"
+#include "gc/stw.h"
 
 /* Bumped as each mark begins (collector thread): assist credit from an
  * older cycle is void. */

@@ -61,7 +61,10 @@
  * (memmove, memclr, qsort) have their own barrier in gc/bulkbarrier.c. */
 #include "alloc/region.h"
 #include "gc/barrier.h"
-#include "gc/gc.h"
+#include "gc/mark.h"
+#include "gc/phase.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
 #include "include/tricolor.h"
 
 /* For the inline barrier in include/tricolor.h. */

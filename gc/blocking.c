@@ -26,8 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gc/gc.h"
+#include "gc/interpose.h"
 #include "gc/park.h"
+#include "gc/signals.h"
 
 #define REAL(ret, name, params) static ret(*real_##name) params
 

@@ -29,7 +29,9 @@
 #include <string.h>
 
 #include "alloc/region.h"
-#include "gc/gc.h"
+#include "gc/mark.h"
+#include "gc/phase.h"
+#include "gc/stw.h"
 #include "include/tricolor.h"
 
 #define CHUNK ((size_t)4096)

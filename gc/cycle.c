@@ -45,15 +45,30 @@
 #include <stdlib.h>
 
 #include "alloc/alloc.h"
+#include "alloc/base.h"
 #include "alloc/lockrank.h"
 #include "alloc/options.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
 #include "gc/assist.h"
-#include "gc/gc.h"
+#include "gc/barrier.h"
+#include "gc/cycle.h"
+#include "gc/finalizer.h"
 #include "gc/hooks.h"
+#include "gc/mark.h"
 #include "gc/pacer.h"
 #include "gc/pacing.h"
+#include "gc/park.h"
+#include "gc/phase.h"
+#include "gc/roots.h"
+#include "gc/signals.h"
+#include "gc/stacks.h"
 #include "gc/stats.h"
+#include "gc/stw.h"
+#include "gc/sweep.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
+#include "gc/verify.h"
 #include "include/tricolor.h"
 
 _Atomic int tc_gcphase;
@@ -61,7 +76,6 @@ void (*tc_gc_testhook)(enum tc_gc_point);
 _Atomic int tc_gc_testhook_holding;
 struct tc_gc_options tc_gc_opts;
 
-TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
 
 /* Held by the collector thread for a whole cycle, sweep included, and by
  * fork's prepare handler: a child never inherits half a cycle. */

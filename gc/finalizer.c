@@ -20,11 +20,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "alloc/alloc.h"
 #include "alloc/lockrank.h"
+#include "alloc/mheap.h"
+#include "alloc/mspan.h"
 #include "alloc/os.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "alloc/sizeclass.h"
+#include "gc/finalizer.h"
+#include "gc/mark.h"
+#include "gc/park.h"
+#include "gc/phase.h"
+#include "gc/stw.h"
 #include "include/tricolor.h"
 
 struct finentry {

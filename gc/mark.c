@@ -42,13 +42,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/base.h"
 #include "alloc/lockrank.h"
 #include "alloc/mcache.h"
 #include "alloc/mheap.h"
+#include "alloc/mspan.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "alloc/sizeclass.h"
+#include "gc/cycle.h"
 #include "gc/hooks.h"
+#include "gc/mark.h"
 #include "gc/pacer.h"
+#include "gc/pacing.h"
+#include "gc/phase.h"
+#include "gc/stats.h"
+#include "gc/stw.h"
 
 #define OBLET_BYTES ((uintptr_t)128 << 10)
 #define WORKBUF_ENTRIES 510

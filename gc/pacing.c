@@ -16,10 +16,12 @@
 #include "alloc/alloc.h"
 #include "alloc/lockrank.h"
 #include "alloc/mheap.h"
+#include "alloc/region.h"
 #include "alloc/scavenge.h"
-#include "gc/gc.h"
+#include "gc/cycle.h"
 #include "gc/pacer.h"
 #include "gc/pacing.h"
+#include "gc/stw.h"
 #include "include/tricolor.h"
 
 /* Taken by every commit of the pacer (see above). */

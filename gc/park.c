@@ -7,7 +7,7 @@
  * signals, because each woken thread preempts the collector). Go does not
  * stop goroutines that sit in a system call either. So a registered
  * thread about to block in a call that cannot touch the collected heap
- * parks: it stores its callee-saved registers in its own frame (gc.h),
+ * parks: it stores its callee-saved registers in its own frame (gc/park.h),
  * publishes its stack pointer and sets park = PARKED. The collector takes
  * a parked thread as stopped by moving it to HELD (compare-and-swap, so a
  * thread that wakes at the same moment either parks out first and is
@@ -39,9 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc/report.h"
-#include "gc/gc.h"
+#include "alloc/region.h"
+#include "gc/cycle.h"
+#include "gc/interpose.h"
 #include "gc/park.h"
+#include "gc/stacks.h"
+#include "gc/threads.h"
 
 /* ---- thread side ---- */
 

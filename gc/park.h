@@ -1,5 +1,6 @@
-/* gc/park.h: running a blocking call parked (gc/park.c), for the modules
- * that interpose such calls (gc/park.c, gc/blocking.c, gc/threads.c).
+/* gc/park.h: parking (gc/park.c), and running a blocking call parked,
+ * for the modules that interpose such calls (gc/park.c, gc/blocking.c,
+ * gc/threads.c).
  *
  * A registered thread of a program that uses the collected heap parks
  * around a blocking call, so a stop holds it without a signal. The race
@@ -11,24 +12,31 @@
 #ifndef TC_GC_PARK_H
 #define TC_GC_PARK_H
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "gc/gc.h"
+#include "alloc/base.h"
+#include "gc/cycle.h"
+#include "gc/threads.h"
 
-#define EXPORT __attribute__((visibility("default")))
-/* The next definition of name in the search order, into real_name. */
-#define RESOLVE(name) (real_##name ? 1 : ((real_##name = dlsym(RTLD_NEXT, #name)) != NULL))
-/* A symbol the next library does not have: fail as the call would. */
-#define NEED(name, fail)                                                                           \
-    do {                                                                                           \
-        if (!RESOLVE(name)) {                                                                      \
-            errno = ENOSYS;                                                                        \
-            return fail;                                                                           \
-        }                                                                                          \
-    } while (0)
+enum { PARK_RUNNING = 0, PARK_PARKED = 1, PARK_HELD = 2, PARK_HELD_WAITING = 3 };
+/* Thread side: park before a blocking call (returns 0 if it did not:
+ * unregistered, inside a region, already parked), unpark after it; an
+ * unpark waits while the collector holds the thread. */
+TC_INTERNAL int tc_park(uintptr_t sp);
+TC_INTERNAL int tc_unpark(void); /* 1 if the thread was parked */
+/* Collector side (registry lock held): take a parked thread as stopped
+ * (1), or leave it to be asked (0); give it back (tc_unhold lets it go,
+ * and notes in held_woke whether tc_unhold_wake must wake it). */
+TC_INTERNAL int tc_hold(struct gthread *t);
+TC_INTERNAL void tc_unhold(struct gthread *t);
+TC_INTERNAL void tc_unhold_wake(struct gthread *t);
 
 /* Signals this thread has taken: the collector's (gc/stw.c) and the
  * program's (the trampoline, gc/signals.c). Async-signal-safe counters. */
@@ -36,6 +44,55 @@ TC_INTERNAL extern __thread volatile unsigned tc_gc_signals_taken
     __attribute__((tls_model("initial-exec")));
 TC_INTERNAL extern __thread volatile unsigned tc_user_signals_taken
     __attribute__((tls_model("initial-exec")));
+
+/* A thread that stops or parks publishes a stack pointer, and the
+ * collector scans its stack from there up. Values its callers keep in
+ * callee-saved registers must be in memory above that point: the thread
+ * stores them into a buffer in a frame that lives until it goes on
+ * (tc_spill_regs), then takes the stack pointer below it (tc_current_sp).
+ * __builtin_unwind_init alone is not enough: GCC may save the registers
+ * on some paths only and tail-call out of the frame (seen in
+ * tc_gc_region_exit_slow, which then stopped with a caller's pointer in
+ * a register nobody scanned). */
+#if defined(__x86_64__)
+#define TC_SPILL_WORDS 6
+TC_INLINE void tc_spill_regs(uintptr_t *buf) {
+    __asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\tmov %%r12, 16(%0)\n\t"
+                     "mov %%r13, 24(%0)\n\tmov %%r14, 32(%0)\n\tmov %%r15, 40(%0)"
+                     : : "r"(buf) : "memory");
+}
+TC_INLINE uintptr_t tc_current_sp(void) {
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+#elif defined(__aarch64__)
+#define TC_SPILL_WORDS 12
+TC_INLINE void tc_spill_regs(uintptr_t *buf) {
+    __asm__ volatile("stp x19, x20, [%0]\n\tstp x21, x22, [%0, #16]\n\tstp x23, x24, [%0, #32]\n\t"
+                     "stp x25, x26, [%0, #48]\n\tstp x27, x28, [%0, #64]\n\tstp x29, x30, [%0, #80]"
+                     : : "r"(buf) : "memory");
+}
+TC_INLINE uintptr_t tc_current_sp(void) {
+    uintptr_t sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return sp;
+}
+#else
+#error "tc_spill_regs: name this architecture's callee-saved registers"
+#endif
+/* Keeps buf (and so its frame) alive up to here: no tail call before. */
+#define TC_KEEP(buf) __asm__ volatile("" : : "r"(buf) : "memory")
+
+/* The futex system call on a 32-bit word (stw.c and park.c). */
+TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
+}
+/* The runtime's own blocking waits, parked; they hold no lock. */
+TC_INTERNAL long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v);
+TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
+TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
+TC_INTERNAL int tc_parked_mutex_lock(pthread_mutex_t *m);
 
 /* Whether this thread would park: registered, and the heap in use. */
 TC_INLINE int tc_may_park(void) {
@@ -57,7 +114,7 @@ TC_INTERNAL int tc_deadline_left_ms(struct tc_deadline *d); /* -1: none */
 
 /* Run `call` (of type `type`) parked, and again while `intr` (an
  * expression of r_, the result) says it was cut short by the collector's
- * signal alone. The callers' registers go into this frame (gc.h), and so
+ * signal alone. The callers' registers go into this frame (above), and so
  * do the call's pointer arguments (a..d, 0 if none): the kernel may be
  * using what they point to, and otherwise they might sit only in
  * registers or in the callee's frames below the published stack pointer.

@@ -29,8 +29,15 @@
 #include "alloc/lockrank.h"
 #include "alloc/mheap.h"
 #include "alloc/os.h"
-#include "alloc/report.h"
-#include "gc/gc.h"
+#include "alloc/region.h"
+#include "gc/finalizer.h"
+#include "gc/mark.h"
+#include "gc/phase.h"
+#include "gc/roots.h"
+#include "gc/stacks.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
 #include "include/tricolor.h"
 
 struct range {

@@ -44,9 +44,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "alloc/region.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "gc/interpose.h"
 #include "gc/park.h"
+#include "gc/signals.h"
+#include "gc/stacks.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
 
 /* The collector's signal, chosen at start-up; 0 before. */
 static int reserved;

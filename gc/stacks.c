@@ -39,8 +39,16 @@
 #include <ucontext.h>
 
 #include "alloc/os.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "gc/mark.h"
+#include "gc/park.h"
+#include "gc/phase.h"
+#include "gc/roots.h"
+#include "gc/stacks.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
 #include "include/tricolor.h"
 
 #define RED_ZONE 128

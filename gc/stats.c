@@ -14,10 +14,13 @@
 
 #include "alloc/lockrank.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "gc/finalizer.h"
 #include "gc/hooks.h"
 #include "gc/pacer.h"
 #include "gc/stats.h"
+#include "gc/stw.h"
+#include "gc/sweep.h"
+#include "gc/threads.h"
 #include "include/tricolor.h"
 
 #define NPAUSE 256

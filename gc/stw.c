@@ -44,8 +44,6 @@
  * program do not fail with EINTR, and only when the first cycle starts;
  * if the program later replaces our handler, the next stop says so and
  * aborts rather than hang. */
-#include "gc/gc.h"
-
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -55,8 +53,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/base.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
+#include "gc/cycle.h"
 #include "gc/park.h"
+#include "gc/signals.h"
+#include "gc/stacks.h"
+#include "gc/stats.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
 
 static uint32_t round_seq;           /* registry lock */
 static _Atomic uint32_t resume_round; /* futex: rounds up to this one are over */
@@ -112,7 +118,7 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
 }
 
 /* The end of a region: the callers' registers into this frame, which
- * stays until the stop is over (gc.h). */
+ * stays until the stop is over (gc/park.h). */
 static __attribute__((noinline)) void stop_spilled(struct gthread *t, uint32_t seq) {
     uintptr_t regs[TC_SPILL_WORDS];
     tc_spill_regs(regs);

@@ -19,11 +19,16 @@
  * Finalizers: before the bits are swapped, an unmarked object with a
  * finalizer is queued and marked, so it survives this sweep (Go revives it
  * for one more cycle). */
-#include "gc/gc.h"
-#include "gc/hooks.h"
-
+#include "alloc/base.h"
 #include "alloc/mcache.h"
 #include "alloc/mcentral.h"
+#include "alloc/mspan.h"
+#include "alloc/region.h"
+#include "alloc/sizeclass.h"
+#include "gc/finalizer.h"
+#include "gc/hooks.h"
+#include "gc/sweep.h"
+
 
 uint32_t tc_sweepgen = 2;
 static _Atomic uint64_t freed;    /* objects freed, all cycles */
@@ -74,8 +79,7 @@ void tc_sweep_begin_stopped(void) {
     }
 }
 
-/* Sweep in the background; returns how many spans were swept. */
-TC_INTERNAL uint64_t tc_sweep_some(uint64_t budget);
+/* Sweep in the background (gc/sweep.h). */
 uint64_t tc_sweep_some(uint64_t budget) {
     tc_region_begin();
     uint64_t n = tc_mcentral_sweep_some(budget);

@@ -31,8 +31,6 @@
  * until pthread_join or pthread_detach (both interposed) takes it out. A
  * value recorded while marking is shaded. pthread_join stores the value
  * through the barrier when the caller's slot is in the collected heap. */
-#include "gc/gc.h"
-
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -43,11 +41,24 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "alloc/base.h"
 #include "alloc/lockrank.h"
 #include "alloc/mcache.h"
 #include "alloc/mheap.h"
 #include "alloc/os.h"
+#include "alloc/region.h"
 #include "alloc/report.h"
+#include "gc/barrier.h"
+#include "gc/cycle.h"
+#include "gc/hooks.h"
+#include "gc/interpose.h"
+#include "gc/mark.h"
+#include "gc/park.h"
+#include "gc/phase.h"
+#include "gc/signals.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
 #include "include/tricolor.h"
 
 __thread struct gthread *tc_gthread __attribute__((tls_model("initial-exec")));
@@ -235,7 +246,6 @@ void tc_registry_after_fork_child(void) {
 }
 
 /* ---- exit values ---- */
-
 
 void tc_exit_values_each(void (*scan)(uintptr_t lo, uintptr_t hi)) {
     for (size_t i = 0; i < nexits; i++)

@@ -31,10 +31,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "alloc/base.h"
 #include "alloc/mheap.h"
+#include "alloc/mspan.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
 
 union dtv {
     size_t counter;

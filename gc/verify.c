@@ -26,11 +26,21 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc/base.h"
 #include "alloc/mheap.h"
+#include "alloc/mspan.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
-#include "gc/gc.h"
+#include "alloc/sizeclass.h"
+#include "gc/cycle.h"
+#include "gc/finalizer.h"
 #include "gc/hooks.h"
+#include "gc/mark.h"
+#include "gc/roots.h"
+#include "gc/stacks.h"
+#include "gc/threads.h"
+#include "gc/tls.h"
+#include "gc/verify.h"
 
 static uint8_t *visited;       /* 1 bit per 8 heap bytes from tc_heap_lo */
 static uintptr_t *stack;       /* objects to scan */

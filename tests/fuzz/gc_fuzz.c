@@ -39,7 +39,7 @@
 #include <tricolor.h>
 
 #include "fuzz_input.h"
-#include "gc/gc.h" /* tc_gc_testhook: the library is linked in whole */
+#include "gc/cycle.h" /* tc_gc_testhook: the library is linked in whole */
 
 enum kind { K_SCAN, K_NOSCAN, K_UNC, K_ARG, K_EXIT };
 /* id: serial << 27 | kind << 24 | size. Bit 63: finalized (tombstone). */

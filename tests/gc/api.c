@@ -48,7 +48,7 @@
  *     stop too, three per cycle.
  *   free slots: words pointing at slots the sweep has freed keep nothing
  *     (the marker reads a span's allocation bits unless the span is full,
- *     gc.h): the marked bytes do not grow when such words appear.
+ *     gc/mark.h): the marked bytes do not grow when such words appear.
  *   stats: invariants between fields once all threads are quiet, the
  *     marked bytes follow the live data, gc_threads counts a new thread;
  *     Go's MemStats figures: forced cycles, the last cycle's end, the

@@ -30,7 +30,7 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "gc/gc.h"
+#include "gc/cycle.h"
 #include "gc_test.h"
 
 /* Reuse freed slots of both kinds at size bytes and a few others. */

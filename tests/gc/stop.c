@@ -8,7 +8,7 @@
  *     its own frame and registers, must come back intact. Without the poll
  *     the first stop would wait for it forever; a stop at a region's end
  *     that left a caller's register unscanned lost the first node of a
- *     list being built in about one run in ten (gc.h, tc_spill_regs).
+ *     list being built in about one run in ten (gc/park.h, tc_spill_regs).
  *   polling_and_signalled_threads: in the same stops, one thread answers
  *     the poll while another spins without calling the collector (it must
  *     be signalled) and a third sleeps (it is held); all three lists come

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "alloc/alloc.h"
+#include "alloc/base.h"
 #include "alloc/lockrank.h"
 #include "alloc/region.h"
-#include "gc/gc.h"
+#include "alloc/sizeclass.h"
+#include "gc/threads.h"
 #include "harness.h"
 #include "tricolor.h"
 

@@ -1,4 +1,4 @@
-/* tests/unit/test_mark.c: the marker's object lookup (gc/gc.h,
+/* tests/unit/test_mark.c: the marker's object lookup (gc/mark.h,
  * tc_find_object) and greying (gc/mark.c).
  *
  *   find_object_checks_span_start: a page-table entry that points to a
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 
 #include "alloc/mheap.h"
-#include "gc/gc.h"
+#include "alloc/mspan.h"
+#include "gc/mark.h"
 #include "harness.h"
 #include "tricolor.h"
 

@@ -15,7 +15,9 @@
 #include <stdatomic.h>
 #include <time.h>
 
-#include "gc/gc.h"
+#include "alloc/region.h"
+#include "gc/stw.h"
+#include "gc/threads.h"
 #include "harness.h"
 #include "include/tricolor.h"
 

@@ -71,6 +71,9 @@
 #include "gc/verify.h"
 #include "include/tricolor.h"
 
+/* GOMEMLIMIT=off, as alloc/options.c stores it. */
+_Static_assert(TC_PACER_NO_LIMIT == INT64_MAX, "no memory limit: one value");
+
 _Atomic int tc_gcphase;
 void (*tc_gc_testhook)(enum tc_gc_point);
 _Atomic int tc_gc_testhook_holding;
@@ -376,26 +379,6 @@ void tc_gc_counts(struct tc_gc_counts *k) {
     k->procs = procs;
 }
 
-/* GOGC, GOMEMLIMIT and GOMAXPROCS: a bad value gets one line and the
- * default. (The parsers are gc/pacer.c's, ready for an options table.) */
-static void read_env(int32_t *pct, int64_t *limit) {
-    const char *e = getenv("GOGC");
-    if (e && *e && tc_pacer_parse_gogc(e, pct))
-        tc_print("tricolor: GOGC=%s is not a percentage or \"off\"; using 100", e);
-    e = getenv("GOMEMLIMIT");
-    if (e && *e && tc_pacer_parse_memlimit(e, limit))
-        tc_print("tricolor: GOMEMLIMIT=%s is not a byte count (such as 512MiB) or \"off\"; "
-                 "no limit", e);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    procs = n > 0 && n < 1024 ? (int)n : 1;
-    e = getenv("GOMAXPROCS");
-    int32_t v;
-    if (e && *e) {
-        if (tc_pacer_parse_gogc(e, &v) == 0 && v > 0 && v <= 1024) procs = (int)v;
-        else tc_print("tricolor: GOMAXPROCS=%s is not a number from 1 to 1024; using %d", e, procs);
-    }
-}
-
 /* ---- start-up and fork ---- */
 
 /* The locks are taken outside a region: the collector holds the registry
@@ -468,10 +451,9 @@ void tc_gc_init(void) {
     tc_gc_opts.signal = tc_opts.gcsignal;
     tc_gc_opts.fullstop = tc_opts.gcfullstop;
     tc_gc_opts.stress = (unsigned)tc_opts.gcstress;
-    int32_t pct = 100;
-    int64_t limit = TC_PACER_NO_LIMIT;
-    read_env(&pct, &limit);
-    tc_pacing_init(pct, limit, start_ns);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    procs = tc_opts.gomaxprocs ? tc_opts.gomaxprocs : n > 0 && n < 1024 ? (int)n : 1;
+    tc_pacing_init(tc_opts.gogc, tc_opts.gomemlimit, start_ns);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     tc_gc_signal_choose(tc_gc_opts.signal, 1);
     tc_threads_init();

@@ -136,10 +136,4 @@ TC_INLINE int tc_limiter_on(struct gclimiter *l) {
     return atomic_load_explicit(&l->enabled, memory_order_relaxed);
 }
 
-/* GOGC and GOMEMLIMIT values, as Go reads them: "off" or a percent;
- * "off" or bytes with an optional B, KiB, MiB, GiB or TiB suffix. Return 0
- * and set *out, or -1 for a malformed value (out untouched). No malloc. */
-TC_INTERNAL int tc_pacer_parse_gogc(const char *s, int32_t *out);
-TC_INTERNAL int tc_pacer_parse_memlimit(const char *s, int64_t *out);
-
 #endif

@@ -5,11 +5,12 @@ Usage: check_docs.py CHECK SOURCE_ROOT [PROGRAM]
 
 CHECK is one of:
   example    README.md's C example is examples/hello_gc.c, byte for byte.
-  knobs      every variable the library reads with getenv (alloc/, gc/)
-             and every key of alloc/options.h's GODEBUG table is in
-             README.md's Environment section; and every GODEBUG key the
-             README lists is one the library knows: PROGRAM (linked with
-             tricolor) run with GODEBUG=KEY=zzz must warn about that key.
+  knobs      every variable the library reads (alloc/options.h's table:
+             the variables of its own and GODEBUG's keys; any other getenv
+             in alloc/, gc/) is in README.md's Environment section; and
+             every knob the README lists is one the library knows: PROGRAM
+             (linked with tricolor) run with VAR=zzz or GODEBUG=KEY=zzz
+             must warn about that variable or key.
   escape-ir  docs/escape-ir.md's example, given to PROGRAM (tricolor-escape)
              with -m, prints the lines the document shows.
   links      every relative link in README.md and docs/*.md names a file
@@ -57,21 +58,34 @@ def check_knobs(root, prog):
     names = set()
     for path in glob.glob(os.path.join(root, "alloc", "*.c")) + glob.glob(os.path.join(root, "gc", "*.c")):
         names |= set(re.findall(r'getenv\("([A-Z_0-9]+)"\)', open(path).read()))
-    # the GODEBUG keys: the first field of each X(...) in the options table
-    strings = set(re.findall(r"^\s*X\(([a-z][a-z0-9]*),", read(root, "alloc/options.h"), re.M))
-    if not names or not strings:
-        errors.append("found no getenv names or no GODEBUG strings: update this check")
+    # the options table: X(source, name, ...), source GODEBUG or a variable
+    table = re.findall(r"^\s*X\(([A-Z][A-Z0-9_]*), ([a-z][a-z0-9]*),",
+                       read(root, "alloc/options.h"), re.M)
+    strings = set(name for src, name in table if src == "GODEBUG")
+    variables = set(src for src, _ in table if src != "GODEBUG")
+    names |= variables
+    if not names or not strings or not variables:
+        errors.append("found no variables or no GODEBUG keys in the options table: "
+                      "update this check")
     for n in sorted(names):
         if "\n| `%s" % n not in "\n" + env:
             errors.append("the library reads %s, which README.md's Environment table lacks" % n)
     for s in sorted(strings):
         if not re.search(r"\b%s\b" % re.escape(s), env):
             errors.append("alloc/options.h knows %r, which README.md's Environment table lacks" % s)
+    base = {k: v for k, v in os.environ.items() if k != "GODEBUG" and k not in variables}
     for key in sorted(set(re.findall(r"`GODEBUG=([a-z0-9]+)=`", env))):
-        p = subprocess.run([prog], env=dict(os.environ, GODEBUG=key + "=zzz"),
+        p = subprocess.run([prog], env=dict(base, GODEBUG=key + "=zzz"),
                            capture_output=True, text=True, timeout=60)
         if "bad value %s=zzz" % key not in p.stderr:
             errors.append("README.md lists GODEBUG=%s, which the library ignores" % key)
+    for var in sorted(set(re.findall(r"^\| `(GO[A-Z]+)`", env, re.M))):
+        p = subprocess.run([prog], env=dict(base, **{var: "zzz"}),
+                           capture_output=True, text=True, timeout=60)
+        lines = [l for l in p.stderr.split("\n") if "%s=zzz" % var in l]
+        if len(lines) != 1:
+            errors.append("README.md lists %s, but %s=zzz got %d lines about it, not 1"
+                          % (var, var, len(lines)))
     return errors
 
 

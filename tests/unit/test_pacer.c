@@ -25,7 +25,7 @@
  *   limiter: 75 % GC CPU fills the bucket in about 2 s (procs x 1 s at
  *     a net 50 %), 25 % empties it.
  *   workers_table: Go's dedicated/fractional table for 1..16 Ps.
- *   parse_env: GOGC and GOMEMLIMIT values, good and bad. */
+ * (GOGC's and GOMEMLIMIT's syntax: tests/unit/test_options.c.) */
 #include <math.h>
 
 #include "gc/pacer.h"
@@ -301,37 +301,6 @@ TEST(workers_table) {
         if (d != go[i].dedicated || fabs(f - go[i].fractional) > 1e-9)
             TC_FAIL_("%d Ps: %d dedicated + %.4f, want %d + %.4f", go[i].procs, d, f,
                      go[i].dedicated, go[i].fractional);
-    }
-}
-
-TEST(parse_env) {
-    int32_t pct = 7;
-    EXPECT_EQ_U(tc_pacer_parse_gogc("off", &pct), 0);
-    EXPECT_EQ_U(pct, (uint64_t)-1);
-    EXPECT_EQ_U(tc_pacer_parse_gogc("250", &pct), 0);
-    EXPECT_EQ_U(pct, 250);
-    EXPECT_EQ_U(tc_pacer_parse_gogc("-3", &pct), 0);
-    EXPECT_EQ_U(pct, (uint64_t)-1);
-    static const char *bad_gogc[] = {"", "10%", "1e3", "abc", "99999999999", "-"};
-    for (unsigned i = 0; i < 6; i++) EXPECT_EQ_U(tc_pacer_parse_gogc(bad_gogc[i], &pct), (uint64_t)-1);
-    EXPECT_EQ_U(pct, (uint64_t)-1);
-
-    static const struct { const char *s; int64_t v; } good[] = {
-        {"off", TC_PACER_NO_LIMIT}, {"0", 0}, {"12345", 12345}, {"100B", 100},
-        {"512MiB", 512 * (int64_t)MiB}, {"3KiB", 3072}, {"2GiB", 2048 * (int64_t)MiB},
-        {"1TiB", (int64_t)1 << 40}, {"8388607TiB", (int64_t)8388607 << 40},
-    };
-    for (unsigned i = 0; i < sizeof good / sizeof good[0]; i++) {
-        int64_t v = -5;
-        if (tc_pacer_parse_memlimit(good[i].s, &v) != 0 || v != good[i].v)
-            TC_FAIL_("GOMEMLIMIT=%s: got %lld", good[i].s, (long long)v);
-    }
-    static const char *bad[] = {"", "B", "MiB", "512MB", "512mib", "1.5GiB", "-1", "512 MiB",
-                                "8388608TiB", "99999999999999999999", "12iB", "1PiB"};
-    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int64_t v = -5;
-        if (tc_pacer_parse_memlimit(bad[i], &v) != -1 || v != -5)
-            TC_FAIL_("GOMEMLIMIT=%s accepted (%lld)", bad[i], (long long)v);
     }
 }
 

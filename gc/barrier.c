@@ -22,16 +22,21 @@
  * The design shades the value only while the current stack is grey (not
  * scanned yet); Go's implementation shades it always, which costs less
  * than finding out and leaves no race on a colour, and so does this one
- * (a C thread could not even tell its stack's colour). With both sides shaded and new objects
- * allocated black, a stack needs scanning once per cycle, one thread at a
- * time, and never again: a pointer a scanned (black) stack loads from the
- * heap and stores elsewhere was shaded when it is stored, and a pointer
- * removed from the heap while an unscanned stack still holds it was shaded
- * when it was deleted. So mark termination scans no stack; it only
- * flushes the buffers (below), and its pause does not grow with the heap
- * or with stack depth. Stores into a thread's own locals need no barrier.
+ * (a C thread could not even tell its stack's colour).
  *
- * Allocate-black (gc/api.c) is the other half: an object handed out during
+ * Why no stack is scanned twice. A stack already scanned holds only
+ * shaded objects; a white one reaches it only as a load from the heap or
+ * a global, and the stack can hide it only if every heap copy is then
+ * overwritten, which the deletion half shades. A stack not scanned yet
+ * may hold the only pointer to a white object and store it into a black
+ * one, which the insertion half shades. Objects allocated while marking
+ * are black from the start (below). Each stack is therefore scanned once
+ * per cycle, one thread at a time, and mark termination scans none: it
+ * only flushes the buffers (below), and its pause grows neither with the
+ * heap nor with stack depth. Stores into a thread's own locals need no
+ * barrier.
+ *
+ * Allocate-black (gc/api.c) completes it: an object handed out during
  * MARK is marked at once, holds no pointer yet, and every pointer later
  * written into it goes through this barrier. During MARKSTART (the barrier
  * already on in every thread, allocation still white) nothing is scanned

@@ -79,7 +79,6 @@ void (*tc_gc_testhook)(enum tc_gc_point);
 _Atomic int tc_gc_testhook_holding;
 struct tc_gc_options tc_gc_opts;
 
-
 /* Held by the collector thread for a whole cycle, sweep included, and by
  * fork's prepare handler: a child never inherits half a cycle. */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -29,7 +29,6 @@
 #include "gc/hooks.h"
 #include "gc/sweep.h"
 
-
 uint32_t tc_sweepgen = 2;
 static _Atomic uint64_t freed;    /* objects freed, all cycles */
 static _Atomic uint64_t freed_bytes; /* their slot bytes */

@@ -160,7 +160,11 @@ def render(runs, md=False):
                      lambda r: r["rss_after_kib"] / 1024, lambda r: release_growth(r) * r["rss_start_kib"] / 1024,
                      release_growth, lambda r: r["release_ms"]],
                     ["{:.1f}", "{:.0f}", "{:.1f}", "{:.1f}", "{:.2f}", "{:.0f}"])}
-    for w, (title, hdr, fs, specs_) in specs.items():
+    for w in ("trees", "window", "churn", "steady", "memlimit", "release"):
+        if w == "steady":
+            L += render_steady(runs, md)
+            continue
+        title, hdr, fs, specs_ = specs[w]
         impls = [i for i in PEERS[w] if (w, i) in runs]
         if not impls:
             continue
@@ -172,7 +176,6 @@ def render(runs, md=False):
                  "release": lambda: f"{first.get('bytes', 0) / MIB:.0f} MiB of them"}[w]()
         rows = [[i] + cells(runs[(w, i)], fs, specs_) for i in impls]
         L += table(["peer"] + hdr, rows, md, title=f"{w}: {title}; {shape}")
-    L += render_steady(runs, md)
     lines = targets(runs)
     if lines:
         L += [("- " if md else "") + t for t in lines] + [""]

@@ -1,10 +1,13 @@
 /* bench/gc_workloads.c: three collector workloads beside the pause run
- * (gc_pause.c), one source built three times: -DGCW_TRICOLOR links
- * libtricolor (gc_alloc, stores through gc_store), -DGCW_BOEHM links -lgc
- * (its default mode, or --incremental: GC_enable_incremental, whose
- * dirty bits come from the virtual memory system, so stores stay plain),
- * -DGCW_MALLOC uses malloc/free and runs the message window only. Go's
- * peer is gc_workloads.go; gc_workloads.py runs them all.
+ * (gc_pause.c), with the options, main and the pause recorder for the
+ * memory workloads of gcw_memory.c (steady, memlimit, release); the two
+ * built three times (gc_workloads.h): -DGCW_TRICOLOR links libtricolor
+ * (gc_alloc, stores through gc_store), -DGCW_BOEHM links -lgc (its default
+ * mode, or --incremental: GC_enable_incremental, whose dirty bits come
+ * from the virtual memory system, so stores stay plain), -DGCW_MALLOC uses
+ * malloc/free and runs the message window and the release only. Go's
+ * peer is gc_workloads.go with gc_workloads_mem.go; gc_workloads.py runs
+ * them all.
  *
  *   trees   the benchmarks-game binary trees: a stretch tree of depth D+1,
  *           a long-lived tree of depth D, then 2^(D-d+4) short-lived trees

@@ -11,7 +11,9 @@ Four parts, each against its peers in the same run:
              GC and Go, then the same against live heap size (64 MiB to
              2 GiB) and mutator threads (1 to 8, on 256 MiB) (gc_report.py)
   workloads  binary trees, the message window and graph churn against
-             Boehm GC (default and incremental) and Go (gc_workloads.py)
+             Boehm GC (default and incremental) and Go; a steady live set
+             under GOGC 50/100/200, GOGC=off with GOMEMLIMIT, RSS after a
+             release; and issue 14's targets (gc_workloads.py)
 The whole run is planned first: every child process, each with its
 estimated time and a timeout, so each progress line gives the part, the
 repetition and the time left. Runs of the same repetition are

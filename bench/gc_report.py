@@ -54,7 +54,8 @@ TRACE = re.compile(
 
 def own_env():
     """tricolor's and Boehm's runs: their own settings, not the caller's."""
-    return {k: v for k, v in os.environ.items() if k not in ("GOGC", "GODEBUG", "GC_MARKERS")}
+    return {k: v for k, v in os.environ.items()
+            if k not in ("GOGC", "GOMEMLIMIT", "GODEBUG", "GC_MARKERS", "GC_FREE_SPACE_DIVISOR")}
 
 
 def go_trace(stderr, marker="GCPAUSE"):
@@ -81,7 +82,9 @@ def go_trace(stderr, marker="GCPAUSE"):
 
 
 def build_go(outdir, source, exe_name, timeout=900):
-    """go build SOURCE into OUTDIR/EXE_NAME: (path, None) or (None, why)."""
+    """go build SOURCE (a file of bench/, or a list of them: one program)
+    into OUTDIR/EXE_NAME: (path, None) or (None, why)."""
+    sources = [source] if isinstance(source, str) else list(source)
     go = shutil.which("go")
     if not go:
         return None, "go not found (Debian package golang-go)"
@@ -91,7 +94,7 @@ def build_go(outdir, source, exe_name, timeout=900):
     env.setdefault("GOCACHE", os.path.join(outdir, "go-cache"))
     env.setdefault("GOPATH", os.path.join(outdir, "go-path"))
     exe = os.path.join(outdir, exe_name)
-    r = benchlib.run_child([go, "build", "-o", exe, os.path.join(HERE, source)], env, timeout)
+    r = benchlib.run_child([go, "build", "-o", exe] + [os.path.join(HERE, s) for s in sources], env, timeout)
     if r["status"] != 0:
         return None, "go build failed: " + benchlib.failure(r)
     return exe, None

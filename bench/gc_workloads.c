@@ -1,10 +1,13 @@
 /* bench/gc_workloads.c: three collector workloads beside the pause run
- * (gc_pause.c), one source built three times: -DGCW_TRICOLOR links
- * libtricolor (gc_alloc, stores through gc_store), -DGCW_BOEHM links -lgc
- * (its default mode, or --incremental: GC_enable_incremental, whose
- * dirty bits come from the virtual memory system, so stores stay plain),
- * -DGCW_MALLOC uses malloc/free and runs the message window only. Go's
- * peer is gc_workloads.go; gc_workloads.py runs them all.
+ * (gc_pause.c), with the options, main and the pause recorder for the
+ * memory workloads of gcw_memory.c (steady, memlimit, release); the two
+ * built three times (gc_workloads.h): -DGCW_TRICOLOR links libtricolor
+ * (gc_alloc, stores through gc_store), -DGCW_BOEHM links -lgc (its default
+ * mode, or --incremental: GC_enable_incremental, whose dirty bits come
+ * from the virtual memory system, so stores stay plain), -DGCW_MALLOC uses
+ * malloc/free and runs the message window and the release only. Go's
+ * peer is gc_workloads.go with gc_workloads_mem.go; gc_workloads.py runs
+ * them all.
  *
  *   trees   the benchmarks-game binary trees: a stretch tree of depth D+1,
  *           a long-lived tree of depth D, then 2^(D-d+4) short-lived trees
@@ -35,51 +38,13 @@
  * (single-copy atomic on x86-64 and aarch64) through the barrier.
  *
  * Output: one line "GCWORK {json}". Bad options: one-line error, exit 2. */
-#if defined(GCW_BOEHM)
-#define GC_THREADS
-#include <gc/gc.h>
-#elif !defined(GCW_TRICOLOR) && !defined(GCW_MALLOC)
-#error "build with -DGCW_TRICOLOR, -DGCW_BOEHM or -DGCW_MALLOC"
-#endif
-
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "gcbench.h"
-
-#if defined(GCW_TRICOLOR)
-#include <tricolor.h>
-#define IMPL() "tricolor"
-#define ALLOC(n) gc_alloc(n)
-#define ALLOC_NOSCAN(n) gc_alloc_noscan(n)
-#define STORE(lv, v) gc_store((void **)&(lv), (void *)(v))
-#define COLLECT() gc_collect()
-#elif defined(GCW_BOEHM)
-static int incremental;
-#define IMPL() (incremental ? "boehm-incremental" : "boehm")
-#define ALLOC(n) GC_MALLOC(n)
-#define ALLOC_NOSCAN(n) GC_MALLOC_ATOMIC(n)
-#define STORE(lv, v) ((lv) = (v))
-#define COLLECT() GC_gcollect()
-#else
-#define IMPL() "malloc"
-#define ALLOC(n) calloc(1, n)
-#define ALLOC_NOSCAN(n) malloc(n)
-#define STORE(lv, v) ((lv) = (v))
-#define COLLECT() ((void)0)
-#endif
-#define LOAD(lv) __atomic_load_n(&(lv), __ATOMIC_RELAXED)
+#include "gc_workloads.h"
 
 static long opt_depth = 18, opt_window = 200000, opt_pushes = 1000000, opt_msg = 1024;
 static long opt_threads = 4, opt_nodes = 1L << 17, opt_replace_pct = 25;
 static double opt_seconds = 5;
 
-static void *must(void *p) {
+void *must(void *p) {
     if (!p) {
         fprintf(stderr, "gc_workloads: out of memory\n");
         exit(1);
@@ -87,18 +52,22 @@ static void *must(void *p) {
     return p;
 }
 
-/* This process's peak resident set (VmHWM), KiB; 0 if unreadable. */
-static long peak_rss_kib(void) {
+/* A line of /proc/self/status ("VmHWM:"), KiB; 0 if unreadable. */
+static long status_kib(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long kib = 0;
+    size_t n = strlen(key);
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
+        if (!strncmp(line, key, n)) kib = strtol(line + n, NULL, 10);
     if (f) fclose(f);
     return kib;
 }
 
-static long cycles(void) {
+long rss_kib(void) { return status_kib("VmRSS:"); }
+long peak_rss_kib(void) { return status_kib("VmHWM:"); }
+
+long cycles(void) {
 #if defined(GCW_TRICOLOR)
     struct gc_stats s = GC_STATS_INIT;
     gc_read_stats(&s);
@@ -162,7 +131,7 @@ static void *poll_pauses(void *unused) {
     return NULL;
 }
 
-static void record_start(void) {
+void record_start(void) {
     struct gc_stats s = GC_STATS_INIT;
     gc_read_stats(&s);
     seen = s.gc_npause;
@@ -173,31 +142,40 @@ static void record_start(void) {
     }
 }
 
-static void record_stop(void) {
+void record_stop(void) {
     atomic_store(&recording, 0);
     pthread_join(poller, NULL);
     gather();
 }
 #elif defined(GCW_BOEHM)
-static uint64_t stop_at;
+int incremental;
+static uint64_t stop_at, heap_peak;
 
-/* Called with Boehm's allocation lock held: no lock of our own needed. */
+/* Called with Boehm's allocation lock held: no lock of our own needed,
+ * and its unsynchronized getters are safe. */
 static void GC_CALLBACK on_event(GC_EventType e) {
+    if (e == GC_EVENT_START && atomic_load_explicit(&recording, memory_order_relaxed)) {
+        uint64_t inuse = GC_get_heap_size() - GC_get_free_bytes();
+        if (inuse > heap_peak) heap_peak = inuse;
+    }
     if (e == GC_EVENT_PRE_STOP_WORLD) stop_at = gcb_now_ns();
     if (e == GC_EVENT_POST_START_WORLD && stop_at) {
         if (atomic_load_explicit(&recording, memory_order_relaxed)) note_pause(gcb_now_ns() - stop_at);
         stop_at = 0;
     }
 }
-static void record_start(void) { atomic_store(&recording, 1); }
-static void record_stop(void) { atomic_store(&recording, 0); }
+void record_start(void) { atomic_store(&recording, 1); }
+void record_stop(void) { atomic_store(&recording, 0); }
+uint64_t heap_peak_bytes(void) { return heap_peak; }
 #else
-static void record_start(void) {}
-static void record_stop(void) {}
+void record_start(void) {}
+void record_stop(void) {}
+#endif
+#if !defined(GCW_BOEHM)
+uint64_t heap_peak_bytes(void) { return 0; }
 #endif
 
-/* The common tail of every output line: cycles, RSS, pauses. */
-static void print_tail(long cycles0, long bad) {
+void print_tail(long cycles0, long bad) {
     printf("\"cycles\":%ld,\"peak_rss_kib\":%ld,\"bad\":%ld,\"npauses\":%zu,"
            "\"pauses_lost\":%llu,\"pause_max_ns\":%llu,\"pauses_ns\":[",
            cycles() - cycles0, peak_rss_kib(), bad, npauses + (size_t)pauses_lost,
@@ -416,17 +394,25 @@ static long run_churn(void) {
 
 /* ---- options ---- */
 
+static const char *const workloads[] = {"trees", "window", "churn", "steady", "memlimit", "release"};
+
 static const char usage[] =
-    "usage: gc-workloads-IMPL trees|window|churn [--depth=N] [--window=N] [--pushes=N]\n"
-    "       [--msg-bytes=N] [--threads=N] [--nodes=N] [--replace-pct=P]\n"
-    "       [--seconds=S] [--incremental (Boehm)]\n";
+    "usage: gc-workloads-IMPL trees|window|churn|steady|memlimit|release [--depth=N]\n"
+    "       [--window=N] [--pushes=N] [--msg-bytes=N] [--threads=N] [--nodes=N]\n"
+    "       [--replace-pct=P] [--seconds=S] [--live-mb=N] [--turnover=X]\n"
+    "       [--release-mb=N] [--incremental (Boehm)]\n";
 
 int main(int argc, char **argv) {
-    if (argc < 2 || (strcmp(argv[1], "trees") && strcmp(argv[1], "window") && strcmp(argv[1], "churn"))) {
+    int w = -1;
+    for (int i = 0; argc >= 2 && i < (int)(sizeof workloads / sizeof *workloads); i++)
+        if (!strcmp(argv[1], workloads[i])) w = i;
+    if (w < 0) {
         fprintf(stderr, "gc_workloads: %s%s\n%s", argc < 2 ? "no workload named" : "unknown workload ",
                 argc < 2 ? "" : argv[1], usage);
         return 2;
     }
+    long live_mb = 64, release_mb = 1024;
+    double turnover = 20;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = strchr(a, '=');
         size_t k = v ? (size_t)(v - a) : strlen(a);
@@ -442,6 +428,9 @@ int main(int argc, char **argv) {
         OPT("--nodes", opt_nodes, 2, 1e8);
         OPT("--replace-pct", opt_replace_pct, 0, 100);
         OPT("--seconds", opt_seconds, 0.01, 3600);
+        OPT("--live-mb", live_mb, 1, 1 << 20);
+        OPT("--turnover", turnover, 0.01, 1000);
+        OPT("--release-mb", release_mb, 1, 1 << 20);
 #undef OPT
 #if defined(GCW_BOEHM)
         else if (!strcmp(a, "--incremental")) incremental = 1;
@@ -456,12 +445,13 @@ int main(int argc, char **argv) {
     if (incremental) GC_enable_incremental();
     GC_set_on_collection_event(on_event);
 #elif defined(GCW_MALLOC)
-    if (strcmp(argv[1], "window")) {
-        fprintf(stderr, "gc_workloads: the malloc build runs the window workload only\n");
+    if (w != 1 && w != 5) {
+        fprintf(stderr, "gc_workloads: the malloc build runs the window and release workloads only\n");
         return 2;
     }
 #endif
-    long bad = !strcmp(argv[1], "trees") ? run_trees() : !strcmp(argv[1], "window") ? run_window() : run_churn();
+    long bad = w == 0 ? run_trees() : w == 1 ? run_window() : w == 2 ? run_churn()
+             : w == 5 ? run_release(release_mb) : run_ring(workloads[w], live_mb, turnover);
     if (bad) fprintf(stderr, "gc_workloads: %ld damaged objects: the collector freed live ones\n", bad);
     return bad ? 1 : 0;
 }

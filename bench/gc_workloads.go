@@ -1,10 +1,13 @@
-// gc_workloads.go: Go's peer for bench/gc_workloads.c, the same three
+// gc_workloads.go: Go's peer for bench/gc_workloads.c, the same
 // workloads with the same shapes and checks (see the top of that file):
 //
 //	trees   binary trees of 16-byte nodes, depths 4, 6, .. -depth
 //	window  -window live messages of -msg-bytes, -pushes timed pushes
 //	churn   -threads goroutines rewiring and replacing the nodes of a
 //	        shared graph of -nodes nodes for -seconds
+//
+// and, in gc_workloads_mem.go (the same program), gcw_memory.c's steady,
+// memlimit and release.
 //
 // Pauses are not read here: gc_workloads.py runs this program with
 // GODEBUG=gctrace=1 and takes both stop-the-world pauses of each cycle
@@ -303,9 +306,12 @@ func runChurn(threads, nodes int, replacePct uint64, seconds float64) int64 {
 }
 
 func main() {
-	usage := "usage: gc_workloads trees|window|churn [-depth N] [-window N] [-pushes N] " +
-		"[-msg-bytes N] [-threads N] [-nodes N] [-replace-pct P] [-seconds S]"
-	if len(os.Args) < 2 || (os.Args[1] != "trees" && os.Args[1] != "window" && os.Args[1] != "churn") {
+	usage := "usage: gc_workloads trees|window|churn|steady|memlimit|release [-depth N] " +
+		"[-window N] [-pushes N] [-msg-bytes N] [-threads N] [-nodes N] [-replace-pct P] " +
+		"[-seconds S] [-live-mb N] [-turnover X] [-release-mb N]"
+	known := map[string]bool{"trees": true, "window": true, "churn": true, "steady": true,
+		"memlimit": true, "release": true}
+	if len(os.Args) < 2 || !known[os.Args[1]] {
 		fmt.Fprintln(os.Stderr, "gc_workloads.go: expected a workload first\n"+usage)
 		os.Exit(2)
 	}
@@ -318,9 +324,12 @@ func main() {
 	nodes := fs.Int("nodes", 1<<17, "churn: graph nodes")
 	replacePct := fs.Uint64("replace-pct", 25, "churn: share of operations that replace a node")
 	seconds := fs.Float64("seconds", 5, "churn: duration")
+	liveMB := fs.Int64("live-mb", 64, "steady, memlimit: live MiB")
+	turnover := fs.Float64("turnover", 20, "steady, memlimit: bytes allocated, in live sets")
+	releaseMB := fs.Int64("release-mb", 1024, "release: MiB allocated and given back")
 	if fs.Parse(os.Args[2:]) != nil || fs.NArg() > 0 || *depth < 4 || *depth > 24 || *window < 1 ||
 		*pushes < 1 || *msgBytes < 16 || *threads < 1 || *nodes < 2 || *replacePct > 100 ||
-		*seconds <= 0 {
+		*seconds <= 0 || *liveMB < 1 || *turnover <= 0 || *releaseMB < 1 {
 		fmt.Fprintln(os.Stderr, "gc_workloads.go: bad options\n"+usage)
 		os.Exit(2)
 	}
@@ -330,8 +339,12 @@ func main() {
 		bad = runTrees(*depth)
 	case "window":
 		bad = runWindow(*window, *pushes, *msgBytes)
-	default:
+	case "churn":
 		bad = runChurn(*threads, *nodes, *replacePct, *seconds)
+	case "release":
+		bad = runRelease(*releaseMB)
+	default:
+		bad = runRing(os.Args[1], *liveMB, *turnover)
 	}
 	if bad != 0 {
 		fmt.Fprintf(os.Stderr, "gc_workloads.go: %d damaged objects\n", bad)

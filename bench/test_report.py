@@ -3,7 +3,9 @@
 anything (suite bench):
   - a target is MET only when every repetition meets it, MISSED when one
     does not (benchlib, the allocator's geometric means, the collector's
-    pause and mark targets);
+    pause and mark targets, the workloads' issue 14 targets);
+  - the workloads' peak heap comes from the gctrace lines of the measured
+    phase only;
   - a figure repeated is shown as its median and range;
   - a child that outlives its timeout is killed with its whole process
     group, and reported as timed out;
@@ -24,6 +26,7 @@ sys.path.insert(0, HERE)
 import benchlib  # noqa: E402
 import bench_report  # noqa: E402
 import gc_report  # noqa: E402
+import gc_workloads  # noqa: E402
 import report  # noqa: E402
 
 
@@ -55,6 +58,57 @@ class Verdicts(unittest.TestCase):
         self.assertTrue(all(line.endswith("MET") for line in gc_report.targets(ok)))
         bad = {"tricolor": [run(50, 300), run(150, 280)], "boehm": [run(9e4, 250), run(9e4, 290)]}
         self.assertEqual([line.rsplit(" ", 1)[1] for line in gc_report.targets(bad)], ["MISSED", "MISSED"])
+
+
+class WorkloadTargets(unittest.TestCase):
+    MIB = 1 << 20
+
+    def steady(self, peak_mib):
+        return {"live_bytes": 64 * self.MIB, "heap_peak_bytes": peak_mib * self.MIB}
+
+    def verdicts(self, runs):
+        return {line.split(":")[1].strip(): line.rsplit(" ", 1)[1] for line in gc_workloads.targets(runs)}
+
+    def test_each_repetition(self):
+        # GOGC=100: bound 1.1 x 64 x 2 + 4 = 144.8 MiB
+        ok = {("steady100", "tricolor"): [self.steady(130), self.steady(144)]}
+        self.assertEqual(self.verdicts(ok), {"steady live set, GOGC=100, peak heap <= 1.1 x L x 2 + 4 MiB": "MET"})
+        bad = {("steady100", "tricolor"): [self.steady(130), self.steady(146)]}
+        self.assertEqual(list(self.verdicts(bad).values()), ["MISSED"])
+
+    def test_ratios_pair_repetitions(self):
+        t = lambda s, kib: {"time_s": s, "peak_rss_kib": kib}
+        # medians 10 and 20 would give 0.5, but repetition 2 is 0.75
+        runs = {("trees", "tricolor"): [t(10, 100), t(15, 100), t(5, 100)],
+                ("trees", "boehm"): [t(20, 200), t(20, 200), t(20, 90)]}
+        v = list(self.verdicts(runs).values())
+        self.assertEqual(v, ["MISSED", "MISSED"])
+        runs[("trees", "tricolor")][1] = t(11, 80)
+        runs[("trees", "tricolor")][2] = t(5, 90)
+        self.assertEqual(list(self.verdicts(runs).values()), ["MET", "MET"])
+
+    def test_release_and_limit(self):
+        rel = lambda start, after: {"rss_start_kib": start, "rss_after_kib": after, "bytes": 1 << 30}
+        lim = lambda kib: {"peak_rss_kib": kib, "memory_limit": 256 * self.MIB}
+        # 1.05 x 256 MiB = 275251 KiB; 10 % of the start is 1000 KiB
+        runs = {("release", "tricolor"): [rel(10000, 11000), rel(10000, 10900)],
+                ("memlimit", "tricolor"): [lim(270000), lim(275000)]}
+        self.assertEqual(list(self.verdicts(runs).values()), ["MET", "MET"])
+        runs[("release", "tricolor")][1] = rel(10000, 11010)
+        runs[("memlimit", "tricolor")][0] = lim(275300)
+        self.assertEqual(list(self.verdicts(runs).values()), ["MISSED", "MISSED"])
+
+    def test_window(self):
+        w = lambda pause_us, p999: {"pause_us": {"max": pause_us}, "push_ns": {"p999": p999}}
+        runs = {("window", "tricolor"): [w(40, 900), w(99, 1000)], ("window", "malloc"): [w(0, 1000), w(0, 999)]}
+        self.assertEqual(list(self.verdicts(runs).values()), ["MET", "MISSED"])
+
+    def test_trace_heap_peak(self):
+        line = "gc {} @1.0s 5%: 0.01+2+0.01 ms clock, 0.02+1/2/3+0.02 ms cpu, {}->{}->40 MB, 90 MB goal, 2 P"
+        err = "\n".join([line.format(1, 50, 200), "GCWORK-MEASURE", line.format(2, 80, 95),
+                         line.format(3, 85, 99), "GCWORK-END", line.format(4, 90, 300)])
+        self.assertEqual(gc_workloads.trace_heap_peak(err), 99 << 20)
+        self.assertIsNone(gc_workloads.trace_heap_peak("GCWORK-MEASURE\nGCWORK-END"))
 
 
 class Spread(unittest.TestCase):

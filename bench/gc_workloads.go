@@ -50,8 +50,9 @@ func itemCheck(n *tnode) int64 {
 	return 1 + itemCheck(n.l) + itemCheck(n.r)
 }
 
-// peakRSSKiB is VmHWM from /proc/self/status (0 if unreadable).
-func peakRSSKiB() int64 {
+// statusKiB is a field of /proc/self/status in KiB ("VmHWM", "VmRSS"; 0
+// if unreadable).
+func statusKiB(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -59,13 +60,15 @@ func peakRSSKiB() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if strings.HasPrefix(s.Text(), "VmHWM:") {
+		if strings.HasPrefix(s.Text(), field+":") {
 			kib, _ := strconv.ParseInt(strings.Fields(s.Text())[1], 10, 64)
 			return kib
 		}
 	}
 	return 0
 }
+
+func peakRSSKiB() int64 { return statusKiB("VmHWM") }
 
 func numGC() uint32 {
 	var m runtime.MemStats

@@ -15,12 +15,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 	"unsafe"
 )
@@ -148,22 +144,7 @@ func runRing(name string, liveMB int64, turnover float64) int64 {
 	return q.bad
 }
 
-// rssKiB is VmRSS from /proc/self/status (0 if unreadable).
-func rssKiB() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if strings.HasPrefix(s.Text(), "VmRSS:") {
-			kib, _ := strconv.ParseInt(strings.Fields(s.Text())[1], 10, 64)
-			return kib
-		}
-	}
-	return 0
-}
+func rssKiB() int64 { return statusKiB("VmRSS") }
 
 func releaseSize(i uint64) int { return 1024 << ((i * 0x9E3779B97F4A7C15 >> 32) % 7) }
 

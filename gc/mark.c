@@ -351,7 +351,9 @@ enum mark_mode { MARK_NONE, MARK_DEDICATED, MARK_FRACTIONAL, MARK_IDLE };
 #define BUSY_WINDOW_NS 10000000
 static _Atomic int busy_cpus;
 static _Atomic uint64_t busy_at;
-static uint64_t busy_proc_cpu, busy_mark_cpu; /* at busy_at; the refresher only */
+/* At busy_at; written by the refresher of the window, which a slow one
+ * of the window before may still be reading. */
+static _Atomic uint64_t busy_proc_cpu, busy_mark_cpu;
 
 static uint64_t process_cpu_ns(void) {
     struct timespec ts;

@@ -152,7 +152,11 @@ void tc_pacer_start_cycle(struct gccontroller *c, uint64_t now, int procs) {
     c->markStartTime = now;
     c->procs = procs > 0 ? procs : 1;
     c->triggered = atomic_load(&c->heapLive);
-    tc_pacer_workers(c->procs, &c->dedicatedMarkWorkersNeeded, &c->fractionalUtilizationGoal);
+    int dedicated;
+    double fractional;
+    tc_pacer_workers(c->procs, &dedicated, &fractional);
+    c->dedicatedMarkWorkersNeeded = dedicated;
+    c->fractionalUtilizationGoal = fractional;
     tc_pacer_revise(c);
 }
 

@@ -63,18 +63,20 @@ struct gccontroller {
     _Atomic uint64_t heapLive; /* L: M plus span bytes handed out since */
     _Atomic uint64_t heapScan; /* the scannable part of L */
 
-    /* This cycle (start_cycle resets; workers and assists add). */
-    int procs;                      /* GOMAXPROCS */
+    /* This cycle (start_cycle resets; workers and assists add). The
+     * atomics among the fields start_cycle sets are read by mark workers
+     * that may still be running from the cycle before. */
+    _Atomic int procs;              /* GOMAXPROCS */
     uint64_t triggered;             /* heapLive when it started */
-    uint64_t markStartTime;         /* tc_nanotime at its start */
+    _Atomic uint64_t markStartTime; /* tc_nanotime at its start */
     _Atomic int64_t heapScanWork;   /* heap bytes scanned */
     _Atomic int64_t stackScanWork;  /* stack bytes scanned */
     _Atomic int64_t globalsScanWork; /* root bytes scanned */
     _Atomic int64_t bgScanCredit;   /* workers' scan work not yet taken by assists */
     _Atomic double assistWorkPerByte;  /* scan work owed per byte allocated */
     _Atomic double assistBytesPerWork; /* its reciprocal */
-    int dedicatedMarkWorkersNeeded;   /* workers that mark all the time */
-    double fractionalUtilizationGoal; /* and per P, the share of one more */
+    _Atomic int dedicatedMarkWorkersNeeded;   /* workers that mark all the time */
+    _Atomic double fractionalUtilizationGoal; /* and per P, the share of one more */
     _Atomic int64_t assistTime;       /* ns spent in assists */
     _Atomic int64_t dedicatedMarkTime, fractionalMarkTime, idleMarkTime; /* ns */
 };

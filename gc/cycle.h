@@ -16,7 +16,8 @@ TC_INTERNAL void tc_gc_stress_tick(void);
 enum tc_gc_point {
     TC_GC_POINT_START = 3, /* sweeping done, the loaded objects listed */
     TC_GC_POINT_ROOTS = 1, /* globals, ranges, finalizers marked; no stack yet */
-    TC_GC_POINT_STACKS = 2 /* every stack scanned; mark termination next */
+    TC_GC_POINT_STACKS = 2, /* every stack scanned; mark termination next */
+    TC_GC_POINT_REGISTER = 4 /* on a thread registering, the registry lock held */
 };
 TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
 /* Set by a hook while it holds the cycle at its point: marking makes no

@@ -24,10 +24,15 @@
  *   dlclose_mid_cycle     a module unloaded between the listing of the
  *                         loaded objects and their scan
  *   finalizer_*           gc_set_finalizer while marking scans the
- *                         object; the finalizer's arg is a root until it ran */
+ *                         object; the finalizer's arg is a root until it ran
+ *   signal_during_registration  a program handler that lands while a
+ *                         thread registers (the registry lock held) runs
+ *                         after it, so a cycle can complete while the
+ *                         handler waits for one */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "gc/cycle.h"
@@ -477,6 +482,46 @@ TEST(finalizer_arg_is_a_root) {
     EXPECT_TRUE(atomic_load(&argfin_ok) == 1);
     /* once its finalizer ran, the arg is garbage like any other object */
     EXPECT_TRUE(gct_wait_final(&arg_watch, 20.0));
+}
+
+/* ---- a program signal while a thread registers ---- */
+
+static atomic_int reg_armed, reg_in_handler, reg_collected, reg_saw;
+
+static void reg_handler(int sig) {
+    (void)sig;
+    atomic_store(&reg_in_handler, 1);
+    uint64_t end = gct_now_ns() + 2000000000u;
+    while (!atomic_load(&reg_collected) && gct_now_ns() < end) {
+    }
+    atomic_store(&reg_saw, atomic_load(&reg_collected));
+}
+
+static void reg_hook(enum tc_gc_point pt) { /* on the registering thread */
+    if (pt == TC_GC_POINT_REGISTER && atomic_exchange(&reg_armed, 0))
+        pthread_kill(pthread_self(), SIGUSR2);
+}
+
+static void *registers(void *arg) {
+    (void)arg;
+    return gc_alloc(16);
+}
+
+TEST(signal_during_registration) {
+    struct sigaction sa = {0};
+    sa.sa_handler = reg_handler;
+    sigaction(SIGUSR2, &sa, NULL);
+    atomic_store(&reg_armed, 1);
+    tc_gc_testhook = reg_hook;
+    pthread_t t;
+    pthread_create(&t, NULL, registers, NULL);
+    while (!atomic_load(&reg_in_handler)) gct_sleep_us(100);
+    gc_collect(); /* takes the registry lock */
+    atomic_store(&reg_collected, 1);
+    pthread_join(t, NULL);
+    tc_gc_testhook = NULL;
+    signal(SIGUSR2, SIG_DFL);
+    EXPECT_TRUE(atomic_load(&reg_saw) == 1);
 }
 
 TC_TEST_MAIN()

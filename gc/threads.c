@@ -130,11 +130,12 @@ static void init_alive(struct gthread *t) {
 /* The registry lock is held outside any gc region: a program handler
  * run there that waited for another thread (and so for a cycle, which
  * needs the lock) would deadlock. Its signals wait until the lock is
- * given back. */
+ * given back. The collector's own signal stays open: a thread asked to
+ * stop before it parked for the lock is waited for until it answers. */
 static void signals_hold(sigset_t *old) {
-    sigset_t all;
+    sigset_t all, buf;
     sigfillset(&all);
-    tc_real_pthread_sigmask(SIG_BLOCK, &all, old);
+    tc_real_pthread_sigmask(SIG_BLOCK, tc_without_gc_signal(&all, &buf), old);
 }
 static void signals_release(const sigset_t *old) { tc_real_pthread_sigmask(SIG_SETMASK, old, NULL); }
 

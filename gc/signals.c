@@ -122,6 +122,16 @@ void tc_unblock_gc_signal(void) {
     tc_real_pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
+void tc_program_signals_hold(sigset_t *old) {
+    sigset_t all, buf;
+    sigfillset(&all);
+    tc_real_pthread_sigmask(SIG_BLOCK, tc_without_gc_signal(&all, &buf), old);
+}
+
+void tc_program_signals_release(const sigset_t *old) {
+    tc_real_pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 /* ---- handlers ---- */
 
 
@@ -160,9 +170,8 @@ static int defer(struct gthread *t, int sig, const siginfo_t *si, ucontext_t *uc
 }
 
 void tc_signals_redeliver(struct gthread *t) {
-    sigset_t all, old;
-    sigfillset(&all);
-    tc_real_pthread_sigmask(SIG_BLOCK, &all, &old); /* no handler changes the list meanwhile */
+    sigset_t old;
+    tc_program_signals_hold(&old); /* no handler changes the list meanwhile */
     int n = atomic_load_explicit(&t->ndeferred, memory_order_relaxed);
     if (n > TC_DEFERRED_SIGNALS) n = TC_DEFERRED_SIGNALS;
     pid_t pid = getpid(), tid = (pid_t)syscall(SYS_gettid);
@@ -174,7 +183,7 @@ void tc_signals_redeliver(struct gthread *t) {
         sigdelset(&old, sig); /* blocked by defer, not by the program */
     }
     atomic_store_explicit(&t->ndeferred, 0, memory_order_relaxed);
-    tc_real_pthread_sigmask(SIG_SETMASK, &old, NULL); /* they arrive here, outside */
+    tc_program_signals_release(&old); /* they arrive here, outside */
 }
 
 static void trampoline(int sig, siginfo_t *si, void *uc) {

@@ -19,6 +19,11 @@ TC_INTERNAL int tc_gc_signal_reserved(void);
 /* set without the collector's signal (in buf), or NULL for NULL. */
 TC_INTERNAL const sigset_t *tc_without_gc_signal(const sigset_t *set, sigset_t *buf);
 TC_INTERNAL void tc_unblock_gc_signal(void); /* in the calling thread */
+/* Block every signal but the collector's in the calling thread (the old
+ * mask in *old), for a moment no program handler may run in; restore
+ * with tc_program_signals_release. */
+TC_INTERNAL void tc_program_signals_hold(sigset_t *old);
+TC_INTERNAL void tc_program_signals_release(const sigset_t *old);
 TC_INTERNAL int tc_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 /* At the end of t's outermost region: send again the program's signals
  * that arrived inside it (t is the calling thread). */

@@ -127,23 +127,16 @@ static void init_alive(struct gthread *t) {
     pthread_mutexattr_destroy(&a);
 }
 
-/* The registry lock is held outside any gc region: a program handler
- * run there that waited for another thread (and so for a cycle, which
- * needs the lock) would deadlock. Its signals wait until the lock is
- * given back. The collector's own signal stays open: a thread asked to
- * stop before it parked for the lock is waited for until it answers. */
-static void signals_hold(sigset_t *old) {
-    sigset_t all, buf;
-    sigfillset(&all);
-    tc_real_pthread_sigmask(SIG_BLOCK, tc_without_gc_signal(&all, &buf), old);
-}
-static void signals_release(const sigset_t *old) { tc_real_pthread_sigmask(SIG_SETMASK, old, NULL); }
-
 struct gthread *tc_thread_register(void) {
     if (tc_gthread) return tc_gthread;
     uintptr_t lo, top = stack_bounds(&lo); /* may allocate: before the lock */
+    /* The registry lock is held outside any gc region: a program handler
+     * run there that waited for another thread (and so for a cycle, which
+     * needs the lock) would deadlock. The collector's own signal stays
+     * open: a thread asked to stop before it parked for the lock is
+     * waited for until it answers. */
     sigset_t mask;
-    signals_hold(&mask);
+    tc_program_signals_hold(&mask);
     registry_lock_parked();
     struct gthread *t = new_record();
     t->tid = pthread_self();
@@ -166,7 +159,7 @@ struct gthread *tc_thread_register(void) {
 #endif
     if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_REGISTER);
     tc_registry_unlock();
-    signals_release(&mask);
+    tc_program_signals_release(&mask);
     if (!t->late) pthread_setspecific(exit_key, t);
     tc_unblock_gc_signal(); /* say, a creator's pthread_attr_setsigmask_np */
     return t;
@@ -231,7 +224,7 @@ void tc_thread_unregister(void) {
     /* Parked while it waits: a stop under way needs nothing from this
      * thread, which may not even take signals any more. */
     sigset_t mask;
-    signals_hold(&mask);
+    tc_program_signals_hold(&mask);
     registry_lock_parked();
     if (t->late) pthread_mutex_unlock(&t->alive);
     unlink_record(t);
@@ -240,7 +233,7 @@ void tc_thread_unregister(void) {
     tc_lockrank_stoppable = 0;
 #endif
     tc_registry_unlock();
-    signals_release(&mask);
+    tc_program_signals_release(&mask);
     pthread_setspecific(exit_key, NULL);
 }
 

@@ -455,5 +455,6 @@ void tc_gc_init(void) {
     tc_pacing_init(tc_opts.gogc, tc_opts.gomemlimit, start_ns);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     tc_gc_signal_choose(tc_gc_opts.signal, 1);
+    tc_stw_init();
     tc_threads_init();
 }

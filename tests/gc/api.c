@@ -32,6 +32,10 @@
  *     machine included: the path answers a stop as it leaves; without
  *     that the first one never does) nor lose what they store (the objects they keep swapping
  *     between two slots stay intact through the cycles).
+ *   membarrier_at_startup: the process is registered for membarrier
+ *     before any cycle (a constructor after the library's can issue one):
+ *     registering at the first handshake, once there were threads, took
+ *     an RCU grace period while the program allocated unpaced.
  *   pauses: an idle cycle records one stop-the-world pause (mark
  *     termination; sweep termination is a handshake that stops nobody),
  *     or two, as in Go, when a stop serves as the handshake (no membarrier
@@ -293,6 +297,27 @@ static unsigned stops_per_cycle(void) {
     if (g && strstr(g, "gcfullstop=1")) return 2;
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
     return cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? 1 : 2;
+}
+
+/* Whether the process could issue a private expedited membarrier before
+ * any cycle ran: read by a constructor of this program, which runs after
+ * the library's (errno of the call, 0 if it worked). */
+static int membarrier_errno_at_start = -1;
+
+__attribute__((constructor)) static void probe_membarrier(void) {
+    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    membarrier_errno_at_start = r == 0 ? 0 : errno;
+}
+
+TEST(membarrier_at_startup) {
+    const char *g = getenv("GODEBUG");
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if ((g && strstr(g, "gcfullstop=1")) || cmds <= 0 ||
+        !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) {
+        printf("skipped: no handshakes here (gcfullstop or no membarrier)\n");
+        return;
+    }
+    EXPECT_EQ_U(membarrier_errno_at_start, 0);
 }
 
 TEST(pauses_per_cycle) {

@@ -167,6 +167,12 @@ static void sweep_termination(struct cycle *cy) {
         atomic_store(&tc_gcphase, GC_MARKSTART);
         start(s0);
     }
+    /* The cycle's assist ratio before any assist can run (Go's startCycle
+     * comes before gcBlackenEnabled): the last cycle's, or none at all,
+     * let a descheduled collector leave allocation unpaced. */
+    cy->m0 = tc_nanotime();
+    tc_pacing_mark_start(cy->m0);
+    tc_assist_new_cycle();
     atomic_store(&tc_gcphase, GC_MARK);
     cy->p1 = tc_nanotime() - t0;
     tc_registry_unlock();
@@ -175,11 +181,8 @@ static void sweep_termination(struct cycle *cy) {
 /* The concurrent mark phase (Go's gcBgMarkWorker and markroot): workers
  * wake, this thread marks the roots and then every thread's stack, one
  * thread at a time; assists and workers drain the grey set meanwhile. */
-static void concurrent_mark(struct cycle *cy) {
+static void concurrent_mark(void) {
     struct gccontroller *c = &tc_gcController;
-    cy->m0 = tc_nanotime();
-    tc_pacing_mark_start(cy->m0);
-    tc_assist_new_cycle();
     tc_mark_start_workers();
     tc_mark_wake_workers(1);
     tc_roots_mark();
@@ -249,7 +252,7 @@ static void mark_termination(struct cycle *cy) {
 static void run_cycle(uint32_t n) {
     struct cycle cy = {.n = n};
     sweep_termination(&cy);
-    concurrent_mark(&cy);
+    concurrent_mark();
     mark_done(&cy);
     mark_termination(&cy);
 }

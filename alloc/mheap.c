@@ -64,6 +64,15 @@ void tc_mheap_init(void) {
     }
 }
 
+/* A block of one of the heap's fixallocs (heap lock held), its chunks
+ * counted in metaSys. */
+static void *meta_alloc(struct fixalloc *f) {
+    uint64_t before = f->sys;
+    void *p = tc_fixalloc_alloc(f);
+    if (f->sys != before) __atomic_store_n(&H->metaSys, H->metaSys + (f->sys - before), __ATOMIC_RELAXED);
+    return p;
+}
+
 /* ---- page table ---- */
 
 static void set_page(uintptr_t addr, struct mspan *s) {
@@ -288,14 +297,14 @@ static int grow(uintptr_t npages) {
     if (!p) return 0;
     if (((uintptr_t)p + size - 1) >> 48) return 0; /* outside the index */
     for (uintptr_t a = (uintptr_t)p; a < (uintptr_t)p + size; a += TC_ARENA_BYTES) {
-        struct heaparena *ha = tc_fixalloc_alloc(&H->arenaalloc);
+        struct heaparena *ha = meta_alloc(&H->arenaalloc);
         if (!ha) return 0;
         atomic_store_explicit(&tc_arenas_[a >> TC_ARENA_SHIFT], ha, memory_order_release);
     }
     H->arenaHint = (uintptr_t)p + size;
     if (!tc_heap_lo || (uintptr_t)p < tc_heap_lo) __atomic_store_n(&tc_heap_lo, (uintptr_t)p, __ATOMIC_RELAXED);
     if ((uintptr_t)p + size > tc_heap_hi) __atomic_store_n(&tc_heap_hi, (uintptr_t)p + size, __ATOMIC_RELAXED);
-    struct mspan *s = tc_fixalloc_alloc(&H->spanalloc);
+    struct mspan *s = meta_alloc(&H->spanalloc);
     if (!s) return 0;
     s->startAddr = (uintptr_t)p;
     s->npages = size / TC_PAGE_SIZE;
@@ -314,7 +323,7 @@ static int grow(uintptr_t npages) {
  * [start, at), the new span returned gets [at, end) and its share of the
  * released pages. NULL (f untouched) when no struct can be had. */
 static struct mspan *split(struct mspan *f, uintptr_t at) {
-    struct mspan *t = tc_fixalloc_alloc(&H->spanalloc);
+    struct mspan *t = meta_alloc(&H->spanalloc);
     if (!t) return NULL;
     uintptr_t head = (at - f->startAddr) / TC_PAGE_SIZE;
     t->startAddr = at;
@@ -355,6 +364,11 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     return s;
 }
 
+/* Heap lock held; read racily by tc_mheap_usage. */
+static void gc_pages_add(int64_t n) {
+    __atomic_store_n(&H->pagesInUseGC, H->pagesInUseGC + (uint64_t)n, __ATOMIC_RELAXED);
+}
+
 static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
     return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
 }
@@ -368,12 +382,13 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
     struct mspan *s = NULL;
-    _Atomic uint64_t *bits = f ? tc_fixalloc_alloc(ba) : NULL;
+    _Atomic uint64_t *bits = f ? meta_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
         s = carve(f, cut_point(f, npages, align_pages), npages);
     }
     if (s) {
+        if (tc_spanclass_kind(spc) != SPAN_MANUAL) gc_pages_add((int64_t)npages);
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
@@ -507,6 +522,7 @@ void tc_mheap_free(struct mspan *s) {
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */
     H->pagesInUse -= s->npages;
     H->pagesFree += s->npages;
+    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add(-(int64_t)s->npages);
     s->needzero = 1;
     s->nscav = 0;
     if (s->npages > 2) set_all_pages(s, NULL);
@@ -545,6 +561,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
         s->needzero = 1;
         H->pagesFree -= extra;
         H->pagesInUse += extra;
+        if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add((int64_t)extra);
         for (uintptr_t a = from; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, s);
         ok = 1;
     }
@@ -552,25 +569,19 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     return ok;
 }
 
-static uint64_t metadata_racy(void) {
-    uint64_t m = RACY(H->spanalloc.sys) + RACY(H->arenaalloc.sys);
-    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
-        m += RACY(H->bitsalloc[0][i].sys) + RACY(H->bitsalloc[1][i].sys);
-    return m;
-}
-
-uint64_t tc_mheap_metadata_locked(void) { return metadata_racy(); }
+uint64_t tc_mheap_metadata_locked(void) { return RACY(H->metaSys); }
 uint64_t tc_mheap_inuse_peak(void) {
     uint64_t now = RACY(H->pagesInUse);
     uint64_t peak = __atomic_exchange_n(&H->pagesInUsePeak, now, __ATOMIC_RELAXED);
     return (peak > now ? peak : now) * TC_PAGE_SIZE;
 }
 
-void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident) {
+void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inuse) {
     uint64_t sys = RACY(H->pagesSys), fr = RACY(H->pagesFree), rel = RACY(H->pagesReleased);
     rel = rel < fr ? rel : fr;
     *free_resident = (fr - rel) * TC_PAGE_SIZE;
-    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + metadata_racy();
+    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + RACY(H->metaSys);
+    *gc_inuse = RACY(H->pagesInUseGC) * TC_PAGE_SIZE;
 }
 
 void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }

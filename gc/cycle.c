@@ -232,7 +232,7 @@ static void mark_termination(struct cycle *cy) {
     cy->p2 = tc_nanotime() - cy->t0;
     tc_registry_unlock();
 
-    tc_pacing_commit(cy->before);
+    tc_pacing_commit();
     tc_pacing_limiter_tick(tc_nanotime(), cy->p1 + cy->p2);
     tc_lock(&ctl, LOCKRANK_CTL);
     mark_ns += cy->m1 - cy->m0;
@@ -313,6 +313,7 @@ void tc_gc_note_alloc(uint64_t bytes, int scan) {
     struct gccontroller *c = &tc_gcController;
     uint64_t live = atomic_fetch_add_explicit(&c->heapLive, bytes, memory_order_relaxed) + bytes;
     if (scan) atomic_fetch_add_explicit(&c->heapScan, bytes, memory_order_relaxed);
+    tc_pacing_limit_poll();
     int phase = atomic_load_explicit(&tc_gcphase, memory_order_relaxed);
     if (phase == GC_MARK) {
         tc_assist_debt += bytes; /* paid in scan work by tc_gc_assist */

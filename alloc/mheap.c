@@ -26,7 +26,11 @@
  * highest run of resident pages of the largest span that has any, cuts
  * it out as a BUSY span (so neighbours freed meanwhile do not coalesce
  * into it), and makes the madvise call without the heap lock; the run's
- * allocBits slots (struct heaparena) go back with it. */
+ * allocBits slots and the page-table and pageinfo entries between its ends
+ * (struct heaparena) go back with it. The span structs and bitmaps of the
+ * spans that held those pages sit on fixalloc free lists; their wholly
+ * free 4 KiB units go back when the scavenger ends a burst and on
+ * gc_release_memory (tc_mheap_release_metadata). */
 #include "alloc/mheap.h"
 
 #include <string.h>
@@ -64,12 +68,19 @@ void tc_mheap_init(void) {
     }
 }
 
-/* A block of one of the heap's fixallocs (heap lock held), its chunks
- * counted in metaSys. */
+/* Heap lock held: f's mapped and released bytes moved from sys0, rel0;
+ * keep the totals (read racily by tc_mheap_usage). */
+static void meta_account(const struct fixalloc *f, uint64_t sys0, uint64_t rel0) {
+    if (f->sys != sys0) __atomic_store_n(&H->metaSys, H->metaSys + (f->sys - sys0), __ATOMIC_RELAXED);
+    if (f->released != rel0)
+        __atomic_store_n(&H->metaReleased, H->metaReleased + (f->released - rel0), __ATOMIC_RELAXED);
+}
+
+/* A block of one of the heap's fixallocs (heap lock held). */
 static void *meta_alloc(struct fixalloc *f) {
-    uint64_t before = f->sys;
+    uint64_t sys0 = f->sys, rel0 = f->released;
     void *p = tc_fixalloc_alloc(f);
-    if (f->sys != before) __atomic_store_n(&H->metaSys, H->metaSys + (f->sys - before), __ATOMIC_RELAXED);
+    meta_account(f, sys0, rel0);
     return p;
 }
 
@@ -109,18 +120,64 @@ static _Atomic uint64_t *allocbits_of(uintptr_t a) {
     return tc_arena_allocbits(tc_arenaof(a), tc_arena_page(a));
 }
 
-/* Give back the allocBits slots of released pages [lo, hi) along with
- * the pages (the whole OS pages among them; a run as short as 32 pages
- * covers one): without this, a heap that grew to a peak of small spans
- * keeps 1/64 of that peak resident in bits nobody reads. Reuse reads them
- * as zero, and tc_mspan_init clears them anyway. */
-static void release_allocbits(uintptr_t lo, uintptr_t hi) {
+/* Give back the arena records' parts for released pages [lo, hi) (a
+ * free span, BUSY) along with the pages, the whole OS pages among them:
+ * allocBits slots (a run as short as 32 pages covers one), and the page
+ * table and pageinfo entries of the pages between its first and last,
+ * which are NULL and 0 in a free span (the ends point at it). Without
+ * this, a heap that grew to a peak of small spans keeps a few percent of
+ * that peak resident in entries nobody reads. Reuse reads them as zero,
+ * which is what they held, and tc_mspan_init clears allocBits anyway. */
+static void release_arena_meta(uintptr_t lo, uintptr_t hi) {
     for (uintptr_t a = lo, end; a < hi; a = end) {
         uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
         end = hi < arena_end ? hi : arena_end;
         tc_os_release_inner((void *)allocbits_of(a),
                             (end - a) / TC_PAGE_SIZE * TC_BITWORDS_PER_PAGE * 8);
+        uintptr_t first = a > lo ? a : lo + TC_PAGE_SIZE, last = end < hi ? end : hi - TC_PAGE_SIZE;
+        if (last <= first) continue;
+        struct heaparena *ha = tc_arenaof(a);
+        uintptr_t i = tc_arena_page(first), n = (last - first) / TC_PAGE_SIZE;
+        tc_os_release_inner((void *)&ha->spans[i], n * sizeof ha->spans[0]);
+        tc_os_release_inner((void *)&ha->pageinfo[i], n * sizeof ha->pageinfo[0]);
     }
+}
+
+/* Give the heap's fixallocs' wholly free units back to the OS (heap lock
+ * held, dropped around each madvise: the units are off every list
+ * meanwhile). Returns the bytes. */
+static size_t release_metadata_locked(void) {
+    size_t total = 0;
+    struct fixalloc *all[1 + 2 * (TC_MAX_OBJS_PER_SPAN / 64)];
+    unsigned nf = 0;
+    all[nf++] = &H->spanalloc;
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned n = 1; n <= TC_MAX_OBJS_PER_SPAN / 64; n++) all[nf++] = &H->bitsalloc[k][n];
+    for (unsigned i = 0; i < nf; i++) {
+        struct fixrun runs[32];
+        unsigned n;
+        do {
+            n = tc_fixalloc_release_take(all[i], runs, 32);
+            if (!n) break;
+            tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
+            for (unsigned r = 0; r < n; r++) {
+                tc_os_release(tc_fixrun_addr(&runs[r]), runs[r].n * TC_FIXUNIT);
+                total += runs[r].n * TC_FIXUNIT;
+            }
+            tc_lock(&H->lock, LOCKRANK_HEAP);
+            uint64_t sys0 = all[i]->sys, rel0 = all[i]->released;
+            tc_fixalloc_release_done(all[i], runs, n);
+            meta_account(all[i], sys0, rel0);
+        } while (n == 32);
+    }
+    return total;
+}
+
+size_t tc_mheap_release_metadata(void) {
+    heap_lock();
+    size_t n = release_metadata_locked();
+    heap_unlock();
+    return n;
 }
 
 /* ---- released-page bits ---- */
@@ -460,7 +517,7 @@ static uintptr_t release_run(struct mspan *s, uintptr_t max) {
     set_free_ends(run);
     tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
     tc_os_release((void *)lo, n * TC_PAGE_SIZE);
-    release_allocbits(lo, hi);
+    release_arena_meta(lo, hi);
     tc_lock(&H->lock, LOCKRANK_HEAP);
     scav_mark(lo, n, 1);
     run->nscav = n;
@@ -532,7 +589,10 @@ void tc_mheap_free(struct mspan *s) {
     if (excess) tc_scavenge_wake();
 }
 
-size_t tc_mheap_scavenge(uint64_t keep_bytes) { return tc_mheap_release(keep_bytes, UINT64_MAX); }
+size_t tc_mheap_scavenge(uint64_t keep_bytes) {
+    size_t n = tc_mheap_release(keep_bytes, UINT64_MAX);
+    return n + tc_mheap_release_metadata();
+}
 
 int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     int ok = 0;
@@ -570,6 +630,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
 }
 
 uint64_t tc_mheap_metadata_locked(void) { return RACY(H->metaSys); }
+uint64_t tc_mheap_metadata_resident(void) { return RACY(H->metaSys) - RACY(H->metaReleased); }
 uint64_t tc_mheap_inuse_peak(void) {
     uint64_t now = RACY(H->pagesInUse);
     uint64_t peak = __atomic_exchange_n(&H->pagesInUsePeak, now, __ATOMIC_RELAXED);
@@ -580,7 +641,7 @@ void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inus
     uint64_t sys = RACY(H->pagesSys), fr = RACY(H->pagesFree), rel = RACY(H->pagesReleased);
     rel = rel < fr ? rel : fr;
     *free_resident = (fr - rel) * TC_PAGE_SIZE;
-    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + RACY(H->metaSys);
+    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + tc_mheap_metadata_resident();
     *gc_inuse = RACY(H->pagesInUseGC) * TC_PAGE_SIZE;
 }
 

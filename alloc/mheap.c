@@ -26,7 +26,11 @@
  * highest run of resident pages of the largest span that has any, cuts
  * it out as a BUSY span (so neighbours freed meanwhile do not coalesce
  * into it), and makes the madvise call without the heap lock; the run's
- * allocBits slots (struct heaparena) go back with it. */
+ * allocBits slots and the page-table and pageinfo entries between its ends
+ * (struct heaparena) go back with it. The span structs and bitmaps of the
+ * spans that held those pages sit on fixalloc free lists; their wholly
+ * free 4 KiB units go back when the scavenger ends a burst and on
+ * gc_release_memory (tc_mheap_release_metadata). */
 #include "alloc/mheap.h"
 
 #include <string.h>
@@ -62,6 +66,22 @@ void tc_mheap_init(void) {
         tc_fixalloc_init(&H->bitsalloc[0][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_MANUAL), n) * 8);
         tc_fixalloc_init(&H->bitsalloc[1][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_SCAN), n) * 8);
     }
+}
+
+/* Heap lock held: f's mapped and released bytes moved from sys0, rel0;
+ * keep the totals (read racily by tc_mheap_usage). */
+static void meta_account(const struct fixalloc *f, uint64_t sys0, uint64_t rel0) {
+    if (f->sys != sys0) __atomic_store_n(&H->metaSys, H->metaSys + (f->sys - sys0), __ATOMIC_RELAXED);
+    if (f->released != rel0)
+        __atomic_store_n(&H->metaReleased, H->metaReleased + (f->released - rel0), __ATOMIC_RELAXED);
+}
+
+/* A block of one of the heap's fixallocs (heap lock held). */
+static void *meta_alloc(struct fixalloc *f) {
+    uint64_t sys0 = f->sys, rel0 = f->released;
+    void *p = tc_fixalloc_alloc(f);
+    meta_account(f, sys0, rel0);
+    return p;
 }
 
 /* ---- page table ---- */
@@ -100,18 +120,64 @@ static _Atomic uint64_t *allocbits_of(uintptr_t a) {
     return tc_arena_allocbits(tc_arenaof(a), tc_arena_page(a));
 }
 
-/* Give back the allocBits slots of released pages [lo, hi) along with
- * the pages (the whole OS pages among them; a run as short as 32 pages
- * covers one): without this, a heap that grew to a peak of small spans
- * keeps 1/64 of that peak resident in bits nobody reads. Reuse reads them
- * as zero, and tc_mspan_init clears them anyway. */
-static void release_allocbits(uintptr_t lo, uintptr_t hi) {
+/* Give back the arena records' parts for released pages [lo, hi) (a
+ * free span, BUSY) along with the pages, the whole OS pages among them:
+ * allocBits slots (a run as short as 32 pages covers one), and the page
+ * table and pageinfo entries of the pages between its first and last,
+ * which are NULL and 0 in a free span (the ends point at it). Without
+ * this, a heap that grew to a peak of small spans keeps a few percent of
+ * that peak resident in entries nobody reads. Reuse reads them as zero,
+ * which is what they held, and tc_mspan_init clears allocBits anyway. */
+static void release_arena_meta(uintptr_t lo, uintptr_t hi) {
     for (uintptr_t a = lo, end; a < hi; a = end) {
         uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
         end = hi < arena_end ? hi : arena_end;
         tc_os_release_inner((void *)allocbits_of(a),
                             (end - a) / TC_PAGE_SIZE * TC_BITWORDS_PER_PAGE * 8);
+        uintptr_t first = a > lo ? a : lo + TC_PAGE_SIZE, last = end < hi ? end : hi - TC_PAGE_SIZE;
+        if (last <= first) continue;
+        struct heaparena *ha = tc_arenaof(a);
+        uintptr_t i = tc_arena_page(first), n = (last - first) / TC_PAGE_SIZE;
+        tc_os_release_inner((void *)&ha->spans[i], n * sizeof ha->spans[0]);
+        tc_os_release_inner((void *)&ha->pageinfo[i], n * sizeof ha->pageinfo[0]);
     }
+}
+
+/* Give the heap's fixallocs' wholly free units back to the OS (heap lock
+ * held, dropped around each madvise: the units are off every list
+ * meanwhile). Returns the bytes. */
+static size_t release_metadata_locked(void) {
+    size_t total = 0;
+    struct fixalloc *all[1 + 2 * (TC_MAX_OBJS_PER_SPAN / 64)];
+    unsigned nf = 0;
+    all[nf++] = &H->spanalloc;
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned n = 1; n <= TC_MAX_OBJS_PER_SPAN / 64; n++) all[nf++] = &H->bitsalloc[k][n];
+    for (unsigned i = 0; i < nf; i++) {
+        struct fixrun runs[32];
+        unsigned n;
+        do {
+            n = tc_fixalloc_release_take(all[i], runs, 32);
+            if (!n) break;
+            tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
+            for (unsigned r = 0; r < n; r++) {
+                tc_os_release(tc_fixrun_addr(&runs[r]), runs[r].n * TC_FIXUNIT);
+                total += runs[r].n * TC_FIXUNIT;
+            }
+            tc_lock(&H->lock, LOCKRANK_HEAP);
+            uint64_t sys0 = all[i]->sys, rel0 = all[i]->released;
+            tc_fixalloc_release_done(all[i], runs, n);
+            meta_account(all[i], sys0, rel0);
+        } while (n == 32);
+    }
+    return total;
+}
+
+size_t tc_mheap_release_metadata(void) {
+    heap_lock();
+    size_t n = release_metadata_locked();
+    heap_unlock();
+    return n;
 }
 
 /* ---- released-page bits ---- */
@@ -288,14 +354,14 @@ static int grow(uintptr_t npages) {
     if (!p) return 0;
     if (((uintptr_t)p + size - 1) >> 48) return 0; /* outside the index */
     for (uintptr_t a = (uintptr_t)p; a < (uintptr_t)p + size; a += TC_ARENA_BYTES) {
-        struct heaparena *ha = tc_fixalloc_alloc(&H->arenaalloc);
+        struct heaparena *ha = meta_alloc(&H->arenaalloc);
         if (!ha) return 0;
         atomic_store_explicit(&tc_arenas_[a >> TC_ARENA_SHIFT], ha, memory_order_release);
     }
     H->arenaHint = (uintptr_t)p + size;
     if (!tc_heap_lo || (uintptr_t)p < tc_heap_lo) __atomic_store_n(&tc_heap_lo, (uintptr_t)p, __ATOMIC_RELAXED);
     if ((uintptr_t)p + size > tc_heap_hi) __atomic_store_n(&tc_heap_hi, (uintptr_t)p + size, __ATOMIC_RELAXED);
-    struct mspan *s = tc_fixalloc_alloc(&H->spanalloc);
+    struct mspan *s = meta_alloc(&H->spanalloc);
     if (!s) return 0;
     s->startAddr = (uintptr_t)p;
     s->npages = size / TC_PAGE_SIZE;
@@ -314,7 +380,7 @@ static int grow(uintptr_t npages) {
  * [start, at), the new span returned gets [at, end) and its share of the
  * released pages. NULL (f untouched) when no struct can be had. */
 static struct mspan *split(struct mspan *f, uintptr_t at) {
-    struct mspan *t = tc_fixalloc_alloc(&H->spanalloc);
+    struct mspan *t = meta_alloc(&H->spanalloc);
     if (!t) return NULL;
     uintptr_t head = (at - f->startAddr) / TC_PAGE_SIZE;
     t->startAddr = at;
@@ -355,6 +421,11 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     return s;
 }
 
+/* Heap lock held; read racily by tc_mheap_usage. */
+static void gc_pages_add(int64_t n) {
+    __atomic_store_n(&H->pagesInUseGC, H->pagesInUseGC + (uint64_t)n, __ATOMIC_RELAXED);
+}
+
 static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
     return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
 }
@@ -368,12 +439,13 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
     struct mspan *s = NULL;
-    _Atomic uint64_t *bits = f ? tc_fixalloc_alloc(ba) : NULL;
+    _Atomic uint64_t *bits = f ? meta_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
         s = carve(f, cut_point(f, npages, align_pages), npages);
     }
     if (s) {
+        if (tc_spanclass_kind(spc) != SPAN_MANUAL) gc_pages_add((int64_t)npages);
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;
@@ -445,7 +517,7 @@ static uintptr_t release_run(struct mspan *s, uintptr_t max) {
     set_free_ends(run);
     tc_unlock(&H->lock, LOCKRANK_HEAP); /* still in the caller's region */
     tc_os_release((void *)lo, n * TC_PAGE_SIZE);
-    release_allocbits(lo, hi);
+    release_arena_meta(lo, hi);
     tc_lock(&H->lock, LOCKRANK_HEAP);
     scav_mark(lo, n, 1);
     run->nscav = n;
@@ -507,6 +579,7 @@ void tc_mheap_free(struct mspan *s) {
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */
     H->pagesInUse -= s->npages;
     H->pagesFree += s->npages;
+    if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add(-(int64_t)s->npages);
     s->needzero = 1;
     s->nscav = 0;
     if (s->npages > 2) set_all_pages(s, NULL);
@@ -516,7 +589,10 @@ void tc_mheap_free(struct mspan *s) {
     if (excess) tc_scavenge_wake();
 }
 
-size_t tc_mheap_scavenge(uint64_t keep_bytes) { return tc_mheap_release(keep_bytes, UINT64_MAX); }
+size_t tc_mheap_scavenge(uint64_t keep_bytes) {
+    size_t n = tc_mheap_release(keep_bytes, UINT64_MAX);
+    return n + tc_mheap_release_metadata();
+}
 
 int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     int ok = 0;
@@ -545,6 +621,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
         s->needzero = 1;
         H->pagesFree -= extra;
         H->pagesInUse += extra;
+        if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add((int64_t)extra);
         for (uintptr_t a = from; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, s);
         ok = 1;
     }
@@ -552,25 +629,20 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     return ok;
 }
 
-static uint64_t metadata_racy(void) {
-    uint64_t m = RACY(H->spanalloc.sys) + RACY(H->arenaalloc.sys);
-    for (size_t i = 1; i <= TC_MAX_OBJS_PER_SPAN / 64; i++)
-        m += RACY(H->bitsalloc[0][i].sys) + RACY(H->bitsalloc[1][i].sys);
-    return m;
-}
-
-uint64_t tc_mheap_metadata_locked(void) { return metadata_racy(); }
+uint64_t tc_mheap_metadata_locked(void) { return RACY(H->metaSys); }
+uint64_t tc_mheap_metadata_resident(void) { return RACY(H->metaSys) - RACY(H->metaReleased); }
 uint64_t tc_mheap_inuse_peak(void) {
     uint64_t now = RACY(H->pagesInUse);
     uint64_t peak = __atomic_exchange_n(&H->pagesInUsePeak, now, __ATOMIC_RELAXED);
     return (peak > now ? peak : now) * TC_PAGE_SIZE;
 }
 
-void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident) {
+void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inuse) {
     uint64_t sys = RACY(H->pagesSys), fr = RACY(H->pagesFree), rel = RACY(H->pagesReleased);
     rel = rel < fr ? rel : fr;
     *free_resident = (fr - rel) * TC_PAGE_SIZE;
-    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + metadata_racy();
+    *mapped = (sys > rel ? sys - rel : 0) * TC_PAGE_SIZE + tc_mheap_metadata_resident();
+    *gc_inuse = RACY(H->pagesInUseGC) * TC_PAGE_SIZE;
 }
 
 void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }

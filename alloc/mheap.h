@@ -89,6 +89,9 @@ struct mheap {
     /* Counters, in pages unless named otherwise; heap lock. */
     uint64_t pagesSys;      /* reserved from the OS */
     uint64_t pagesInUse;    /* in MSPAN_INUSE spans */
+    uint64_t pagesInUseGC;  /* the part of pagesInUse in collected spans */
+    uint64_t metaSys;       /* bytes mapped by the fixallocs above (atomic reads) */
+    uint64_t metaReleased;  /* of those, not resident (fresh or given back) */
     uint64_t pagesFree;     /* in free (or busy) spans */
     uint64_t pagesReleased; /* part of pagesFree released to the OS */
     uint64_t pagesInUsePeak; /* highest pagesInUse since tc_mheap_inuse_peak
@@ -157,22 +160,28 @@ TC_INTERNAL size_t tc_mheap_release(uint64_t keep_bytes, uint64_t max_bytes);
 TC_INTERNAL int tc_mheap_excess(void);
 /* The same for what the scavenger's targets do not allow (scavenge.h). */
 TC_INTERNAL size_t tc_mheap_release_excess(uint64_t max_bytes);
-/* All of it, at once (gc_release_memory, malloc_trim). */
+/* All of it, at once, and the metadata's free units with it
+ * (gc_release_memory, malloc_trim). */
 TC_INTERNAL size_t tc_mheap_scavenge(uint64_t keep_bytes);
 /* Heap lock held: bytes in spans in use, and in free resident pages. */
 TC_INTERNAL void tc_mheap_resident_locked(uint64_t *inuse, uint64_t *free_resident);
 
 /* Bytes mapped and not released (heap pages in use or free and resident,
- * plus the heap's metadata), and of those the free heap pages. Racy
- * reads without the heap lock: an estimate, safe while the world is
- * stopped (the pacer's memory limit). */
-TC_INTERNAL void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident);
+ * plus the heap's metadata), of those the free heap pages, and the pages
+ * of collected spans in use (bytes). Racy reads without the heap lock: an
+ * estimate, safe while the world is stopped (the pacer's memory limit). */
+TC_INTERNAL void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inuse);
 /* The most bytes in spans in use at once since the last call (racy, as
  * tc_mheap_usage); the next period starts from what is in use now. */
 TC_INTERNAL uint64_t tc_mheap_inuse_peak(void);
-/* The heap's metadata bytes (span structs, bitmaps, arena records); heap
- * lock held. */
+/* The heap's metadata bytes (span structs, bitmaps, arena records)
+ * mapped; heap lock held. */
 TC_INTERNAL uint64_t tc_mheap_metadata_locked(void);
+/* The part of it not released (racy read). */
+TC_INTERNAL uint64_t tc_mheap_metadata_resident(void);
+/* Give the span structs' and bitmaps' wholly free 4 KiB units back to the
+ * OS (alloc/fixalloc.h); returns the bytes. Inside a region. */
+TC_INTERNAL size_t tc_mheap_release_metadata(void);
 
 /* Lock and unlock for fork(). */
 TC_INTERNAL void tc_mheap_lock_all(void);

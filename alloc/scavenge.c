@@ -21,8 +21,10 @@
  * How fast: 4 MiB per madvise at most, and after each millisecond spent
  * releasing the thread sleeps nine: at most a tenth of one CPU (Go aims
  * at 1 %, releasing far more slowly; here 512 MiB freed at once is back
- * with the OS in about a second). gc_release_memory() and malloc_trim(0)
- * release everything at once, on the caller's thread.
+ * with the OS in about a second). A burst that released pages ends by
+ * giving back the metadata units that described them (span structs and
+ * bitmaps now all free: alloc/fixalloc.h). gc_release_memory() and
+ * malloc_trim(0) release everything at once, on the caller's thread.
  *
  * The thread is started by the first wake-up made outside any gc region
  * (a free that leaves excess, a cycle's end); a program that never frees
@@ -70,7 +72,7 @@ uint64_t tc_scavenge_excess_locked(void) {
     uint64_t excess = inuse + dirty > keep ? inuse + dirty - keep : 0;
     int64_t lim = atomic_load_explicit(&limit, memory_order_relaxed);
     if (lim != INT64_MAX) {
-        uint64_t mapped = inuse + dirty + tc_mheap_metadata_locked(), cap = (uint64_t)lim / 100 * 95;
+        uint64_t mapped = inuse + dirty + tc_mheap_metadata_resident(), cap = (uint64_t)lim / 100 * 95;
         if (mapped > cap && mapped - cap > excess) excess = mapped - cap;
     }
     return excess < dirty ? excess : dirty;
@@ -92,16 +94,19 @@ static void *scavenger_main(void *arg) {
     for (;;) {
         while (atomic_exchange(&pending, 0) == 0)
             syscall(SYS_futex, (uint32_t *)&pending, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-        uint64_t worked = 0;
+        uint64_t worked = 0, released = 0;
         for (;;) {
             uint64_t t0 = now_ns();
-            if (!tc_mheap_release_excess(CHUNK)) break;
+            size_t n = tc_mheap_release_excess(CHUNK);
+            if (!n) break;
+            released += n;
             worked += now_ns() - t0;
             if (worked >= WORK_NS) {
                 sleep_ns(9 * worked);
                 worked = 0;
             }
         }
+        if (released) tc_mheap_release_metadata(); /* what described those pages */
     }
     return NULL;
 }

@@ -66,6 +66,11 @@ void tc_gc_assist(void) {
     struct gccontroller *c = &tc_gcController;
     uint64_t debt = tc_assist_debt;
     tc_assist_debt = 0;
+    if (debt & TC_ASSIST_WAIT_START) {
+        debt &= ~TC_ASSIST_WAIT_START;
+        tc_gc_wait_start();
+        if (!debt) return;
+    }
     uint32_t cyc = atomic_load_explicit(&mark_cycle, memory_order_relaxed);
     if (assist_cycle != cyc) assist_cycle = cyc, assist_credit = 0;
     if (assist_credit >= debt) {

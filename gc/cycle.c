@@ -40,7 +40,8 @@
  * (gc/barrier.c). Pauses are timed and kept by gc/stats.c.
  *
  * A cycle starts when allocation brings heapLive to the pacer's trigger
- * (tc_gc_note_alloc), when gc_collect asks for one (and waits for its
+ * (tc_gc_note_alloc; that thread then waits for the mark to begin,
+ * tc_gc_wait_start), when gc_collect asks for one (and waits for its
  * sweep), or every N allocations under GODEBUG=gcstress=N. */
 #include <stdlib.h>
 
@@ -89,6 +90,11 @@ static uint32_t requested, done; /* cycles asked for, marked; ctl */
  * parked without holding ctl (a thread held by a stop must not hold a
  * lock that allocation takes inside a region). */
 static _Atomic uint32_t swept;
+/* The last cycle whose mark has begun (allocate-black and assists on):
+ * a futex word allocation past the trigger waits on (tc_gc_wait_start). */
+static _Atomic uint32_t marks_begun;
+/* The cycle this thread asked for at its trigger and waits to begin. */
+static __thread uint32_t start_target;
 static int trigger, driver_started;
 static int cycle_forced; /* ctl: the cycle under way was asked for by gc_collect */
 _Atomic int tc_collected_used; /* 1 once gc_alloc was called; set under the registry lock */
@@ -167,19 +173,24 @@ static void sweep_termination(struct cycle *cy) {
         atomic_store(&tc_gcphase, GC_MARKSTART);
         start(s0);
     }
+    /* The cycle's assist ratio before any assist can run (Go's startCycle
+     * comes before gcBlackenEnabled): the last cycle's, or none at all,
+     * let a descheduled collector leave allocation unpaced. */
+    cy->m0 = tc_nanotime();
+    tc_pacing_mark_start(cy->m0);
+    tc_assist_new_cycle();
     atomic_store(&tc_gcphase, GC_MARK);
     cy->p1 = tc_nanotime() - t0;
     tc_registry_unlock();
+    atomic_store(&marks_begun, cy->n);
+    tc_futex_wake_all(&marks_begun);
 }
 
 /* The concurrent mark phase (Go's gcBgMarkWorker and markroot): workers
  * wake, this thread marks the roots and then every thread's stack, one
  * thread at a time; assists and workers drain the grey set meanwhile. */
-static void concurrent_mark(struct cycle *cy) {
+static void concurrent_mark(void) {
     struct gccontroller *c = &tc_gcController;
-    cy->m0 = tc_nanotime();
-    tc_pacing_mark_start(cy->m0);
-    tc_assist_new_cycle();
     tc_mark_start_workers();
     tc_mark_wake_workers(1);
     tc_roots_mark();
@@ -229,7 +240,7 @@ static void mark_termination(struct cycle *cy) {
     cy->p2 = tc_nanotime() - cy->t0;
     tc_registry_unlock();
 
-    tc_pacing_commit(cy->before);
+    tc_pacing_commit();
     tc_pacing_limiter_tick(tc_nanotime(), cy->p1 + cy->p2);
     tc_lock(&ctl, LOCKRANK_CTL);
     mark_ns += cy->m1 - cy->m0;
@@ -249,7 +260,7 @@ static void mark_termination(struct cycle *cy) {
 static void run_cycle(uint32_t n) {
     struct cycle cy = {.n = n};
     sweep_termination(&cy);
-    concurrent_mark(&cy);
+    concurrent_mark();
     mark_done(&cy);
     mark_termination(&cy);
 }
@@ -310,6 +321,7 @@ void tc_gc_note_alloc(uint64_t bytes, int scan) {
     struct gccontroller *c = &tc_gcController;
     uint64_t live = atomic_fetch_add_explicit(&c->heapLive, bytes, memory_order_relaxed) + bytes;
     if (scan) atomic_fetch_add_explicit(&c->heapScan, bytes, memory_order_relaxed);
+    tc_pacing_limit_poll();
     int phase = atomic_load_explicit(&tc_gcphase, memory_order_relaxed);
     if (phase == GC_MARK) {
         tc_assist_debt += bytes; /* paid in scan work by tc_gc_assist */
@@ -320,7 +332,30 @@ void tc_gc_note_alloc(uint64_t bytes, int scan) {
             ensure_driver();
             pthread_cond_signal(&ctl_cond);
         }
+        start_target = done + 1;
         tc_unlock(&ctl, LOCKRANK_CTL);
+        tc_assist_debt |= TC_ASSIST_WAIT_START; /* after the region: tc_gc_wait_start */
+    }
+}
+
+/* Go's allocating goroutine runs gcStart itself, and others that pass
+ * the trigger meanwhile wait on its start semaphore: allocation does not
+ * outrun a cycle that has not started. Here the collector thread starts
+ * it, and a descheduled collector (a busy machine) let the heap run tens
+ * of MiB past the trigger, and a memory limit, with nothing to pace it.
+ * So the thread waits, parked and outside its regions, until the mark
+ * it asked for begins (after the last cycle's sweep, as in Go), for
+ * START_WAIT_NS at most: the thread may hold something the collector
+ * needs to start (the loader's lock, in a constructor that allocates). */
+#define START_WAIT_NS 100000000u
+void tc_gc_wait_start(void) {
+    uint32_t target = start_target, v;
+    uint64_t until = tc_nanotime() + START_WAIT_NS, now;
+    while ((int32_t)((v = atomic_load(&marks_begun)) - target) < 0 &&
+           (now = tc_nanotime()) < until) {
+        if (atomic_load(&tc_gc_testhook_holding)) return; /* a test holds the collector */
+        struct timespec ts = {0, (long)(until - now)};
+        tc_parked_futex_wait_for(&marks_begun, v, &ts);
     }
 }
 
@@ -455,5 +490,6 @@ void tc_gc_init(void) {
     tc_pacing_init(tc_opts.gogc, tc_opts.gomemlimit, start_ns);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     tc_gc_signal_choose(tc_gc_opts.signal, 1);
+    tc_stw_init();
     tc_threads_init();
 }

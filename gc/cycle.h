@@ -10,6 +10,9 @@ TC_INTERNAL void tc_gc_init(void);
 TC_INTERNAL int tc_gc_procs(void);
 /* gcstress: count an allocation; every stress-th asks for a cycle. */
 TC_INTERNAL void tc_gc_stress_tick(void);
+/* Outside any gc region, after an allocation passed the trigger: wait,
+ * parked, until the mark of the cycle it asked for has begun. */
+TC_INTERNAL void tc_gc_wait_start(void);
 /* Tests only: when set, the collector thread calls it at these points of
  * every cycle, outside any stop and lock, so a test can act at a known
  * moment of the mark phase (tests/gc/edges.c). */

@@ -6,7 +6,9 @@
  *     goal = M + (M + S + G) x GOGC/100,   at least 4 MiB x GOGC/100,
  * or, with a memory limit, to what the limit leaves once everything else
  * the runtime holds from the OS is counted (memory_limit_goal below), if
- * that is smaller. GOGC=off leaves only the limit; with neither, no cycle
+ * that is smaller. Go computes that goal afresh whenever it tests the
+ * trigger; here a commit fixes it, and allocation commits again when the
+ * memory outside the heap has moved (tc_pacer_limit_stale). GOGC=off leaves only the limit; with neither, no cycle
  * starts by itself (gc_collect still runs one). Go counts in M what was
  * allocated black during the mark too; here M is what the tracing found,
  * so that the heap peaks near (1 + GOGC/100) x the live heap: counting
@@ -82,15 +84,24 @@ static uint64_t gc_percent_goal(const struct gccontroller *c, int32_t pct) {
     return goal > minimum ? goal : minimum;
 }
 
-/* Go's memoryLimitHeapGoal: what the limit leaves for the collected heap
- * once the rest (metadata, malloc'd spans, fragmentation) and any overage
- * are taken out, less 3 % headroom; never below M. */
-static uint64_t memory_limit_goal(const struct gccontroller *c, const struct tc_pacer_mem *m) {
-    int64_t limit = atomic_load(&c->memoryLimit);
-    if (limit == TC_PACER_NO_LIMIT) return UINT64_MAX;
-    uint64_t lim = (uint64_t)limit;
+/* What the limit's goal takes out: the memory that is not the collected
+ * heap (metadata, malloc'd spans, free pages aside) and any overage. */
+static uint64_t limit_taken(const struct tc_pacer_mem *m, uint64_t lim) {
     uint64_t nonheap = sub0(sub0(m->mapped, m->heap_free), m->heap_live);
-    uint64_t taken = sat_add(nonheap, sub0(m->mapped, lim)); /* the rest, and any overage */
+    return sat_add(nonheap, sub0(m->mapped, lim));
+}
+
+/* Go's memoryLimitHeapGoal: what the limit leaves for the collected heap
+ * once the rest (metadata, malloc'd spans) and any overage are taken out,
+ * less 3 % headroom; never below M. */
+static uint64_t memory_limit_goal(struct gccontroller *c, const struct tc_pacer_mem *m) {
+    int64_t limit = atomic_load(&c->memoryLimit);
+    if (limit == TC_PACER_NO_LIMIT) {
+        atomic_store(&c->limitTaken, 0);
+        return UINT64_MAX;
+    }
+    uint64_t lim = (uint64_t)limit, taken = limit_taken(m, lim);
+    atomic_store(&c->limitTaken, taken);
     if (taken >= lim) return c->heapMarked; /* collect continuously; the limiter steps in */
     uint64_t goal = lim - taken;
     uint64_t headroom = goal / 100 * LIMIT_HEADROOM_PERCENT;
@@ -126,6 +137,20 @@ void tc_pacer_commit(struct gccontroller *c, const struct tc_pacer_mem *m) {
     atomic_store(&c->runway, rw);
     atomic_store(&c->heapGoal, goal);
     atomic_store(&c->trigger, trigger_for(c, goal, rw));
+}
+
+/* Metadata (bitmaps, span structs, arena records) grows with the heap:
+ * a goal fixed at start-up, when there is hardly any, lets the first
+ * cycle's heap plus its metadata pass the limit. A move of 1/256 of the
+ * limit calls for a new commit: a few hundred over a heap the size of
+ * the limit. */
+int tc_pacer_limit_stale(const struct gccontroller *c, const struct tc_pacer_mem *m) {
+    int64_t limit = atomic_load_explicit(&c->memoryLimit, memory_order_relaxed);
+    if (limit == TC_PACER_NO_LIMIT) return 0;
+    uint64_t lim = (uint64_t)limit, taken = limit_taken(m, lim);
+    uint64_t was = atomic_load_explicit(&c->limitTaken, memory_order_relaxed);
+    uint64_t moved = taken > was ? taken - was : was - taken;
+    return moved > lim / 256;
 }
 
 void tc_pacer_workers(int procs, int *dedicated, double *fractional) {

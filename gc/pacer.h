@@ -31,8 +31,8 @@ struct tc_pacer_mem {
     uint64_t mapped;    /* mapped and not released: heap spans in use, free
                            spans still resident, metadata */
     uint64_t heap_free; /* free heap pages still resident */
-    uint64_t heap_live; /* the collected heap's spans handed out (heapLive
-                           before mark termination resets it) */
+    uint64_t heap_live; /* the collected heap's spans in use, unswept
+                           garbage included (Go's heapAlloc) */
 };
 
 struct gccontroller {
@@ -58,6 +58,8 @@ struct gccontroller {
     _Atomic uint64_t memoryLimitHeapGoal; /* the goal from the limit alone */
     _Atomic uint64_t heapGoal;            /* the smaller of the two */
     _Atomic uint64_t trigger;             /* heapLive that starts a cycle (UINT64_MAX: never) */
+    _Atomic uint64_t limitTaken;          /* bytes the limit's goal took out for
+                                             the rest and any overage (0: no limit) */
 
     /* The heap (atomics; allocation adds, mark termination resets). */
     _Atomic uint64_t heapLive; /* L: M plus span bytes handed out since */
@@ -101,6 +103,11 @@ TC_INTERNAL void tc_pacer_init(struct gccontroller *c, int32_t gcPercent, int64_
 /* Recompute goal, runway and trigger from the settings, the last cycle and
  * m (Go's commit; also heapMinimum's effect). */
 TC_INTERNAL void tc_pacer_commit(struct gccontroller *c, const struct tc_pacer_mem *m);
+/* Whether memory outside the collected heap (m) moved far enough from
+ * what the last commit took out of the limit that the limit's goal, and
+ * the trigger, must be committed again (Go computes them afresh at every
+ * test). Always 0 without a limit. */
+TC_INTERNAL int tc_pacer_limit_stale(const struct gccontroller *c, const struct tc_pacer_mem *m);
 /* A cycle starts at time now (ns) on procs Ps: reset this cycle's
  * counters, choose the workers, set the assist ratio. */
 TC_INTERNAL void tc_pacer_start_cycle(struct gccontroller *c, uint64_t now, int procs);

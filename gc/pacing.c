@@ -8,9 +8,12 @@
  * cycle measured; while marking, allocation owes scan work at the pacer's
  * assist ratio (gc/assist.c), paid from the workers' credit first.
  * gc_setpercent(-1) or GOGC=off leaves only the memory limit (if any) to
- * start cycles; gc_collect always runs one. Every commit takes
- * pacer_lock, which is only held inside a gc region (the setters) or by
- * the collector thread outside a stop, so a stop never waits on it. */
+ * start cycles; gc_collect always runs one. With a memory limit,
+ * allocation commits again when the memory outside the collected heap
+ * has moved (tc_pacing_limit_poll): the limit's goal follows the metadata
+ * as the heap grows. Every commit takes pacer_lock, which is only held
+ * inside a gc region (the setters, allocation) or by the collector thread
+ * outside a stop, so a stop never waits on it. */
 #include <string.h>
 
 #include "alloc/alloc.h"
@@ -30,9 +33,8 @@ static uint64_t limiter_seen; /* this cycle's GC CPU already given to the limite
 
 /* What the runtime holds from the OS, for the memory limit (racy reads:
  * also called while the world is stopped). */
-static void memory_now(struct tc_pacer_mem *m, uint64_t heap_live) {
-    tc_mheap_usage(&m->mapped, &m->heap_free);
-    m->heap_live = heap_live;
+static void memory_now(struct tc_pacer_mem *m) {
+    tc_mheap_usage(&m->mapped, &m->heap_free, &m->heap_live);
 }
 
 /* The most heap in use during each of the last four cycles (mark
@@ -52,10 +54,10 @@ static uint64_t peak_inuse[4], peak_goal[4];
  * goal itself by 15 % (black allocation lands in the marked bytes);
  * following either made the scavenger release pages the next cycle
  * faulted back in. */
-static void commit_locked(uint64_t heap_live) {
+static void commit_locked(void) {
     struct gccontroller *c = &tc_gcController;
     struct tc_pacer_mem m;
-    memory_now(&m, heap_live);
+    memory_now(&m);
     tc_pacer_commit(c, &m);
     uint64_t goal = atomic_load(&c->heapGoal), keep = 0, peak = 0, top = 0;
     for (unsigned i = 0; i < 4; i++) {
@@ -97,7 +99,7 @@ static int64_t set_pacing(int which, int64_t v) {
     tc_lock(&pacer_lock, LOCKRANK_PACER);
     int64_t old = which ? tc_pacer_set_memory_limit(&tc_gcController, v)
                         : tc_pacer_set_gcpercent(&tc_gcController, (int32_t)v);
-    commit_locked(atomic_load(&tc_gcController.heapLive));
+    commit_locked();
     tc_unlock(&pacer_lock, LOCKRANK_PACER);
     tc_region_end();
     return old;
@@ -109,7 +111,7 @@ TRICOLOR_API int64_t gc_set_memory_limit(int64_t bytes) { return set_pacing(1, b
 
 void tc_pacing_init(int32_t gcpercent, int64_t memlimit, uint64_t now) {
     tc_pacer_init(&tc_gcController, gcpercent, memlimit);
-    commit_locked(0);
+    commit_locked();
     tc_limiter_init(&tc_gcLimiter, tc_gc_procs(), now);
 }
 
@@ -129,10 +131,18 @@ void tc_pacing_mark_end_stopped(uint64_t now, uint64_t live, uint64_t traced) {
     peak_goal[0] = c->lastHeapGoal != UINT64_MAX ? c->lastHeapGoal : 0;
 }
 
-void tc_pacing_commit(uint64_t heap_live) {
+void tc_pacing_commit(void) {
     tc_lock(&pacer_lock, LOCKRANK_PACER);
-    commit_locked(heap_live);
+    commit_locked();
     tc_unlock(&pacer_lock, LOCKRANK_PACER);
+}
+
+void tc_pacing_limit_poll(void) {
+    struct gccontroller *c = &tc_gcController;
+    if (atomic_load_explicit(&c->memoryLimit, memory_order_relaxed) == TC_PACER_NO_LIMIT) return;
+    struct tc_pacer_mem m;
+    memory_now(&m);
+    if (tc_pacer_limit_stale(c, &m)) tc_pacing_commit();
 }
 
 /* A fork may have cut a setter short: the child starts the lock afresh. */

@@ -19,9 +19,12 @@ TC_INTERNAL void tc_gc_pace_tick(uint64_t now);
  * now, bytes live and traced) and note the cycle's peak heap; no trigger
  * until the next tc_pacing_commit. */
 TC_INTERNAL void tc_pacing_mark_end_stopped(uint64_t now, uint64_t live, uint64_t traced);
-/* Commit the pacer (heapLive given) and tell the scavenger: collector
- * thread after the world restarts. Takes the pacer lock. */
-TC_INTERNAL void tc_pacing_commit(uint64_t heap_live);
+/* Commit the pacer and tell the scavenger: collector thread after the
+ * world restarts, or inside a gc region. Takes the pacer lock. */
+TC_INTERNAL void tc_pacing_commit(void);
+/* With a memory limit, commit again if the memory outside the collected
+ * heap has moved since the last commit (allocation, inside a region). */
+TC_INTERNAL void tc_pacing_limit_poll(void);
 /* Give the limiter the GC CPU used since its last update, plus stw_ns of
  * stopped time on every P. Collector thread. */
 TC_INTERNAL void tc_pacing_limiter_tick(uint64_t now, uint64_t stw_ns);

@@ -188,6 +188,9 @@ EXPORT int pthread_clockjoin_np(pthread_t tid, void **ret, clockid_t c, const st
 long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v) {
     PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, NULL), 0, 0, 0, 0);
 }
+long tc_parked_futex_wait_for(_Atomic uint32_t *w, uint32_t v, const struct timespec *ts) {
+    PARKED_CALL(long, tc_futex(w, FUTEX_WAIT_PRIVATE, v, ts), 0, 0, 0, 0);
+}
 void tc_futex_wake_all(_Atomic uint32_t *w) { tc_futex(w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
 static int (*real_sem_wait)(sem_t *);
 int tc_parked_sem_wait(sem_t *s) {

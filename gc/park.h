@@ -90,6 +90,8 @@ TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct 
 }
 /* The runtime's own blocking waits, parked; they hold no lock. */
 TC_INTERNAL long tc_parked_futex_wait(_Atomic uint32_t *w, uint32_t v);
+/* The same for at most *ts (relative). */
+TC_INTERNAL long tc_parked_futex_wait_for(_Atomic uint32_t *w, uint32_t v, const struct timespec *ts);
 TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
 TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
 TC_INTERNAL int tc_parked_mutex_lock(pthread_mutex_t *m);

@@ -299,12 +299,23 @@ static int is_self(struct gthread *t) { return t == tc_gthread; }
  * stored before it. */
 static int membarrier_ok; /* 1 registered, -1 unavailable, 0 untried; registry lock */
 
+/* Registering waits for an RCU grace period once the process has more
+ * than one thread, so it is done while there is likely only one: at
+ * start-up and in a forked child. Done by the first handshake instead,
+ * it held up the first cycle's start while the program allocated
+ * freely, without assists. */
+static void membarrier_register(void) {
+    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+    membarrier_ok = r == 0 ? 1 : -1;
+}
+
+void tc_stw_init(void) {
+    if (!tc_gc_opts.fullstop) membarrier_register();
+}
+
 static int fence_all(void) {
     for (int tries = 0; tries < 2; tries++) {
-        if (membarrier_ok == 0) {
-            long r = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
-            membarrier_ok = r == 0 ? 1 : -1;
-        }
+        if (membarrier_ok == 0) membarrier_register();
         if (membarrier_ok < 0) return 0;
         if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return 1;
         membarrier_ok = 0; /* say, a forked child not registered yet: once more */
@@ -520,6 +531,6 @@ uint32_t tc_stop_round(void) { return round_seq; }
 
 void tc_stw_after_fork_child(void) {
     atomic_store(&tc_fork_gate, 0);
-    membarrier_ok = 0; /* a new process: register again */
+    if (membarrier_ok > 0) membarrier_register(); /* a new process, with one thread */
     tc_registry_after_fork_child();
 }

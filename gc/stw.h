@@ -47,6 +47,9 @@ TC_INTERNAL int tc_handshake(void);
 /* Stop one thread, so its stack can be scanned; then resume it. */
 TC_INTERNAL void tc_suspend_thread(struct gthread *t);
 TC_INTERNAL void tc_resume_thread(struct gthread *t);
+/* Start-up (one thread, usually): register for membarrier, which the
+ * handshakes and light stops use. */
+TC_INTERNAL void tc_stw_init(void);
 TC_INTERNAL void tc_stw_after_fork_child(void);
 TC_INTERNAL uint64_t tc_stop_signals(void); /* signals sent, since start */
 

@@ -25,6 +25,10 @@
  *                         loaded objects and their scan
  *   finalizer_*           gc_set_finalizer while marking scans the
  *                         object; the finalizer's arg is a root until it ran
+ *   alloc_waits_for_cycle_start  with the collector held up for 50 ms
+ *                         between the trigger and the mark (not holding),
+ *                         the allocating thread waits: the heap grows by
+ *                         under 2 MiB meanwhile
  *   signal_during_registration  a program handler that lands while a
  *                         thread registers (the registry lock held) runs
  *                         after it, so a cycle can complete while the
@@ -36,6 +40,7 @@
 #include <unistd.h>
 
 #include "gc/cycle.h"
+#include "gc/pacer.h"
 #include "gc_test.h"
 
 /* Reuse freed slots of both kinds at size bytes and a few others. */
@@ -522,6 +527,43 @@ TEST(signal_during_registration) {
     tc_gc_testhook = NULL;
     signal(SIGUSR2, SIG_DFL);
     EXPECT_TRUE(atomic_load(&reg_saw) == 1);
+}
+
+/* ---- allocation does not outrun a cycle that has not started ---- */
+
+static _Atomic int start_armed, start_done;
+static _Atomic uint64_t start_live0, start_live1;
+
+/* On the collector thread, sweeping done, the mark not begun: a collector
+ * descheduled for 50 ms (it is not holding: allocation may wait). */
+static void start_hook(enum tc_gc_point pt) {
+    if (pt != TC_GC_POINT_START || !atomic_exchange(&start_armed, 0)) return;
+    atomic_store(&start_live0, atomic_load(&tc_gcController.heapLive));
+    gct_sleep_us(50000);
+    atomic_store(&start_live1, atomic_load(&tc_gcController.heapLive));
+    atomic_store(&start_done, 1);
+}
+
+GCT_NOINLINE static void churn_until_start_done(void) {
+    uint64_t end = gct_now_ns() + 20000000000u;
+    while (!atomic_load(&start_done) && gct_now_ns() < end) gc_alloc_noscan(1024);
+}
+
+TEST(alloc_waits_for_cycle_start) {
+    GCT_SKIP_UNDER_STRESS(); /* the held cycle may be one gcstress asked for */
+    int prev = gc_setpercent(100);
+    gc_collect();
+    tc_gc_testhook = start_hook;
+    atomic_store(&start_armed, 1); /* the next cycle: the trigger's */
+    churn_until_start_done();
+    tc_gc_testhook = NULL;
+    gc_collect();
+    gc_setpercent(prev);
+    uint64_t grew = atomic_load(&start_live1) - atomic_load(&start_live0);
+    printf("  heap grew %llu KiB while the cycle's start was held up\n",
+           (unsigned long long)(grew >> 10));
+    EXPECT_TRUE(atomic_load(&start_done));
+    if (grew > 2u << 20) TC_FAIL_("allocation went on: %llu KiB", (unsigned long long)(grew >> 10));
 }
 
 TC_TEST_MAIN()

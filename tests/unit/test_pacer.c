@@ -22,6 +22,9 @@
  *   memory_limit: GOGC=off with a 256 MiB limit and 100 MiB live: the
  *     goal is the limit less the rest and 3 % headroom, and the heap peaks
  *     under the limit; with 300 MiB live the goal is M (continuous).
+ *   memory_limit_metadata: the heap grows from nothing, and metadata with
+ *     it: allocation's poll commits again as it grows, so heap plus
+ *     metadata stay under the limit from the first cycle on.
  *   limiter: 75 % GC CPU fills the bucket in about 2 s (procs x 1 s at
  *     a net 50 %), 25 % empties it.
  *   workers_table: Go's dedicated/fractional table for 1..16 Ps.
@@ -114,22 +117,49 @@ struct sim {
     double stacks, globals;
     int procs;
     uint64_t nonheap;    /* memory besides the heap, for the limit */
+    double meta_frac;    /* and metadata: this much per byte of the most
+                            heap so far (0: none, and no polls) */
+    double *heap_hw;     /* that most heap (bytes), kept across cycles */
 };
+
+/* What the runtime holds with heap bytes of collected heap in use. */
+static struct tc_pacer_mem sim_mem(const struct sim *s, double heap) {
+    double meta = s->meta_frac > 0 ? s->meta_frac * *s->heap_hw : 0;
+    uint64_t nonheap = s->nonheap + (uint64_t)meta;
+    return (struct tc_pacer_mem){(uint64_t)heap + nonheap, 0, (uint64_t)heap};
+}
+
+/* Allocation's poll (gc/pacing.c): commit when the limit's goal is stale. */
+static void sim_poll(struct gccontroller *c, const struct sim *s, double heap) {
+    if (s->meta_frac <= 0) return;
+    if (heap > *s->heap_hw) *s->heap_hw = heap;
+    struct tc_pacer_mem m = sim_mem(s, heap);
+    if (tc_pacer_limit_stale(c, &m)) tc_pacer_commit(c, &m);
+}
 
 struct result {
     double peak, goal, assist_frac;
+    double nonheap; /* memory besides the heap at the peak */
 };
 
 /* One cycle: allocate up to the trigger, mark in 20 us steps, terminate. */
 static struct result sim_cycle(struct gccontroller *c, const struct sim *s, uint64_t *now) {
     uint64_t m = atomic_load(&c->heapLive), trig = atomic_load(&c->trigger);
+    while (s->meta_frac > 0 && m < trig) { /* the trigger moves as the metadata grows */
+        uint64_t step = trig - m < MiB / 4 ? trig - m : MiB / 4;
+        *now += (uint64_t)((double)step / s->alloc_rate * 1e9);
+        m = atomic_fetch_add(&c->heapLive, step) + step;
+        atomic_fetch_add(&c->heapScan, step);
+        sim_poll(c, s, (double)m);
+        trig = atomic_load(&c->trigger);
+    }
     if (trig > m) {
         *now += (uint64_t)((double)(trig - m) / s->alloc_rate * 1e9);
         atomic_store(&c->heapLive, trig);
         atomic_store(&c->heapScan, atomic_load(&c->heapScan) + (trig - m));
     }
     tc_pacer_start_cycle(c, *now, s->procs);
-    struct result r = {0, (double)atomic_load(&c->heapGoal), 0};
+    struct result r = {0, (double)atomic_load(&c->heapGoal), 0, 0};
     atomic_store(&c->stackScanWork, (int64_t)s->stacks);
     atomic_store(&c->globalsScanWork, (int64_t)s->globals);
     double work = s->live, done = 0, assisted = 0, black = 0, dt = 20e-6;
@@ -149,21 +179,21 @@ static struct result sim_cycle(struct gccontroller *c, const struct sim *s, uint
         assisted += (double)rest;
         done += (double)rest;
         *now += (uint64_t)(dt * 1e9);
+        sim_poll(c, s, (double)atomic_load(&c->heapLive));
         tc_pacer_revise(c);
     }
     r.peak = (double)atomic_load(&c->heapLive);
     r.assist_frac = assisted / (done + s->stacks + s->globals);
-    struct tc_pacer_mem mem = {(uint64_t)r.peak + s->nonheap, 0, (uint64_t)r.peak};
+    r.nonheap = (double)(sim_mem(s, r.peak).mapped - (uint64_t)r.peak);
     tc_pacer_end_cycle(c, *now, (uint64_t)(s->live + black), (uint64_t)s->live);
-    mem.mapped = (uint64_t)(s->live + black) + s->nonheap; /* after the sweep */
-    mem.heap_live = (uint64_t)(s->live + black);
+    struct tc_pacer_mem mem = sim_mem(s, s->live + black); /* after the sweep */
     tc_pacer_commit(c, &mem);
     return r;
 }
 
 /* n cycles; the last one's result. */
 static struct result sim_cycles(struct gccontroller *c, const struct sim *s, uint64_t *now, int n) {
-    struct result r = {0, 0, 0};
+    struct result r = {0, 0, 0, 0};
     for (int i = 0; i < n; i++) r = sim_cycle(c, s, now);
     return r;
 }
@@ -181,7 +211,7 @@ static void expect_converges(struct gccontroller *c, const struct sim *s, uint64
 
 TEST(steady_state) {
     static const int pcts[] = {50, 100, 200};
-    const struct sim s = {64.0 * MiB, 100e6, 1e9, 1.0 * MiB, 0.5 * MiB, 4, 0};
+    const struct sim s = {64.0 * MiB, 100e6, 1e9, 1.0 * MiB, 0.5 * MiB, 4, 0, 0, NULL};
     for (unsigned i = 0; i < 3; i++) {
         struct gccontroller c;
         uint64_t now = 0;
@@ -206,7 +236,7 @@ static void run_converged(struct run *r, int32_t gogc, struct sim s) {
 
 TEST(gogc_change) {
     struct run r;
-    run_converged(&r, 100, (struct sim){64.0 * MiB, 50e6, 1e9, 0, 0, 4, 0});
+    run_converged(&r, 100, (struct sim){64.0 * MiB, 50e6, 1e9, 0, 0, 4, 0, 0, NULL});
     static const int next[] = {400, 25};
     for (unsigned i = 0; i < 2; i++) {
         tc_pacer_set_gcpercent(&r.c, next[i]);
@@ -221,7 +251,7 @@ TEST(gogc_change) {
 TEST(short_runway) {
     struct gccontroller c;
     tc_pacer_init(&c, 50, TC_PACER_NO_LIMIT);
-    const struct sim s = {64.0 * MiB, 400e6, 1e9, 0, 0, 2, 0};
+    const struct sim s = {64.0 * MiB, 400e6, 1e9, 0, 0, 2, 0, 0, NULL};
     uint64_t now = 0;
     struct result r = sim_cycles(&c, &s, &now, 12);
     EXPECT_TRUE(r.assist_frac > 0.2);
@@ -232,7 +262,7 @@ TEST(short_runway) {
 
 TEST(growing_heap) {
     struct run run;
-    run_converged(&run, 100, (struct sim){32.0 * MiB, 100e6, 1e9, 0, 0, 4, 0});
+    run_converged(&run, 100, (struct sim){32.0 * MiB, 100e6, 1e9, 0, 0, 4, 0, 0, NULL});
     double goal = (double)atomic_load(&run.c.heapGoal);
     run.s.live *= 2; /* twice the scan work the pacer expects */
     struct result r = sim_cycle(&run.c, &run.s, &run.now);
@@ -243,11 +273,11 @@ TEST(growing_heap) {
 TEST(memory_limit) {
     struct gccontroller c;
     tc_pacer_init(&c, -1, 256 * (int64_t)MiB);
-    struct sim s = {100.0 * MiB, 100e6, 1e9, 0, 0, 2, 10 * MiB};
+    struct sim s = {100.0 * MiB, 100e6, 1e9, 0, 0, 2, 10 * MiB, 0, NULL};
     struct tc_pacer_mem start = {s.nonheap, 0, 0};
     tc_pacer_commit(&c, &start);
     uint64_t now = 0;
-    struct result r = {0, 0, 0};
+    struct result r = {0, 0, 0, 0};
     for (int i = 0; i < 10; i++) {
         r = sim_cycle(&c, &s, &now);
         if (r.peak + (double)s.nonheap > 256.0 * MiB)
@@ -267,6 +297,39 @@ TEST(memory_limit) {
     EXPECT_EQ_U(tc_pacer_set_memory_limit(&c, TC_PACER_NO_LIMIT), 256 * MiB);
     tc_pacer_commit(&c, &no_mem);
     EXPECT_EQ_U(atomic_load(&c.heapGoal), UINT64_MAX);
+}
+
+/* The heap grows from nothing under GOGC=off and a 256 MiB limit while
+ * metadata grows with it (8 % of the most heap so far, plus 2 MiB): the
+ * goal committed at start-up knew only the 2 MiB. Every cycle, the first
+ * included, must keep heap plus metadata under the limit, and the goal
+ * must still use most of it. */
+TEST(memory_limit_metadata) {
+    struct gccontroller c;
+    tc_pacer_init(&c, -1, 256 * (int64_t)MiB);
+    double hw = 0;
+    struct sim s = {128.0 * MiB, 400e6, 1e9, 0, 0, 2, 2 * MiB, 0.08, &hw};
+    struct tc_pacer_mem start = sim_mem(&s, 0);
+    tc_pacer_commit(&c, &start);
+    uint64_t now = 0;
+    for (int i = 0; i < 6; i++) {
+        struct result r = sim_cycle(&c, &s, &now);
+        if (r.peak + r.nonheap > 256.0 * MiB)
+            TC_FAIL_("cycle %d: heap %.1f MiB + %.1f MiB besides: over the 256 MiB limit", i,
+                     r.peak / MiB, r.nonheap / MiB);
+        if (r.peak + r.nonheap < 0.9 * 256 * MiB)
+            TC_FAIL_("cycle %d: heap %.1f MiB + %.1f MiB: the limit is hardly used", i,
+                     r.peak / MiB, r.nonheap / MiB);
+    }
+    struct tc_pacer_mem m = sim_mem(&s, (double)atomic_load(&c.heapLive));
+    EXPECT_TRUE(!tc_pacer_limit_stale(&c, &m)); /* just committed */
+    m.mapped += 2 * MiB; /* 2 MiB more metadata: past 1/256 of the limit */
+    EXPECT_TRUE(tc_pacer_limit_stale(&c, &m));
+    m.mapped -= MiB + MiB / 2; /* 0.5 MiB: not yet */
+    EXPECT_TRUE(!tc_pacer_limit_stale(&c, &m));
+    tc_pacer_set_memory_limit(&c, TC_PACER_NO_LIMIT);
+    m.mapped += 100 * MiB;
+    EXPECT_TRUE(!tc_pacer_limit_stale(&c, &m)); /* no limit: never */
 }
 
 TEST(limiter) {

@@ -37,13 +37,18 @@ TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum sp
  * which sets errno to ENOMEM when it returns NULL. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
-    if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
-        unsigned sc = tc_size_to_class(size);
-        struct freebin *b = &pp->mcache.free[sc];
-        if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
-        return tc_alloc_small(pp, size, sc, kind);
-    }
-    return tc_alloc_slow(size, kind, 0, 0);
+    unsigned sc;
+    /* The sizes of the first table first: one compare for them. */
+    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8))
+        sc = tc_size_to_class8[(size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV];
+    else if (size <= TC_MAX_SMALL_SIZE)
+        sc = tc_size_to_class(size);
+    else
+        return tc_alloc_slow(size, kind, 0, 0);
+    if (TC_UNLIKELY(pp == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+    struct freebin *b = &pp->mcache.free[sc];
+    if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
+    return tc_alloc_small(pp, size, sc, kind);
 }
 
 /* The slot at address p of the small malloc'd span whose page (page

@@ -33,7 +33,8 @@ TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum sp
 
 /* Fast path: a small object of span kind `kind`; malloc'd classes first
  * reuse the P's free bin. Promise: no lock, no atomic read-modify-write,
- * two branches to the span's allocCache; falls back to tc_alloc_slow,
+ * three branches (size, P, bin) to the bin or to tc_alloc_small and the
+ * span's allocCache; falls back to tc_alloc_slow,
  * which sets errno to ENOMEM when it returns NULL. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;

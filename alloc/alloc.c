@@ -156,9 +156,12 @@ static unsigned aligned_class(size_t size, size_t align) {
     return 0;
 }
 
+/* The window is tested here, not the result: then nothing is live across
+ * the call below, and the common path saves no register. */
 void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind) {
-    void *v = tc_mspan_alloc_fast(pp->mcache.alloc[tc_spanclass(sc, kind)]);
-    if (TC_UNLIKELY(v == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+    struct mspan *s = pp->mcache.alloc[tc_spanclass(sc, kind)];
+    if (TC_UNLIKELY(s->allocCache == 0)) return tc_alloc_slow(size, kind, 0, 0);
+    void *v = tc_mspan_alloc_fast(s);
     tc_stat_add(&pp->stats.nmalloc[sc], 1);
     return v;
 }
@@ -298,18 +301,57 @@ static int free_remote(struct mspan *s, unsigned idx) {
         return 0;
     }
     uint8_t list = __atomic_load_n(&s->list, __ATOMIC_SEQ_CST);
-    int saved = errno;
-    if (list == LIST_CACHED)
-        tc_own_notify(s);
-    else if (list == LIST_FULL || (uint32_t)(prev + 1) >= tc_mspan_count(s))
+    if (list == LIST_CACHED) {
+        tc_own_notify(s); /* atomics only: errno stays */
+    } else if (list == LIST_FULL || (uint32_t)(prev + 1) >= tc_mspan_count(s)) {
+        int saved = errno; /* the mcentral lock may sleep */
         tc_mcentral_reconcile(s, spc, gen);
-    errno = saved;
+        errno = saved;
+    }
+    return 1;
+}
+
+/* A free into a small malloc'd span this P does not own, validated from
+ * the pageinfo word and the bits as tc_free_fast validates (pointer in the
+ * heap, slot start, allocated, not in a bin), so without tc_classify's
+ * walk through the span struct; only the span's remote-free fields are
+ * read. Returns 1 when freed, -1 after reporting a double free that the
+ * remote bit caught, 0 when tc_free_slow must decide: anything else (our
+ * own span, a large or collected object, a span crossing into this arena,
+ * a bad pointer, which it then classifies and reports). */
+static int free_other(void *ptr, struct p *pp, const char *who) {
+    uintptr_t p = (uintptr_t)ptr;
+    struct heaparena *ha = tc_arenaof(p);
+    if (!ha) return 0;
+    uintptr_t page = tc_arena_page(p);
+    uint32_t pi = atomic_load_explicit(&ha->pageinfo[page], memory_order_relaxed);
+    unsigned sc = pi & 0xff, back = (pi >> 8) & 0xff;
+    if (!sc || back > page) return 0;
+    if (pp && (pi ^ pp->ownkey) <= 0xffff) return 0; /* ours */
+    struct classinfo ci = tc_classinfo[sc];
+    unsigned idx;
+    _Atomic uint64_t *w = tc_slot_word(ha, p, page, pi, ci, &idx);
+    if (!w) return 0;
+    uint64_t bit = 1ull << (idx & 63);
+    if (!(tc_bits_load(w) & bit) || (tc_bits_load(w + ci.nwords) & bit)) return 0;
+    struct mspan *s = atomic_load_explicit(&ha->spans[page - back], memory_order_acquire);
+    if (!s || (pp && atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp)) return 0;
+    if (pp) tc_p_flush_if_asked(pp);
+    if (!free_remote(s, idx)) {
+        tc_bad_pointer(who, PTR_UNALLOCATED, p, 0);
+        return -1;
+    }
+    count_free(sc, 0);
+    if (pp) tc_stat_add(&pp->stats.nremote[sc], 1);
     return 1;
 }
 
 int tc_free(void *ptr, const char *who) { return tc_free_fast(ptr) || tc_free_slow(ptr, who); }
 
-int tc_free_slow(void *ptr, const char *who) {
+/* Everything free_other leaves: classify, report, or free into our own
+ * span (the bin was full) or a span crossing into this arena. Out of line,
+ * so that the remote path above saves no registers for it. */
+__attribute__((noinline)) static int free_classified(void *ptr, const char *who) {
     uintptr_t p = (uintptr_t)ptr, base = 0;
     struct mspan *s = NULL;
     enum tc_ptr_kind k = tc_classify(p, &s, &base);
@@ -339,6 +381,11 @@ int tc_free_slow(void *ptr, const char *who) {
     count_free(sc, 0);
     if (pp) tc_stat_add(&pp->stats.nremote[sc], 1);
     return 1;
+}
+
+int tc_free_slow(void *ptr, const char *who) {
+    int r = free_other(ptr, tc_tls_p, who);
+    return r ? r > 0 : free_classified(ptr, who);
 }
 
 size_t tc_usable_size(void *ptr, const char *who) {

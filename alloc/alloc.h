@@ -33,17 +33,41 @@ TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum sp
 
 /* Fast path: a small object of span kind `kind`; malloc'd classes first
  * reuse the P's free bin. Promise: no lock, no atomic read-modify-write,
- * two branches to the span's allocCache; falls back to tc_alloc_slow,
+ * three branches (size, P, bin) to the bin or to tc_alloc_small and the
+ * span's allocCache; falls back to tc_alloc_slow,
  * which sets errno to ENOMEM when it returns NULL. */
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
-    if (TC_LIKELY(pp != NULL && size <= TC_MAX_SMALL_SIZE)) {
-        unsigned sc = tc_size_to_class(size);
-        struct freebin *b = &pp->mcache.free[sc];
-        if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
-        return tc_alloc_small(pp, size, sc, kind);
-    }
-    return tc_alloc_slow(size, kind, 0, 0);
+    unsigned sc;
+    /* The sizes of the first table first: one compare for them. */
+    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8))
+        sc = tc_size_to_class8[(size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV];
+    else if (size <= TC_MAX_SMALL_SIZE)
+        sc = tc_size_to_class(size);
+    else
+        return tc_alloc_slow(size, kind, 0, 0);
+    if (TC_UNLIKELY(pp == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+    struct freebin *b = &pp->mcache.free[sc];
+    if (kind == SPAN_MANUAL && b->n) return tc_freebin_pop(b); /* counted by the bin */
+    return tc_alloc_small(pp, size, sc, kind);
+}
+
+/* The slot at address p of the small malloc'd span whose page (page
+ * `page` of arena ha) has the pageinfo word pi, with a class half (ci its
+ * class) and page >= its pages back to the span's first: sets *idxp and
+ * returns the slot's allocBits word, or NULL when p is not a slot start.
+ * A "slot" past nelems has both bits set (mspan.h, I2 and I7), so the
+ * callers' bit tests refuse it. */
+TC_INLINE _Atomic uint64_t *tc_slot_word(struct heaparena *ha, uintptr_t p, uintptr_t page,
+                                         uint32_t pi, struct classinfo ci, unsigned *idxp) {
+    uintptr_t first = page - ((pi >> 8) & 0xff);
+    uintptr_t off = (p & (TC_ARENA_BYTES - 1)) - first * TC_PAGE_SIZE;
+    uint64_t m = off * ci.divmagic; /* divmagic = ceil(2^32 / size) */
+    /* off is a multiple of the size iff the fraction is below divmagic
+     * (checked for every class and offset by test_sizeclass). */
+    if (TC_UNLIKELY((uint32_t)m >= ci.divmagic)) return NULL;
+    *idxp = (unsigned)(m >> 32);
+    return tc_arena_allocbits(ha, first) + (*idxp >> 6);
 }
 
 /* Fast path of free for a small malloc'd object of a span this P owns:
@@ -66,17 +90,10 @@ TC_INLINE int tc_free_fast(void *ptr) {
     /* A span crossing into this arena from the one before has no owner in
      * its pages, so page >= back here (own.c). */
     if (TC_UNLIKELY((pi ^ pp->ownkey) > 0xffff)) return 0; /* owner half differs */
-    unsigned sc = pi & 0xff;
+    unsigned sc = pi & 0xff, idx;
     struct classinfo ci = tc_classinfo[sc];
-    uintptr_t first = page - ((pi >> 8) & 0xff);
-    uintptr_t off = (p & (TC_ARENA_BYTES - 1)) - first * TC_PAGE_SIZE;
-    uint64_t m = off * ci.divmagic; /* divmagic = ceil(2^32 / size) */
-    unsigned idx = (unsigned)(m >> 32);
-    /* off is a multiple of the size iff the fraction is below divmagic
-     * (checked for every class and offset by test_sizeclass). */
-    if (TC_UNLIKELY((uint32_t)m >= ci.divmagic)) return 0;
-    /* A "slot" past nelems has both bits set (mspan.h, I2 and I7). */
-    _Atomic uint64_t *w = tc_arena_allocbits(ha, first) + (idx >> 6);
+    _Atomic uint64_t *w = tc_slot_word(ha, p, page, pi, ci, &idx);
+    if (TC_UNLIKELY(!w)) return 0;
     _Atomic uint64_t *inbin = w + ci.nwords;
     uint64_t bit = 1ull << (idx & 63), ib = tc_bits_load(inbin);
     if (TC_UNLIKELY(!(tc_bits_load(w) & bit) || (ib & bit))) return 0;

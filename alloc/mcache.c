@@ -49,7 +49,13 @@ void tc_p_init(void) {
         tc_fatal("cannot create the thread-exit key");
 }
 
-/* Bins hold about tc_opts.binbytes of objects each (default 128 KiB), at
+/* Each bin's entries start one cache line further on than the last's:
+ * with capacities of a power of two entries (most default ones), the bins
+ * would otherwise all begin at the same offset modulo 4 KiB, so the top
+ * entries of the classes a program uses at once would share one L1 set
+ * (8 ways) and evict each other on every push and pop.
+ *
+ * Bins hold about tc_opts.binbytes of objects each (default 128 KiB), at
  * most tc_opts.binobjs objects (default 2048), at least one: at most
  * ~6.3 MiB per P when every bin is full, usually far less (jemalloc's
  * thread cache has a bound of the same order). 2048 lets a whole batch of
@@ -59,18 +65,16 @@ void tc_p_init(void) {
  * are touched only as bins fill). Returns 0 when the OS refuses memory. */
 static int mcache_reset(struct mcache *c) {
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) c->alloc[i] = &tc_emptyspan;
-    uint32_t cap[TC_NUM_SIZE_CLASSES], used = 0;
+    uint32_t cap[TC_NUM_SIZE_CLASSES], start[TC_NUM_SIZE_CLASSES], used = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
         uint64_t n = (uint64_t)tc_opts.binbytes / tc_class_size(sc);
         cap[sc] = (uint32_t)(n > (uint64_t)tc_opts.binobjs ? (uint64_t)tc_opts.binobjs : n < 1 ? 1 : n);
-        used += cap[sc];
+        start[sc] = used;
+        used += TC_ALIGN_UP(cap[sc], TC_BINENTS_PER_LINE) + TC_BINENTS_PER_LINE;
     }
     if (!(c->freeslots = tc_os_alloc_meta(used * sizeof(struct binent)))) return 0;
-    used = 0;
-    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
-        c->free[sc] = (struct freebin){.items = c->freeslots + used, .n = 0, .cap = cap[sc]};
-        used += cap[sc];
-    }
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
+        c->free[sc] = (struct freebin){.items = c->freeslots + start[sc], .n = 0, .cap = cap[sc]};
     c->tiny = c->tinyoffset = 0;
     c->nlarge = c->largepages = 0;
     return 1;

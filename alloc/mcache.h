@@ -36,6 +36,7 @@ struct binent {
     void *p;       /* the object */
     uintptr_t wb;  /* its in-bin word's address << 6 | bit number */
 };
+#define TC_BINENTS_PER_LINE (64 / sizeof(struct binent))
 
 struct freebin {
     struct binent *items; /* cap slots in mcache.freeslots */
@@ -85,7 +86,8 @@ struct mcache {
     /* Bytes of free slots in the spans on own[] (for statistics); the
      * owner writes under the P lock, anyone reads. */
     _Atomic uint64_t ownfree;
-    struct binent *freeslots; /* every bin's items, mapped with the P */
+    struct binent *freeslots; /* every bin's items, mapped with the P; bins
+                                 one line apart in cache sets (mcache.c) */
 };
 
 /* Owned spans with a slot in the pending mask (more are served by a scan). */

@@ -161,29 +161,36 @@ static void commit(struct p *pp, struct mspan *s, uint32_t k) {
 /* Objects go back to their spans in place: the in-bin word of an entry is
  * nwords after its allocation word (tc_mspan_binbits), so neither the slot
  * index nor the span struct is needed per object, only once per run of
- * objects of one span. */
+ * objects of one span: an entry inside the address range of the current
+ * span or of the last other one needs no lookup (a bin's entries mostly
+ * come in runs from a few spans). */
 void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     struct freebin *b = &pp->mcache.free[sc];
     uint32_t n = all ? b->n : (b->n + 1) / 2, k = 0;
     unsigned nw = tc_classinfo[sc].nwords;
     struct mspan *cur = pp->mcache.alloc[tc_spanclass(sc, SPAN_MANUAL)], *last = NULL;
+    /* [lo, lo + len) of cur and of last; empty for the empty span */
+    uintptr_t curlo = cur->startAddr, curlen = cur->limit - cur->startAddr, lastlo = 0, lastlen = 0;
     plock(pp);
     for (uint32_t i = 0; i < n; i++) {
         struct binent e = b->items[i];
         _Atomic uint64_t *in = tc_binent_word(e.wb), *w = in - nw;
         uint64_t bit = tc_binent_bit(e.wb);
         tc_bits_store(in, tc_bits_load(in) & ~bit); /* out of the bin */
-        struct mspan *s = tc_spanof((uintptr_t)e.p);
-        TC_ASSERT(atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp);
-        if (s == cur) {
-            tc_mspan_free_local(s, (unsigned)((w - s->allocBits) * 64 + (e.wb & 63)));
+        if ((uintptr_t)e.p - curlo < curlen) {
+            TC_ASSERT(tc_spanof((uintptr_t)e.p) == cur);
+            tc_mspan_free_local(cur, (unsigned)((w - cur->allocBits) * 64 + (e.wb & 63)));
             continue;
         }
-        if (s != last) {
+        if ((uintptr_t)e.p - lastlo >= lastlen) {
             if (last) commit(pp, last, k);
-            last = s;
+            last = tc_spanof((uintptr_t)e.p);
+            lastlo = last->startAddr;
+            lastlen = last->limit - last->startAddr;
             k = 0;
         }
+        TC_ASSERT(tc_spanof((uintptr_t)e.p) == last);
+        TC_ASSERT(atomic_load_explicit(&last->xowner, memory_order_relaxed) == pp);
         TC_ASSERT(tc_bits_load(w) & bit);
         tc_bits_store(w, tc_bits_load(w) & ~bit);
         k++;

@@ -101,15 +101,20 @@ static void put_full_locked(struct workbuf *b) {
     nfull++;
 }
 
-static void push(struct gcw *w, uintptr_t p) {
+/* A full (or missing) private buffer goes to the global list and an empty
+ * one takes its place; returns it. */
+static TC_NOINLINE struct workbuf *push_slow(struct gcw *w) {
+    tc_lock(&work_lock, LOCKRANK_WORK);
+    if (w->buf) put_full_locked(w->buf);
+    struct workbuf *b = w->buf = get_empty_locked();
+    tc_unlock(&work_lock, LOCKRANK_WORK);
+    return b;
+}
+
+TC_INLINE void push(struct gcw *w, uintptr_t e) {
     struct workbuf *b = w->buf;
-    if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) {
-        tc_lock(&work_lock, LOCKRANK_WORK);
-        if (b) put_full_locked(b);
-        b = w->buf = get_empty_locked();
-        tc_unlock(&work_lock, LOCKRANK_WORK);
-    }
-    b->obj[b->n++] = p;
+    if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) b = push_slow(w);
+    b->obj[b->n++] = e;
 }
 
 /* Take a grey object; 0 when there is none anywhere. */
@@ -194,52 +199,74 @@ uint64_t tc_mark_bytes_take(uint64_t *traced) {
 
 /* ---- shading and scanning ---- */
 
-/* The span of the object greyed last is tried first: the objects one
- * object points to often share its span (built together), and the lookup
- * is three dependent loads. A span found once stays valid for the whole
- * mark: collected spans are freed only by the sweep. */
-static void greyobject(struct gcw *w, uintptr_t p) {
+/* A grey entry is the object's address with its size in words in the top
+ * bits (addresses fit in 48): scanobject then needs no span lookup, which
+ * is a dependent miss per object. Size 0: a large object's first visit,
+ * whose span says how to cut it into oblets. */
+#define GREY_SHIFT 48
+#define GREY_ADDR(e) ((e) & (((uintptr_t)1 << GREY_SHIFT) - 1))
+#define GREY_BYTES(e) (((e) >> GREY_SHIFT) * sizeof(uintptr_t))
+
+TC_INLINE uintptr_t grey_entry(uintptr_t p, uintptr_t bytes) {
+    TC_ASSERT_INTERNAL(p >> GREY_SHIFT == 0);
+    return p | (bytes <= OBLET_BYTES ? bytes / sizeof(uintptr_t) << GREY_SHIFT : 0);
+}
+
+/* Shade the object p points into, if any; s is the span found last and
+ * the result the one to try next. That span is tried first because the
+ * objects one object points to often share its span (built together), and
+ * the lookup is three dependent loads. A span found once stays valid for
+ * the whole mark: collected spans are freed only by the sweep. Inline in
+ * the scanning loop, which keeps the span and the counts in registers. */
+TC_INLINE struct mspan *greyobject(struct gcw *w, struct mspan *s, uintptr_t p) {
     unsigned idx;
-    struct mspan *s = w->last;
-    if (p - s->startAddr < s->limit - s->startAddr) {
-        if (!tc_object_slot(s, p, &idx)) return;
+    if (TC_LIKELY(p - s->startAddr < s->limit - s->startAddr)) {
+        if (!tc_object_slot(s, p, &idx)) return s;
     } else {
-        s = tc_find_object(p, &idx);
-        if (!s) return;
-        w->last = s;
+        struct mspan *f = tc_find_object(p, &idx);
+        if (!f) return s;
+        s = f;
     }
     TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
-    if (tc_mspan_marked(s, idx)) return;
+    if (tc_mspan_marked(s, idx)) return s;
+    uintptr_t size = s->elemsize, obj = s->startAddr + (uintptr_t)idx * size;
     tc_mspan_set_marked(s, idx);
-    w->marked += s->elemsize;
-    if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
-        push(w, s->startAddr + (uintptr_t)idx * s->elemsize);
+    w->marked += size;
+    if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN) push(w, grey_entry(obj, size));
+    return s;
 }
 
-/* Conservative: reads words other threads may be writing, and stack or
- * global red zones under ASan. */
-__attribute__((no_sanitize("address", "thread"))) static void
-scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
-    lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
-    for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t)) {
+/* Shade what the words of [lo, hi) point to; both word aligned. The heap's
+ * bounds are read once: an arena added meanwhile holds only objects
+ * allocated black. Conservative: reads words other threads may be writing,
+ * and stack or global red zones under ASan. */
+__attribute__((no_sanitize("address", "thread"))) TC_INLINE void
+scan_block(struct gcw *w, uintptr_t lo, uintptr_t hi) {
+    uintptr_t heap_lo = tc_heap_lo, heap_len = tc_heap_hi - heap_lo;
+    struct mspan *s = w->last;
+    for (uintptr_t q = lo; q < hi; q += sizeof(uintptr_t)) {
         uintptr_t v = __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
-        if (v - tc_heap_lo < tc_heap_hi - tc_heap_lo) greyobject(w, v); /* no call for the rest */
+        if (v - heap_lo < heap_len) s = greyobject(w, s, v);
     }
+    w->last = s;
 }
 
-/* Scan the grey object (or oblet) at p; returns bytes scanned. */
-static uint64_t scanobject(struct gcw *w, uintptr_t p) {
+/* A large object's first visit: queue its other oblets, each with its
+ * size; returns the first one's. */
+static TC_NOINLINE uintptr_t oblets(struct gcw *w, uintptr_t p) {
     struct mspan *s = tc_spanof(p);
-    uintptr_t end;
-    if (s->elemsize > OBLET_BYTES) {
-        if (p == s->startAddr) /* first visit: queue the other oblets */
-            for (uintptr_t o = p + OBLET_BYTES; o < s->limit; o += OBLET_BYTES) push(w, o);
-        end = p + OBLET_BYTES < s->limit ? p + OBLET_BYTES : s->limit;
-    } else {
-        end = p + s->elemsize;
-    }
-    scan_words(w, p, end);
-    return end - p;
+    TC_ASSERT_INTERNAL(s && p == s->startAddr && s->elemsize > OBLET_BYTES);
+    for (uintptr_t o = p + OBLET_BYTES; o < s->limit; o += OBLET_BYTES)
+        push(w, grey_entry(o, s->limit - o < OBLET_BYTES ? s->limit - o : OBLET_BYTES));
+    return OBLET_BYTES;
+}
+
+/* Scan the grey object (or oblet) of entry e; returns bytes scanned. */
+TC_INLINE uintptr_t scanobject(struct gcw *w, uintptr_t e) {
+    uintptr_t p = GREY_ADDR(e), n = GREY_BYTES(e);
+    if (TC_UNLIKELY(n == 0)) n = oblets(w, p);
+    scan_block(w, p, p + n);
+    return n;
 }
 
 /* Grey objects pass through a small FIFO on their way to scanobject, and
@@ -254,15 +281,15 @@ static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
     unsigned head = 0, n = 0, nscanned = 0;
     uint64_t scanned = 0;
     while (budget == 0 || scanned < budget) {
-        for (uintptr_t p; n < PREFETCH_AHEAD && (p = pop(w)) != 0; n++) {
-            __builtin_prefetch((const void *)p);
-            fifo[(head + n) % PREFETCH_AHEAD] = p;
+        for (uintptr_t e; n < PREFETCH_AHEAD && (e = pop(w)) != 0; n++) {
+            __builtin_prefetch((const void *)GREY_ADDR(e));
+            fifo[(head + n) % PREFETCH_AHEAD] = e;
         }
         if (n == 0) break;
-        uintptr_t p = fifo[head];
+        uintptr_t e = fifo[head];
         head = (head + 1) % PREFETCH_AHEAD; /* a power of two: a mask */
         n--;
-        scanned += scanobject(w, p);
+        scanned += scanobject(w, e);
         if ((++nscanned & 63) == 0) {
             balance(w);
             if (yield && atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) break;
@@ -280,11 +307,11 @@ static __thread struct gcw *ctx;
 void tc_shade(uintptr_t p) {
     struct gcw w, *c = ctx;
     if (c) {
-        greyobject(c, p);
+        c->last = greyobject(c, c->last, p);
         return;
     }
     gcw_begin(&w);
-    greyobject(&w, p);
+    w.last = greyobject(&w, w.last, p);
     gcw_end(&w);
 }
 
@@ -292,6 +319,13 @@ void tc_shade(uintptr_t p) {
 static _Atomic uint64_t root_scanned;
 
 uint64_t tc_mark_root_scanned_take(void) { return atomic_exchange(&root_scanned, 0); }
+
+/* Roots need not be word aligned at either end. */
+static void scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
+    lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
+    hi = TC_ALIGN_DOWN(hi, sizeof(uintptr_t));
+    if (hi > lo) scan_block(w, lo, hi);
+}
 
 void tc_scan_range(uintptr_t lo, uintptr_t hi) {
     struct gcw w, *c = ctx;
@@ -329,7 +363,7 @@ void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj) {
 void tc_shade_batch(const uintptr_t *p, unsigned n) {
     struct gcw w;
     gcw_begin(&w);
-    for (unsigned i = 0; i < n; i++) greyobject(&w, p[i]);
+    for (unsigned i = 0; i < n; i++) w.last = greyobject(&w, w.last, p[i]);
     gcw_end(&w);
 }
 

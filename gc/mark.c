@@ -14,9 +14,12 @@
  * are neither marked nor scanned. A free slot is never marked, so sweeping
  * can make the mark bits the next alloc bits.
  *
- * Work buffers hold 510 grey addresses each. A marking context (struct
- * gcw: a worker, an assist, a barrier flush) fills and drains a private
- * buffer and trades full ones through one global list under work_lock. An
+ * Work buffers hold 510 grey entries each: an object's address and its
+ * size, so that scanning it needs no second span lookup. A marking context
+ * (struct gcw: a worker, an assist, a barrier flush) fills and drains a
+ * private buffer and trades full ones through one global list under
+ * work_lock. The marking loop takes grey objects in prefetched batches
+ * and keeps its own state in registers (struct mstate). An
  * object larger than 128 KiB is scanned in 128 KiB oblets, each its own
  * grey entry, so one huge array spreads over workers and assists instead
  * of stalling one of them (Go's maxObletBytes).
@@ -236,9 +239,10 @@ TC_INLINE uintptr_t grey_entry(uintptr_t p, uintptr_t bytes) {
     return p | (bytes <= OBLET_BYTES ? bytes / sizeof(uintptr_t) << GREY_SHIFT : 0);
 }
 
-/* The object of a collected span that p, known to lie between the heap's
- * bounds, points into (tc_find_object without the bounds test). */
-TC_INLINE struct mspan *lookup(uintptr_t p, unsigned *idx) {
+/* The collected span holding p, known to lie between the heap's bounds,
+ * if p is below its last slot; tc_find_object's checks without the bounds
+ * test and the slot. */
+TC_INLINE struct mspan *lookup(uintptr_t p) {
     struct heaparena *ha =
         atomic_load_explicit(&tc_arenas_[p >> TC_ARENA_SHIFT], memory_order_acquire);
     if (TC_UNLIKELY(!ha)) return NULL;
@@ -247,24 +251,25 @@ TC_INLINE struct mspan *lookup(uintptr_t p, unsigned *idx) {
         p - s->startAddr >= s->limit - s->startAddr ||
         tc_spanclass_kind(s->spanclass) == SPAN_MANUAL)
         return NULL;
-    return tc_object_slot(s, p, idx) ? s : NULL;
+    return s;
 }
 
 /* Shade the object p points into, if any; p lies between the heap's
  * bounds. The span found last is tried first: the objects one object
  * points to often share its span (built together), and the lookup is
  * three dependent loads. A span found once stays valid for the whole mark:
- * collected spans are freed only by the sweep. */
+ * collected spans are freed only by the sweep. No local here has its
+ * address taken: under ASan such a variable's scope marks, inlined into
+ * an unsanitized caller, would leave poison behind on the stack. */
 TC_INLINE void greyobject(struct mstate *m, struct gcw *w, uintptr_t p) {
-    unsigned idx;
     struct mspan *s = m->last;
-    if (TC_LIKELY(p - s->startAddr < s->limit - s->startAddr)) {
-        if (!tc_object_slot(s, p, &idx)) return;
-    } else {
-        s = lookup(p, &idx);
+    if (TC_UNLIKELY(p - s->startAddr >= s->limit - s->startAddr)) {
+        s = lookup(p);
         if (!s) return;
         m->last = s;
     }
+    unsigned idx = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    if (!tc_slot_allocated(s, idx)) return;
     TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
     if (tc_mspan_marked(s, idx)) return;
     uintptr_t size = s->elemsize, obj = s->startAddr + (uintptr_t)idx * size;
@@ -274,11 +279,15 @@ TC_INLINE void greyobject(struct mstate *m, struct gcw *w, uintptr_t p) {
     if (scan) ms_push(m, w, grey_entry(obj, size));
 }
 
+/* Scanning is conservative: it reads words other threads may be writing,
+ * and stack or global red zones under ASan. The scanning loop and every
+ * function it is inlined into carry this. */
+#define UNSANITIZED __attribute__((no_sanitize("address", "thread")))
+
 /* Shade what the words of [lo, hi) point to; both word aligned. The heap's
  * bounds are read once: an arena added meanwhile holds only objects
- * allocated black. Conservative: reads words other threads may be writing,
- * and stack or global red zones under ASan. */
-__attribute__((no_sanitize("address", "thread"))) TC_INLINE void
+ * allocated black. */
+UNSANITIZED TC_INLINE void
 scan_block(struct mstate *m, struct gcw *w, uintptr_t lo, uintptr_t hi, uintptr_t heap_lo,
            uintptr_t heap_len) {
     for (uintptr_t q = lo; q < hi; q += sizeof(uintptr_t)) {
@@ -313,7 +322,7 @@ static TC_NOINLINE uintptr_t oblets(struct gcw *w, uintptr_t p) {
 #define PREFETCH_BATCH 16
 
 /* yield: return early when a stop is asked for (tc_stop_poll). */
-static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
+UNSANITIZED static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
     uintptr_t batch[2][PREFETCH_BATCH];
     unsigned len[2] = {0, 0}, cur = 0, nbatches = 0;
     uint64_t scanned = 0;
@@ -370,7 +379,7 @@ static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
 static __thread struct gcw *ctx;
 
 /* Shade p[0..n) through w. */
-static void shade_words(struct gcw *w, const uintptr_t *p, unsigned n) {
+UNSANITIZED static void shade_words(struct gcw *w, const uintptr_t *p, unsigned n) {
     uintptr_t heap_lo = tc_heap_lo, heap_len = tc_heap_hi - heap_lo;
     struct mstate m;
     ms_load(&m, w);
@@ -396,7 +405,7 @@ static _Atomic uint64_t root_scanned;
 uint64_t tc_mark_root_scanned_take(void) { return atomic_exchange(&root_scanned, 0); }
 
 /* Roots need not be word aligned at either end. */
-static void scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
+UNSANITIZED static void scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
     lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
     hi = TC_ALIGN_DOWN(hi, sizeof(uintptr_t));
     if (hi <= lo) return;

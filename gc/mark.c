@@ -14,9 +14,12 @@
  * are neither marked nor scanned. A free slot is never marked, so sweeping
  * can make the mark bits the next alloc bits.
  *
- * Work buffers hold 510 grey addresses each. A marking context (struct
- * gcw: a worker, an assist, a barrier flush) fills and drains a private
- * buffer and trades full ones through one global list under work_lock. An
+ * Work buffers hold 510 grey entries each: an object's address and its
+ * size, so that scanning it needs no second span lookup. A marking context
+ * (struct gcw: a worker, an assist, a barrier flush) fills and drains a
+ * private buffer and trades full ones through one global list under
+ * work_lock. The marking loop takes grey objects in prefetched batches
+ * and keeps its own state in registers (struct mstate). An
  * object larger than 128 KiB is scanned in 128 KiB oblets, each its own
  * grey entry, so one huge array spreads over workers and assists instead
  * of stalling one of them (Go's maxObletBytes).
@@ -69,7 +72,7 @@ struct workbuf {
 };
 
 struct gcw {
-    struct workbuf *buf; /* private; NULL when none */
+    struct workbuf *buf; /* private, never NULL between gcw_begin and gcw_end */
     uint64_t marked;     /* bytes marked, flushed to bytes_marked */
     struct mspan *last;  /* the span greyobject last found (never NULL) */
 };
@@ -101,40 +104,37 @@ static void put_full_locked(struct workbuf *b) {
     nfull++;
 }
 
-static void push(struct gcw *w, uintptr_t p) {
-    struct workbuf *b = w->buf;
-    if (TC_UNLIKELY(!b || b->n == WORKBUF_ENTRIES)) {
-        tc_lock(&work_lock, LOCKRANK_WORK);
-        if (b) put_full_locked(b);
-        b = w->buf = get_empty_locked();
-        tc_unlock(&work_lock, LOCKRANK_WORK);
-    }
-    b->obj[b->n++] = p;
+/* The private buffer is full: it goes to the global list and an empty one
+ * takes its place. */
+static TC_NOINLINE void get_empty(struct gcw *w) {
+    tc_lock(&work_lock, LOCKRANK_WORK);
+    put_full_locked(w->buf);
+    w->buf = get_empty_locked();
+    tc_unlock(&work_lock, LOCKRANK_WORK);
 }
 
-/* Take a grey object; 0 when there is none anywhere. */
-static uintptr_t pop(struct gcw *w) {
-    struct workbuf *b = w->buf;
-    if (b && b->n) return b->obj[--b->n];
+/* The private buffer is empty: swap it for a full one from the global
+ * list. Returns 0 when there is none. */
+static TC_NOINLINE int get_full(struct gcw *w) {
+    int got = 0;
     tc_lock(&work_lock, LOCKRANK_WORK);
     if (full_list) {
-        if (b) {
-            b->next = empty_list;
-            empty_list = b;
-        }
-        b = w->buf = full_list;
-        full_list = b->next;
+        w->buf->next = empty_list;
+        empty_list = w->buf;
+        w->buf = full_list;
+        full_list = w->buf->next;
         nfull--;
+        got = 1;
     }
     tc_unlock(&work_lock, LOCKRANK_WORK);
-    return b && b->n ? b->obj[--b->n] : 0;
+    return got;
 }
 
 static void gcw_begin(struct gcw *w) {
-    w->buf = NULL;
     w->marked = 0;
     w->last = &tc_emptyspan;
     tc_lock(&work_lock, LOCKRANK_WORK);
+    w->buf = get_empty_locked();
     nbusy++;
     tc_unlock(&work_lock, LOCKRANK_WORK);
 }
@@ -142,15 +142,13 @@ static void gcw_begin(struct gcw *w) {
 /* Publish what is left of w's buffer and its byte count. */
 static void gcw_end(struct gcw *w) {
     tc_lock(&work_lock, LOCKRANK_WORK);
-    if (w->buf) {
-        if (w->buf->n) {
-            put_full_locked(w->buf);
-        } else {
-            w->buf->next = empty_list;
-            empty_list = w->buf;
-        }
-        w->buf = NULL;
+    if (w->buf->n) {
+        put_full_locked(w->buf);
+    } else {
+        w->buf->next = empty_list;
+        empty_list = w->buf;
     }
+    w->buf = NULL;
     nbusy--;
     tc_unlock(&work_lock, LOCKRANK_WORK);
     atomic_fetch_add_explicit(&bytes_marked, w->marked, memory_order_relaxed);
@@ -161,9 +159,8 @@ static void gcw_end(struct gcw *w) {
  * walk of a tree, whose grey stack stays far below a full buffer, keeps
  * every other marker idle for the whole cycle. The older half holds the
  * entries nearest the roots: the largest pieces of work. */
-static void balance(struct gcw *w) {
+static TC_NOINLINE void balance(struct gcw *w) {
     struct workbuf *b = w->buf;
-    if (!b || b->n < 8 || atomic_load_explicit(&nfull, memory_order_relaxed) != 0) return;
     tc_lock(&work_lock, LOCKRANK_WORK);
     struct workbuf *nb = get_empty_locked();
     uint64_t half = b->n / 2;
@@ -194,81 +191,185 @@ uint64_t tc_mark_bytes_take(uint64_t *traced) {
 
 /* ---- shading and scanning ---- */
 
-/* The span of the object greyed last is tried first: the objects one
- * object points to often share its span (built together), and the lookup
- * is three dependent loads. A span found once stays valid for the whole
- * mark: collected spans are freed only by the sweep. */
-static void greyobject(struct gcw *w, uintptr_t p) {
-    unsigned idx;
-    struct mspan *s = w->last;
-    if (p - s->startAddr < s->limit - s->startAddr) {
-        if (!tc_object_slot(s, p, &idx)) return;
-    } else {
-        s = tc_find_object(p, &idx);
-        if (!s) return;
-        w->last = s;
+/* The marking loop's copy of a gcw: the private buffer as a stack pointer
+ * and its bounds, the span found last, the bytes marked. It lives in
+ * registers: mark bytes are chars, and a store through a char pointer
+ * would otherwise make the compiler load every field of the gcw and the
+ * buffer again after each mark. Slow paths work on the gcw itself, in
+ * between ms_save and ms_load. */
+struct mstate {
+    uintptr_t *top, *bottom, *end;
+    struct mspan *last;
+    uint64_t marked;
+};
+
+TC_INLINE void ms_load(struct mstate *m, const struct gcw *w) {
+    m->bottom = w->buf->obj;
+    m->top = m->bottom + w->buf->n;
+    m->end = m->bottom + WORKBUF_ENTRIES;
+    m->last = w->last;
+    m->marked = 0;
+}
+
+TC_INLINE void ms_save(const struct mstate *m, struct gcw *w) {
+    w->buf->n = (uint64_t)(m->top - m->bottom);
+    w->last = m->last;
+    w->marked += m->marked;
+}
+
+TC_INLINE void ms_push(struct mstate *m, struct gcw *w, uintptr_t e) {
+    if (TC_UNLIKELY(m->top == m->end)) {
+        ms_save(m, w);
+        get_empty(w);
+        ms_load(m, w);
     }
+    *m->top++ = e;
+}
+
+/* A grey entry is the object's address with its size in words in the top
+ * bits (addresses fit in 48): scanobject then needs no span lookup, which
+ * is a dependent miss per object. Size 0: a large object's first visit,
+ * whose span says how to cut it into oblets. */
+#define GREY_SHIFT 48
+#define GREY_ADDR(e) ((e) & (((uintptr_t)1 << GREY_SHIFT) - 1))
+#define GREY_BYTES(e) (((e) >> GREY_SHIFT) * sizeof(uintptr_t))
+
+TC_INLINE uintptr_t grey_entry(uintptr_t p, uintptr_t bytes) {
+    TC_ASSERT_INTERNAL(p >> GREY_SHIFT == 0);
+    return p | (bytes <= OBLET_BYTES ? bytes / sizeof(uintptr_t) << GREY_SHIFT : 0);
+}
+
+/* The collected span holding p, known to lie between the heap's bounds,
+ * if p is below its last slot; tc_find_object's checks without the bounds
+ * test and the slot. */
+TC_INLINE struct mspan *lookup(uintptr_t p) {
+    struct heaparena *ha =
+        atomic_load_explicit(&tc_arenas_[p >> TC_ARENA_SHIFT], memory_order_acquire);
+    if (TC_UNLIKELY(!ha)) return NULL;
+    struct mspan *s = atomic_load_explicit(&ha->spans[tc_arena_page(p)], memory_order_acquire);
+    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != MSPAN_INUSE ||
+        p - s->startAddr >= s->limit - s->startAddr ||
+        tc_spanclass_kind(s->spanclass) == SPAN_MANUAL)
+        return NULL;
+    return s;
+}
+
+/* Shade the object p points into, if any; p lies between the heap's
+ * bounds. The span found last is tried first: the objects one object
+ * points to often share its span (built together), and the lookup is
+ * three dependent loads. A span found once stays valid for the whole mark:
+ * collected spans are freed only by the sweep. No local here has its
+ * address taken: under ASan such a variable's scope marks, inlined into
+ * an unsanitized caller, would leave poison behind on the stack. */
+TC_INLINE void greyobject(struct mstate *m, struct gcw *w, uintptr_t p) {
+    struct mspan *s = m->last;
+    if (TC_UNLIKELY(p - s->startAddr >= s->limit - s->startAddr)) {
+        s = lookup(p);
+        if (!s) return;
+        m->last = s;
+    }
+    unsigned idx = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
+    if (!tc_slot_allocated(s, idx)) return;
     TC_ASSERT_INTERNAL(atomic_load(&tc_gcphase) != GC_OFF);
     if (tc_mspan_marked(s, idx)) return;
+    uintptr_t size = s->elemsize, obj = s->startAddr + (uintptr_t)idx * size;
+    int scan = tc_spanclass_kind(s->spanclass) == SPAN_SCAN;
     tc_mspan_set_marked(s, idx);
-    w->marked += s->elemsize;
-    if (tc_spanclass_kind(s->spanclass) == SPAN_SCAN)
-        push(w, s->startAddr + (uintptr_t)idx * s->elemsize);
+    m->marked += size;
+    if (scan) ms_push(m, w, grey_entry(obj, size));
 }
 
-/* Conservative: reads words other threads may be writing, and stack or
- * global red zones under ASan. */
-__attribute__((no_sanitize("address", "thread"))) static void
-scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
-    lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
-    for (uintptr_t q = lo; q + sizeof(uintptr_t) <= hi; q += sizeof(uintptr_t)) {
+/* Scanning is conservative: it reads words other threads may be writing,
+ * and stack or global red zones under ASan. The scanning loop and every
+ * function it is inlined into carry this. */
+#define UNSANITIZED __attribute__((no_sanitize("address", "thread")))
+
+/* Shade what the words of [lo, hi) point to; both word aligned. The heap's
+ * bounds are read once: an arena added meanwhile holds only objects
+ * allocated black. */
+UNSANITIZED TC_INLINE void
+scan_block(struct mstate *m, struct gcw *w, uintptr_t lo, uintptr_t hi, uintptr_t heap_lo,
+           uintptr_t heap_len) {
+    for (uintptr_t q = lo; q < hi; q += sizeof(uintptr_t)) {
         uintptr_t v = __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
-        if (v - tc_heap_lo < tc_heap_hi - tc_heap_lo) greyobject(w, v); /* no call for the rest */
+        if (v - heap_lo < heap_len) greyobject(m, w, v);
     }
 }
 
-/* Scan the grey object (or oblet) at p; returns bytes scanned. */
-static uint64_t scanobject(struct gcw *w, uintptr_t p) {
+/* A large object's first visit: queue its other oblets, each with its
+ * size (on the gcw: between ms_save and ms_load); returns the first
+ * one's. */
+static TC_NOINLINE uintptr_t oblets(struct gcw *w, uintptr_t p) {
     struct mspan *s = tc_spanof(p);
-    uintptr_t end;
-    if (s->elemsize > OBLET_BYTES) {
-        if (p == s->startAddr) /* first visit: queue the other oblets */
-            for (uintptr_t o = p + OBLET_BYTES; o < s->limit; o += OBLET_BYTES) push(w, o);
-        end = p + OBLET_BYTES < s->limit ? p + OBLET_BYTES : s->limit;
-    } else {
-        end = p + s->elemsize;
+    TC_ASSERT_INTERNAL(s && p == s->startAddr && s->elemsize > OBLET_BYTES);
+    for (uintptr_t o = p + OBLET_BYTES; o < s->limit; o += OBLET_BYTES) {
+        if (w->buf->n == WORKBUF_ENTRIES) get_empty(w);
+        w->buf->obj[w->buf->n++] =
+            grey_entry(o, s->limit - o < OBLET_BYTES ? s->limit - o : OBLET_BYTES);
     }
-    scan_words(w, p, end);
-    return end - p;
+    return OBLET_BYTES;
 }
 
-/* Grey objects pass through a small FIFO on their way to scanobject, and
- * each is prefetched as it enters: by the time it is scanned its first
- * line has arrived. A heap of small linked objects is otherwise one cache
- * miss after another (Boehm's marker prefetches the same way). */
-#define PREFETCH_AHEAD 32
+/* Grey objects are taken from the stack in batches of PREFETCH_BATCH, and
+ * each is prefetched as it is taken, its first and its last line (a small
+ * object straddles two lines often: two 24-byte slots in eight); a batch
+ * is scanned while the next one is being fetched, so an object's lines
+ * have been on their way for a whole batch when it is scanned. A heap of
+ * small linked objects is otherwise one cache miss after another (Boehm's
+ * marker prefetches the same way). Two arrays, not a ring: taking and
+ * scanning are then plain loops. A batch of 16 keeps 32 lines in flight;
+ * twice that was slower. */
+#define PREFETCH_BATCH 16
 
 /* yield: return early when a stop is asked for (tc_stop_poll). */
-static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
-    uintptr_t fifo[PREFETCH_AHEAD];
-    unsigned head = 0, n = 0, nscanned = 0;
+UNSANITIZED static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
+    uintptr_t batch[2][PREFETCH_BATCH];
+    unsigned len[2] = {0, 0}, cur = 0, nbatches = 0;
     uint64_t scanned = 0;
-    while (budget == 0 || scanned < budget) {
-        for (uintptr_t p; n < PREFETCH_AHEAD && (p = pop(w)) != 0; n++) {
-            __builtin_prefetch((const void *)p);
-            fifo[(head + n) % PREFETCH_AHEAD] = p;
+    uintptr_t heap_lo = tc_heap_lo, heap_len = tc_heap_hi - heap_lo;
+    struct mstate m;
+    ms_load(&m, w);
+    for (;;) {
+        unsigned next = cur ^ 1, k = 0;
+        for (; k < PREFETCH_BATCH && m.top != m.bottom; k++) {
+            uintptr_t e = *--m.top;
+            __builtin_prefetch((const void *)GREY_ADDR(e));
+            __builtin_prefetch((const void *)(GREY_ADDR(e) + GREY_BYTES(e) - 1));
+            batch[next][k] = e;
         }
-        if (n == 0) break;
-        uintptr_t p = fifo[head];
-        head = (head + 1) % PREFETCH_AHEAD; /* a power of two: a mask */
-        n--;
-        scanned += scanobject(w, p);
-        if ((++nscanned & 63) == 0) {
-            balance(w);
+        len[next] = k;
+        for (unsigned i = 0; i < len[cur]; i++) {
+            uintptr_t e = batch[cur][i], p = GREY_ADDR(e), size = GREY_BYTES(e);
+            if (TC_UNLIKELY(size == 0)) {
+                ms_save(&m, w);
+                size = oblets(w, p);
+                ms_load(&m, w);
+            }
+            scan_block(&m, w, p, p + size, heap_lo, heap_len);
+            scanned += size;
+        }
+        len[cur] = 0;
+        cur = next;
+        if (len[cur] == 0) {
+            if (m.top != m.bottom) continue; /* the scan pushed more */
+            ms_save(&m, w);
+            int got = get_full(w);
+            ms_load(&m, w);
+            if (!got) break;
+            continue;
+        }
+        if (budget && scanned >= budget) break;
+        if (TC_UNLIKELY((++nbatches & 3) == 0)) {
+            if (m.top - m.bottom >= 8 && atomic_load_explicit(&nfull, memory_order_relaxed) == 0) {
+                ms_save(&m, w);
+                balance(w);
+                ms_load(&m, w);
+            }
             if (yield && atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)) break;
         }
     }
-    for (; n; n--, head = (head + 1) % PREFETCH_AHEAD) push(w, fifo[head]); /* over budget */
+    for (unsigned i = 0; i < len[cur]; i++) ms_push(&m, w, batch[cur][i]); /* over budget */
+    ms_save(&m, w);
     return scanned;
 }
 
@@ -277,14 +378,24 @@ static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
 /* Roots and barrier flushes shade through a gcw of their own. */
 static __thread struct gcw *ctx;
 
+/* Shade p[0..n) through w. */
+UNSANITIZED static void shade_words(struct gcw *w, const uintptr_t *p, unsigned n) {
+    uintptr_t heap_lo = tc_heap_lo, heap_len = tc_heap_hi - heap_lo;
+    struct mstate m;
+    ms_load(&m, w);
+    for (unsigned i = 0; i < n; i++)
+        if (p[i] - heap_lo < heap_len) greyobject(&m, w, p[i]);
+    ms_save(&m, w);
+}
+
 void tc_shade(uintptr_t p) {
     struct gcw w, *c = ctx;
     if (c) {
-        greyobject(c, p);
+        shade_words(c, &p, 1);
         return;
     }
     gcw_begin(&w);
-    greyobject(&w, p);
+    shade_words(&w, &p, 1);
     gcw_end(&w);
 }
 
@@ -292,6 +403,17 @@ void tc_shade(uintptr_t p) {
 static _Atomic uint64_t root_scanned;
 
 uint64_t tc_mark_root_scanned_take(void) { return atomic_exchange(&root_scanned, 0); }
+
+/* Roots need not be word aligned at either end. */
+UNSANITIZED static void scan_words(struct gcw *w, uintptr_t lo, uintptr_t hi) {
+    lo = TC_ALIGN_UP(lo, sizeof(uintptr_t));
+    hi = TC_ALIGN_DOWN(hi, sizeof(uintptr_t));
+    if (hi <= lo) return;
+    struct mstate m;
+    ms_load(&m, w);
+    scan_block(&m, w, lo, hi, tc_heap_lo, tc_heap_hi - tc_heap_lo);
+    ms_save(&m, w);
+}
 
 void tc_scan_range(uintptr_t lo, uintptr_t hi) {
     struct gcw w, *c = ctx;
@@ -329,7 +451,7 @@ void tc_mark_black(struct p *pp, struct mspan *s, uintptr_t obj) {
 void tc_shade_batch(const uintptr_t *p, unsigned n) {
     struct gcw w;
     gcw_begin(&w);
-    for (unsigned i = 0; i < n; i++) greyobject(&w, p[i]);
+    shade_words(&w, p, n);
     gcw_end(&w);
 }
 

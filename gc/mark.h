@@ -23,11 +23,14 @@
  * and its allocation bits (a cache miss of their own, on a line apart
  * from the span's) need not be read. tc_object_slot is that last step,
  * for a span already validated: the slot p is in, and whether it is
- * allocated. */
+ * allocated (tc_slot_allocated). */
+TC_INLINE int tc_slot_allocated(struct mspan *s, unsigned i) {
+    return tc_mspan_count(s) == s->nelems || (tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1);
+}
 TC_INLINE int tc_object_slot(struct mspan *s, uintptr_t p, unsigned *idx) {
     unsigned i = (unsigned)(((p - s->startAddr) * s->divMul) >> 32);
     *idx = i;
-    return tc_mspan_count(s) == s->nelems || (tc_bits_load(&s->allocBits[i >> 6]) >> (i & 63) & 1);
+    return tc_slot_allocated(s, i);
 }
 
 /* Both bounds are checked (Go's findObject): a malloc'd span found here

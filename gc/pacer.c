@@ -8,8 +8,9 @@
  * the runtime holds from the OS is counted (memory_limit_goal below), if
  * that is smaller. Go computes that goal afresh whenever it tests the
  * trigger; here a commit fixes it, and allocation commits again when the
- * memory outside the heap has moved (tc_pacer_limit_stale). GOGC=off leaves only the limit; with neither, no cycle
- * starts by itself (gc_collect still runs one). Go counts in M what was
+ * memory outside the heap has moved (tc_pacer_limit_stale). GOGC=off
+ * leaves only the limit; with neither, no cycle starts by itself
+ * (gc_collect still runs one). Go counts in M what was
  * allocated black during the mark too; here M is what the tracing found,
  * so that the heap peaks near (1 + GOGC/100) x the live heap: counting
  * the bytes a program allocates while a long mark runs (most of them

@@ -228,22 +228,36 @@ GCT_NOINLINE static void garbage_mib(size_t mib) {
     }
 }
 
+/* RSS around one release: from a released start, make 256 MiB of
+ * garbage, then gc_release_memory. Automatic cycles are off meanwhile. */
+struct release_rss {
+    size_t base, peak, after, released;
+};
+static struct release_rss release_around(void (*garbage)(size_t mib)) {
+    struct release_rss r;
+    int prev = gc_setpercent(-1);
+    gc_release_memory();
+    r.base = tc_rss();
+    garbage(256);
+    gct_clobber_stack();
+    r.peak = tc_rss();
+    r.released = gc_release_memory();
+    r.after = tc_rss();
+    gc_setpercent(prev);
+    return r;
+}
+
 TEST(release_memory) {
     GCT_SKIP_UNDER_STRESS();
     if (GCT_ASAN) return; /* its shadow memory is in RSS too */
-    int prev = gc_setpercent(-1);
-    gc_release_memory();
-    size_t base = tc_rss();
-    garbage_mib(256);
-    gct_clobber_stack();
-    size_t peak = tc_rss(), released = gc_release_memory(), after = tc_rss();
+    struct release_rss r = release_around(garbage_mib);
+    size_t base = r.base, peak = r.peak, after = r.after;
     printf("  RSS %zu -> %zu -> %zu MiB, %zu MiB released\n", base >> 20, peak >> 20, after >> 20,
-           released >> 20);
+           r.released >> 20);
     EXPECT_TRUE(peak >= base + 200 * MiB);
     if (after > base + base / 10 + 16 * MiB)
         TC_FAIL_("RSS %zu MiB after gc_release_memory, %zu MiB before the garbage", after >> 20,
                  base >> 20);
-    gc_setpercent(prev);
 }
 
 GCT_NOINLINE static void garbage_small_mib(size_t mib) {
@@ -257,19 +271,14 @@ GCT_NOINLINE static void garbage_small_mib(size_t mib) {
 TEST(release_metadata) {
     GCT_SKIP_UNDER_STRESS();
     if (GCT_ASAN) return; /* its shadow memory is in RSS too */
-    int prev = gc_setpercent(-1);
-    gc_release_memory();
-    size_t base = tc_rss();
-    garbage_small_mib(256);
-    gct_clobber_stack();
-    size_t peak = tc_rss(), released = gc_release_memory(), after = tc_rss();
+    struct release_rss r = release_around(garbage_small_mib);
+    size_t base = r.base, peak = r.peak, after = r.after;
     printf("  RSS %zu -> %zu -> %zu KiB, %zu MiB released\n", base >> 10, peak >> 10,
-           after >> 10, released >> 20);
+           after >> 10, r.released >> 20);
     EXPECT_TRUE(peak >= base + 200 * MiB);
     if (after > base + base / 10 + 4 * MiB)
         TC_FAIL_("RSS %zu KiB after gc_release_memory, %zu KiB before the garbage", after >> 10,
                  base >> 10);
-    gc_setpercent(prev);
 }
 
 struct swap_ctx {

@@ -6,10 +6,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 
+#include "alloc/base.h"
+
 /* An interposed function: exported, whatever the library's default. */
 #define EXPORT __attribute__((visibility("default")))
-/* The next definition of name in the search order, into real_name. */
-#define RESOLVE(name) (real_##name ? 1 : ((real_##name = dlsym(RTLD_NEXT, #name)) != NULL))
+/* The definition of name that ours passes calls on to: the next one in
+ * the search order, or ThreadSanitizer's interceptor (gc/park.c). */
+TC_INTERNAL void *tc_next_symbol(const char *name);
+/* That definition of name, into real_name. */
+#define RESOLVE(name) (real_##name ? 1 : ((real_##name = tc_next_symbol(#name)) != NULL))
 /* A symbol the next library does not have: fail as the call would. */
 #define NEED(name, fail)                                                                           \
     do {                                                                                           \

@@ -33,6 +33,7 @@
 #include <poll.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
@@ -180,6 +181,29 @@ EXPORT int pthread_timedjoin_np(pthread_t tid, void **ret, const struct timespec
 }
 EXPORT int pthread_clockjoin_np(pthread_t tid, void **ret, clockid_t c, const struct timespec *ts) {
     JOIN(pthread_clockjoin_np, 3, c, ts);
+}
+
+/* Normally the next definition in the search order. A ThreadSanitizer
+ * runtime linked into the program defines the interposed calls as weak
+ * aliases of its __interceptor_ functions, which pass calls on to the
+ * next definition: with tricolor's shared library that is ours, found
+ * after the runtime's. With tricolor linked into the program as well, our
+ * strong definitions replace the aliases and come first: the runtime
+ * must still see every thread start, join, signal handler and blocking
+ * call, so ours pass calls on to its interceptor. */
+void *tc_next_symbol(const char *name) {
+#if TC_TSAN
+    char wrapper[64];
+    Dl_info first, self;
+    void *f = dlsym(RTLD_DEFAULT, name);
+    if (f && dladdr(f, &first) && dladdr((void *)tc_next_symbol, &self) &&
+        first.dli_fbase == self.dli_fbase &&
+        (size_t)snprintf(wrapper, sizeof wrapper, "__interceptor_%s", name) < sizeof wrapper) {
+        void *w = dlsym(RTLD_DEFAULT, wrapper);
+        if (w) return w;
+    }
+#endif
+    return dlsym(RTLD_NEXT, name);
 }
 
 /* The runtime's own waits. Never park holding a lock that code inside a

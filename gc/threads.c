@@ -167,11 +167,15 @@ struct gthread *tc_thread_register(void) {
 
 /* The exit key's destructor: again in every round, unregister in the
  * last (PTHREAD_DESTRUCTOR_ITERATIONS rounds at most, and ours always has
- * a value, so glibc runs exactly that many). */
+ * a value, so glibc runs exactly that many). ThreadSanitizer's runtime
+ * ends the thread in that last round with a key made before ours, whose
+ * destructor runs first: after it no instrumented code may run, ours
+ * included, so under TSan ours unregisters one round earlier. */
+#define LAST_ROUND (PTHREAD_DESTRUCTOR_ITERATIONS - TC_TSAN)
 static void exit_key_destructor(void *v) {
     struct gthread *t = v;
     if (t != tc_gthread) return; /* unregistered by hand meanwhile */
-    if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+    if (++t->dtor_rounds < LAST_ROUND) {
         pthread_setspecific(exit_key, t);
         return;
     }
@@ -333,9 +337,16 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
                                                           const pthread_attr_t *attr,
                                                           void *(*fn)(void *), void *arg) {
     static create_fn real;
-    if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real) real = (create_fn)tc_next_symbol("pthread_create");
     if (!real) return EAGAIN;
     if (creating_system_thread) return real(tid, attr, fn, arg);
+#if TC_TSAN
+    /* Called by ThreadSanitizer's interceptor, thread_start would run
+     * before the runtime has set the new thread up, and its instrumented
+     * code would crash: it must come after (tc_next_symbol). */
+    if ((void *)real != dlsym(RTLD_DEFAULT, "__interceptor_pthread_create"))
+        tc_fatal("under ThreadSanitizer, link tricolor's static library into the program");
+#endif
     /* malloc'd and registered as a root, not gc_alloc'd: a program that
      * only uses malloc must not feed the collector's pacing. */
     struct start_args *a = malloc(sizeof *a);
@@ -376,8 +387,7 @@ int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
 
 /* ---- exit, join and detach ---- */
 
-#define EXPORT __attribute__((visibility("default")))
-#define NEXT(name) (real_##name ? real_##name : (real_##name = dlsym(RTLD_NEXT, #name)))
+#define NEXT(name) (real_##name ? real_##name : (real_##name = tc_next_symbol(#name)))
 
 static void (*real_pthread_exit)(void *);
 EXPORT __attribute__((noreturn)) void pthread_exit(void *v) {

@@ -211,13 +211,19 @@ static struct mspan *pop_unswept(struct mcentral *c) {
     return s;
 }
 
+/* Whether c may hold unswept spans of parity un: a peek without the
+ * lock, which the caller takes before it believes the answer. */
+static TC_NO_SANITIZE_THREAD TC_NOINLINE int may_have_unswept(struct mcentral *c, unsigned un) {
+    return c->partial[un] || c->full[un];
+}
+
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     uint64_t n = 0;
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
         if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
         struct mcentral *c = &tc_mcentral_[spc];
         unsigned un = !swept_parity();
-        while (n < budget && (c->partial[un] || c->full[un])) { /* racy peek */
+        while (n < budget && may_have_unswept(c, un)) {
             central_lock(c);
             struct mspan *s = pop_unswept(c), *dead = NULL;
             if (s) {

@@ -13,6 +13,7 @@
 #define TC_GC_PARK_H
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -84,8 +85,20 @@ TC_INLINE uintptr_t tc_current_sp(void) {
 /* Keeps buf (and so its frame) alive up to here: no tail call before. */
 #define TC_KEEP(buf) __asm__ volatile("" : : "r"(buf) : "memory")
 
-/* The futex system call on a 32-bit word (stw.c and park.c). */
+/* The futex system call on a 32-bit word (stw.c and park.c). Under
+ * ThreadSanitizer, which holds an asynchronous signal until the thread's
+ * next intercepted call and does not know this one, an untimed wait wakes
+ * every millisecond (callers allow spurious wake-ups) and makes such a
+ * call: the collector's signal reaches a thread waiting here. */
 TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+#if TC_TSAN
+    struct timespec ms = {0, 1000000}, now;
+    if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT && !ts) {
+        long r = syscall(SYS_futex, (uint32_t *)w, op, val, &ms, NULL, 0);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return r;
+    }
+#endif
     return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
 }
 /* The runtime's own blocking waits, parked; they hold no lock. */

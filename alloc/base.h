@@ -39,16 +39,10 @@
 #ifndef TC_TSAN
 #define TC_TSAN 0
 #endif
-/* TC_TSAN_INVISIBLE marks the collector's signal handler and what it
- * calls: under TSan the handler is installed past the runtime, which would
- * hold the signal until the thread's next intercepted call, so it may
- * interrupt the runtime itself and must not call into it at all. */
 #if TC_TSAN
 #define TC_NO_SANITIZE_THREAD __attribute__((no_sanitize("thread")))
-#define TC_TSAN_INVISIBLE __attribute__((disable_sanitizer_instrumentation))
 #else
 #define TC_NO_SANITIZE_THREAD
-#define TC_TSAN_INVISIBLE
 #endif
 
 TC_INTERNAL __attribute__((noreturn)) void tc_assert_fail(const char *file,

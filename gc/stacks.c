@@ -78,12 +78,12 @@ static uintptr_t context_sp(void *uc) {
 #endif
 }
 
-TC_TSAN_INVISIBLE static int on_own_stack(struct gthread *t, uintptr_t sp) {
+static int on_own_stack(struct gthread *t, uintptr_t sp) {
     return sp >= t->stack_lo && sp < t->stack_hi;
 }
 
 /* The alternate stack the thread is on, if any, into t (async-signal-safe). */
-TC_TSAN_INVISIBLE static int note_altstack(struct gthread *t) {
+static int note_altstack(struct gthread *t) {
     stack_t ss;
     if (sigaltstack(NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK)) return 0;
     t->alt_lo = (uintptr_t)ss.ss_sp;
@@ -107,7 +107,7 @@ void tc_stack_handler_leave(struct gthread *t, int entered) {
     t->alt_from_sp = 0;
 }
 
-TC_TSAN_INVISIBLE void tc_stack_note_sp(struct gthread *t, uintptr_t sp) {
+void tc_stack_note_sp(struct gthread *t, uintptr_t sp) {
     if (!on_own_stack(t, sp) && !(sp >= t->alt_lo && sp < t->alt_hi)) note_altstack(t);
 }
 

@@ -44,7 +44,6 @@
  * program do not fail with EINTR, and only when the first cycle starts;
  * if the program later replaces our handler, the next stop says so and
  * aborts rather than hang. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -73,14 +72,14 @@ static struct sigaction installed;
 /* ---- the stop protocol, thread side ---- */
 
 /* Rounds are sequence numbers; "a reached b" tolerates wrap-around. */
-TC_TSAN_INVISIBLE static int reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static int reached(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 
 /* Stop for round seq until the collector lets round seq (or a later one)
  * go; the stack is scanned from sp up. A thread stopping at the end of a
  * region waits with signals open, so the next round's signal can arrive
  * inside this wait and complete a nested stop: hence "reached", not
  * "equals". */
-TC_TSAN_INVISIBLE static void stop_here(struct gthread *t, uint32_t seq, uintptr_t sp) {
+static void stop_here(struct gthread *t, uint32_t seq, uintptr_t sp) {
     tc_stack_note_sp(t, sp); /* an alternate stack, if it is on one */
     t->sp = sp;
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
@@ -95,14 +94,14 @@ TC_TSAN_INVISIBLE static void stop_here(struct gthread *t, uint32_t seq, uintptr
 static _Atomic uint32_t fork_round;
 _Atomic uint32_t tc_fork_gate;
 
-TC_TSAN_INVISIBLE static void acknowledge(struct gthread *t, uint32_t seq) {
+static void acknowledge(struct gthread *t, uint32_t seq) {
     atomic_store_explicit(&t->ack_seq, seq, memory_order_release);
     tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 __thread volatile unsigned tc_gc_signals_taken __attribute__((tls_model("initial-exec")));
 
-TC_TSAN_INVISIBLE static void suspend_handler(int sig, siginfo_t *si, void *uc) {
+static void suspend_handler(int sig, siginfo_t *si, void *uc) {
     (void)sig, (void)si, (void)uc;
     int saved = errno;
     struct gthread *t = tc_gthread;
@@ -189,17 +188,6 @@ void tc_fork_gate_wait(void) {
 
 /* ---- signal installation ---- */
 
-/* Under ThreadSanitizer, libc's: a thread running code that makes no
- * intercepted call would never get a signal the runtime holds. */
-static int gc_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
-#if TC_TSAN
-    static int (*libc)(int, const struct sigaction *, struct sigaction *);
-    if (!libc) libc = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
-    if (libc) return libc(sig, act, old);
-#endif
-    return tc_real_sigaction(sig, act, old);
-}
-
 static void install_signal(void) {
     int sig = tc_gc_signal_choose(tc_gc_signal_reserved(), 0);
     if (!sig) tc_fatal("no free real-time signal for the collector");
@@ -207,13 +195,13 @@ static void install_signal(void) {
     installed.sa_sigaction = suspend_handler;
     installed.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&installed.sa_mask);
-    if (gc_sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
+    if (tc_real_sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
     gc_signal = sig;
 }
 
 static void check_signal(void) {
     struct sigaction now;
-    if (gc_sigaction(gc_signal, NULL, &now) == 0 && now.sa_sigaction != suspend_handler)
+    if (tc_real_sigaction(gc_signal, NULL, &now) == 0 && now.sa_sigaction != suspend_handler)
         tc_fatal("the program replaced the handler of signal %d, which the collector uses "
                  "(choose another with GODEBUG=gcsignal=N)", gc_signal);
 }

@@ -76,11 +76,6 @@ void tc_lockrank_release(enum tc_lockrank r) {
     if (all_rank != (int)r) tc_fatal("lock rank: %s lock released but not held", ranks[r].name);
 }
 
-void tc_lockrank_after_fork_child(void) {
-    nheld = 0;
-    all_rank = -1;
-}
-
 void tc_lock_all_begin(enum tc_lockrank r) { all_rank = (int)r; }
 void tc_lock_all_end(enum tc_lockrank r) {
     (void)r;
@@ -89,7 +84,6 @@ void tc_lock_all_end(enum tc_lockrank r) {
 
 #else
 
-void tc_lockrank_after_fork_child(void) {}
 void tc_lock_all_begin(enum tc_lockrank r) { (void)r; }
 void tc_lock_all_end(enum tc_lockrank r) { (void)r; }
 

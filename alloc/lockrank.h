@@ -81,8 +81,6 @@ TC_INLINE void tc_region_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
     tc_unlock(m, r);
     tc_region_end();
 }
-/* A forked child re-initialises the locks its prepare handlers took. */
-TC_INTERNAL void tc_lockrank_after_fork_child(void);
 /* For a thread that takes many locks of one rank at once (fork). */
 TC_INTERNAL void tc_lock_all_begin(enum tc_lockrank r);
 TC_INTERNAL void tc_lock_all_end(enum tc_lockrank r);

@@ -275,4 +275,3 @@ void tc_mcentral_unlock_all(void) {
     for (unsigned i = TC_NUM_SPAN_CLASSES; i-- > 0;) tc_unlock(&tc_mcentral_[i].lock, LOCKRANK_MCENTRAL);
     tc_lock_all_end(LOCKRANK_MCENTRAL);
 }
-void tc_mcentral_reinit_locks(void) { tc_mcentral_init(); }

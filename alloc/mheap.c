@@ -647,11 +647,6 @@ void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inus
 
 void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_unlock_all(void) { tc_unlock(&H->lock, LOCKRANK_HEAP); }
-void tc_mheap_reinit_locks(void) {
-    pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-    H->lock = fresh;
-}
-
 /* A release under way (the scavenger, its span BUSY and the lock dropped
  * around the madvise) leaves the counts short: wait for it to end. */
 int tc_mheap_verify(void) {

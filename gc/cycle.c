@@ -456,9 +456,11 @@ static void fork_parent(void) {
 
 /* The child has no collector, worker or finalizer thread: they start
  * again when needed. No cycle is in flight (cycle_lock), so the heap is
- * swept and unmarked. */
+ * swept and unmarked. The locks prepare took are this thread's and are
+ * released as in the parent; the others may have had an owner that the
+ * child does not have, and start afresh. */
 static void fork_child(void) {
-    pthread_mutex_init(&cycle_lock, NULL);
+    tc_roots_unlock();
     pthread_mutex_init(&ctl, NULL);
     pthread_cond_init(&ctl_cond, NULL);
     driver_started = 0;
@@ -467,13 +469,12 @@ static void fork_child(void) {
     requested = done = (done > sw ? done : sw);
     atomic_store(&swept, done);
     atomic_store(&tc_gcphase, GC_OFF);
-    tc_stw_after_fork_child();
-    tc_roots_after_fork_child();
+    tc_stw_after_fork_child(); /* releases the registry lock */
     tc_mark_after_fork_child();
     tc_finalizers_after_fork_child();
     tc_stats_after_fork_child();
     tc_pacing_after_fork_child();
-    tc_lockrank_after_fork_child(); /* the locks prepare took are new ones */
+    tc_unlock(&cycle_lock, LOCKRANK_CYCLE);
     tc_region_depth--;
     tc_region_pending = 0;
 }

@@ -61,7 +61,6 @@ static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
 
 void tc_roots_lock(void) { tc_lock(&roots_lock, LOCKRANK_ROOTS); }
 void tc_roots_unlock(void) { tc_unlock(&roots_lock, LOCKRANK_ROOTS); }
-void tc_roots_after_fork_child(void) { pthread_mutex_init(&roots_lock, NULL); }
 
 /* ---- globals ---- */
 

@@ -243,9 +243,10 @@ void tc_thread_unregister(void) {
 
 /* The other threads are gone, and so are the exit values of threads the
  * child cannot join. A late child re-takes its mutex: the parent's owner
- * id is in it, and the child's robust list starts empty. */
+ * id is in it, and the child's robust list starts empty. Fork's prepare
+ * took the registry lock: released here, once the registry is the
+ * child's. */
 void tc_registry_after_fork_child(void) {
-    pthread_mutex_init(&registry_lock, NULL);
     struct gthread *self = tc_gthread;
     threads = NULL;
     nthreads = 0;
@@ -259,6 +260,7 @@ void tc_registry_after_fork_child(void) {
             pthread_mutex_lock(&self->alive);
         }
     }
+    tc_registry_unlock();
 }
 
 /* ---- exit values ---- */

@@ -51,13 +51,13 @@ static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
     s->prev = NULL;
     s->next = *head;
     if (*head) (*head)->prev = s;
-    *head = s;
+    __atomic_store_n(head, s, __ATOMIC_RELAXED); /* peeked without the lock */
 }
 
 static void list_remove(struct mcentral *c, struct mspan *s) {
     struct mspan **head = list_head(c, s, s->list);
     if (s->prev) s->prev->next = s->next;
-    else *head = s->next;
+    else __atomic_store_n(head, s->next, __ATOMIC_RELAXED);
     if (s->next) s->next->prev = s->prev;
     s->next = s->prev = NULL;
     __atomic_store_n(&s->list, LIST_NONE, __ATOMIC_SEQ_CST);
@@ -213,8 +213,9 @@ static struct mspan *pop_unswept(struct mcentral *c) {
 
 /* Whether c may hold unswept spans of parity un: a peek without the
  * lock, which the caller takes before it believes the answer. */
-static TC_NO_SANITIZE_THREAD TC_NOINLINE int may_have_unswept(struct mcentral *c, unsigned un) {
-    return c->partial[un] || c->full[un];
+static int may_have_unswept(struct mcentral *c, unsigned un) {
+    return __atomic_load_n(&c->partial[un], __ATOMIC_RELAXED) ||
+           __atomic_load_n(&c->full[un], __ATOMIC_RELAXED);
 }
 
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {

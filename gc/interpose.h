@@ -13,8 +13,18 @@
 /* The definition of name that ours passes calls on to: the next one in
  * the search order, or ThreadSanitizer's interceptor (gc/park.c). */
 TC_INTERNAL void *tc_next_symbol(const char *name);
-/* That definition of name, into real_name. */
-#define RESOLVE(name) (real_##name ? 1 : ((real_##name = tc_next_symbol(#name)) != NULL))
+/* That definition of name, into real_name: written once (a compare and
+ * swap from NULL), read with acquire, so threads that race to resolve it
+ * agree and a plain call through it afterwards is ordered after the
+ * write. */
+TC_INLINE int tc_resolve(void **slot, const char *name) {
+    if (__atomic_load_n(slot, __ATOMIC_ACQUIRE)) return 1;
+    void *f = tc_next_symbol(name), *none = NULL;
+    if (!f) return 0;
+    __atomic_compare_exchange_n(slot, &none, f, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return 1;
+}
+#define RESOLVE(name) tc_resolve((void **)&real_##name, #name)
 /* A symbol the next library does not have: fail as the call would. */
 #define NEED(name, fail)                                                                           \
     do {                                                                                           \

@@ -91,8 +91,6 @@ void tc_cleanup_unpark(void *unused) {
     tc_unpark();
 }
 
-/* The runtime's own parked calls retry nothing: their callers loop. */
-#define PARKED_CALL(type, call, a, b, c, d) PARKED_RETRY(type, call, 0, a, b, c, d)
 
 /* ---- deadlines ---- */
 

@@ -163,5 +163,8 @@ TC_INTERNAL int tc_deadline_left_ms(struct tc_deadline *d); /* -1: none */
 #define PARKED_ERRNO(type, call, a, b, c, d) \
     PARKED_RETRY(type, call, (r_ == -1 && errno == EINTR), a, b, c, d)
 #define PARKED_RC(call, a, b, c, d) PARKED_RETRY(int, call, (r_ == EINTR), a, b, c, d)
+/* Calls retried by nothing: the runtime's own (their callers loop) and
+ * the lock waits of gc/tsanwait.c. */
+#define PARKED_CALL(type, call, a, b, c, d) PARKED_RETRY(type, call, 0, a, b, c, d)
 
 #endif

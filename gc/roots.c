@@ -108,7 +108,7 @@ static uint64_t globals_begun; /* dlcloses_begun when the list was made, or ~0 *
 
 static int (*real_dlclose)(void *);
 __attribute__((visibility("default"))) int dlclose(void *h) {
-    if (!real_dlclose) real_dlclose = (int (*)(void *))tc_next_symbol("dlclose");
+    if (!RESOLVE(dlclose)) return -1;
     atomic_fetch_add(&dlcloses_begun, 1);
     int r = real_dlclose(h);
     atomic_fetch_add(&dlcloses_done, 1);

@@ -338,9 +338,9 @@ typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
 __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
                                                           const pthread_attr_t *attr,
                                                           void *(*fn)(void *), void *arg) {
-    static create_fn real;
-    if (!real) real = (create_fn)tc_next_symbol("pthread_create");
-    if (!real) return EAGAIN;
+    static create_fn real_pthread_create;
+    if (!RESOLVE(pthread_create)) return EAGAIN;
+    create_fn real = real_pthread_create;
     if (creating_system_thread) return real(tid, attr, fn, arg);
 #if TC_TSAN
     /* Called by ThreadSanitizer's interceptor, thread_start would run
@@ -370,9 +370,13 @@ TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), voi
  * sanitizer's if one is loaded (it must see every thread it will run
  * code on), and then ours, which passes it on unregistered. */
 int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
-    static create_fn first;
-    if (!first) first = (create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
-    if (!first) return EAGAIN;
+    static create_fn first_seen;
+    create_fn first = __atomic_load_n(&first_seen, __ATOMIC_ACQUIRE);
+    if (!first) {
+        first = (create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
+        if (!first) return EAGAIN;
+        __atomic_store_n(&first_seen, first, __ATOMIC_RELEASE); /* every thread finds the same */
+    }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -389,7 +393,7 @@ int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
 
 /* ---- exit, join and detach ---- */
 
-#define NEXT(name) (real_##name ? real_##name : (real_##name = tc_next_symbol(#name)))
+#define NEXT(name) (RESOLVE(name) ? real_##name : NULL)
 
 static void (*real_pthread_exit)(void *);
 EXPORT __attribute__((noreturn)) void pthread_exit(void *v) {

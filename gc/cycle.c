@@ -235,7 +235,7 @@ static void mark_termination(struct cycle *cy) {
     atomic_store(&tc_gcphase, GC_OFF);
     tc_sweep_begin_stopped();
     tc_pacing_mark_end_stopped(cy->m1, cy->live, cy->traced);
-    heap_marked = cy->live;
+    __atomic_store_n(&heap_marked, cy->live, __ATOMIC_RELAXED);
     start(cy->t0);
     cy->p2 = tc_nanotime() - cy->t0;
     tc_registry_unlock();
@@ -408,7 +408,7 @@ void tc_gc_counts(struct tc_gc_counts *k) {
     k->last_unix = last_gc_unix;
     tc_unlock(&ctl, LOCKRANK_CTL);
     tc_region_end();
-    k->heap_marked = heap_marked;
+    k->heap_marked = __atomic_load_n(&heap_marked, __ATOMIC_RELAXED);
     k->start_ns = start_ns;
     k->procs = procs;
 }

@@ -13,16 +13,12 @@
 /* The definition of name that ours passes calls on to: the next one in
  * the search order, or ThreadSanitizer's interceptor (gc/park.c). */
 TC_INTERNAL void *tc_next_symbol(const char *name);
-/* That definition of name, into real_name: written once (a compare and
- * swap from NULL), read with acquire, so threads that race to resolve it
- * agree and a plain call through it afterwards is ordered after the
- * write. */
+/* That definition of name, into real_name: written once (gc/park.c,
+ * under a lock) and read with acquire, so a plain call through it
+ * afterwards is ordered after the write. */
+TC_INTERNAL int tc_resolve_slow(void **slot, const char *name);
 TC_INLINE int tc_resolve(void **slot, const char *name) {
-    if (__atomic_load_n(slot, __ATOMIC_ACQUIRE)) return 1;
-    void *f = tc_next_symbol(name), *none = NULL;
-    if (!f) return 0;
-    __atomic_compare_exchange_n(slot, &none, f, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-    return 1;
+    return __atomic_load_n(slot, __ATOMIC_ACQUIRE) ? 1 : tc_resolve_slow(slot, name);
 }
 #define RESOLVE(name) tc_resolve((void **)&real_##name, #name)
 /* A symbol the next library does not have: fail as the call would. */

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@
 
 int tc_park(uintptr_t sp) {
     struct gthread *t = tc_gthread;
-    if (!t || tc_region_depth || !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
+    if (!t || tc_region_depth || !tc_may_park() ||
         atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
         return 0;
     tc_stack_note_sp(t, sp);
@@ -202,6 +203,18 @@ void *tc_next_symbol(const char *name) {
     }
 #endif
     return dlsym(RTLD_NEXT, name);
+}
+
+/* A spin lock, not a mutex: pthread_mutex_lock may be one of the names
+ * being resolved (gc/tsanwait.c). Held only around one dlsym, the first
+ * time a name is used. */
+int tc_resolve_slow(void **slot, const char *name) {
+    static atomic_flag lock = ATOMIC_FLAG_INIT;
+    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) sched_yield();
+    void *f = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!f && (f = tc_next_symbol(name)) != NULL) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    atomic_flag_clear_explicit(&lock, memory_order_release);
+    return f != NULL;
 }
 
 /* The runtime's own waits. Never park holding a lock that code inside a

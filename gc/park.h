@@ -109,9 +109,12 @@ TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
 TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
 TC_INTERNAL int tc_parked_mutex_lock(pthread_mutex_t *m);
 
-/* Whether this thread would park: registered, and the heap in use. */
+/* Whether this thread would park: registered, and the heap in use (under
+ * ThreadSanitizer always: its runtime would hold the signal that stops a
+ * thread blocked here). */
 TC_INLINE int tc_may_park(void) {
-    return tc_gthread != NULL && atomic_load_explicit(&tc_collected_used, memory_order_relaxed);
+    return tc_gthread != NULL &&
+           (TC_TSAN || atomic_load_explicit(&tc_collected_used, memory_order_relaxed));
 }
 
 TC_INTERNAL void tc_cleanup_unpark(void *unused);

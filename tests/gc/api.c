@@ -181,6 +181,7 @@ GCT_NOINLINE static uint32_t garbage_cycles(uint32_t n) {
 }
 
 TEST(no_release_churn) {
+    SKIP_UNDER_TSAN("its shadow memory and its pace change what is released when");
     int prev = gc_setpercent(100);
     gc_store((void **)&churn_live, tree(20)); /* 2^21 - 1 nodes of 64 bytes */
     garbage_cycles(8);
@@ -248,6 +249,7 @@ static struct release_rss release_around(void (*garbage)(size_t mib)) {
 }
 
 TEST(release_memory) {
+    SKIP_UNDER_TSAN("its shadow memory is resident too");
     GCT_SKIP_UNDER_STRESS();
     if (GCT_ASAN) return; /* its shadow memory is in RSS too */
     struct release_rss r = release_around(garbage_mib);
@@ -428,6 +430,7 @@ static void *reader(void *arg) {
 
 TEST(signals_only_for_stacks) {
     GCT_SKIP_UNDER_STRESS();
+    SKIP_UNDER_TSAN("condition waits are parked in this build (gc/tsanwait.c): no signal to count");
     const unsigned per = stops_per_cycle(), n = 20;
     pthread_t t;
     ASSERT_TRUE(pthread_create(&t, NULL, reader, NULL) == 0);

@@ -158,7 +158,11 @@ static void parked_run(int tls) {
     }
 }
 
-TEST(other_thread_stack_root) { parked_run(0); }
+TEST(other_thread_stack_root) {
+    SKIP_UNDER_TSAN("the runtime linked into the program keeps a word of the dead thread's "
+                    "frame where the collector scans conservatively");
+    parked_run(0);
+}
 TEST(other_thread_tls_root) { parked_run(1); }
 
 /* An object held only in *slot (of this thread) survives; cleared, it goes. */

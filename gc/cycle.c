@@ -76,7 +76,7 @@
 _Static_assert(TC_PACER_NO_LIMIT == INT64_MAX, "no memory limit: one value");
 
 _Atomic int tc_gcphase;
-void (*tc_gc_testhook)(enum tc_gc_point);
+_Atomic tc_gc_hook_fn tc_gc_testhook;
 _Atomic int tc_gc_testhook_holding;
 struct tc_gc_options tc_gc_opts;
 
@@ -158,7 +158,7 @@ static void sweep_termination(struct cycle *cy) {
     tc_roots_refresh_globals();
     cy->h0 = atomic_load(&tc_gcController.heapLive);
     cy->tstart = tc_nanotime();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_START);
+    tc_gc_hook(TC_GC_POINT_START);
 
     tc_registry_lock();
     tc_registry_reap();
@@ -194,10 +194,10 @@ static void concurrent_mark(void) {
     tc_mark_start_workers();
     tc_mark_wake_workers(1);
     tc_roots_mark();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_ROOTS);
+    tc_gc_hook(TC_GC_POINT_ROOTS);
     atomic_fetch_add(&c->globalsScanWork, (int64_t)tc_mark_root_scanned_take());
     scan_stacks();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_STACKS);
+    tc_gc_hook(TC_GC_POINT_STACKS);
 }
 
 /* Go's gcMarkDone: drain, then stop the world and flush every barrier

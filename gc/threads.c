@@ -157,7 +157,7 @@ struct gthread *tc_thread_register(void) {
 #if TC_DEBUG >= 1
     tc_lockrank_stoppable = 1;
 #endif
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_REGISTER);
+    tc_gc_hook(TC_GC_POINT_REGISTER);
     tc_registry_unlock();
     tc_program_signals_release(&mask);
     if (!t->late) pthread_setspecific(exit_key, t);

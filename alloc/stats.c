@@ -32,8 +32,10 @@ static TC_NO_SANITIZE_THREAD TC_NOINLINE uint64_t racy_u64(const void *p, size_t
     return n == 8 ? *(const volatile uint64_t *)p : *(const volatile uint32_t *)p;
 }
 #define RACY(x) ((__typeof__((x) + 0))racy_u64(&(x), sizeof(x)))
+#define RACY_ATOMIC(x) RACY(x)
 #else
 #define RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RACY_ATOMIC(x) atomic_load_explicit(&(x), memory_order_relaxed) /* an _Atomic field */
 #endif
 
 /* Free bytes a P holds: its free bins, its cached large spans and the free
@@ -48,7 +50,7 @@ static uint64_t cached_free_bytes(struct p *pp) {
         unsigned sc = tc_spanclass_sizeclass(i);
         struct mspan *s = RACY(pp->mcache.alloc[i]);
         if (s == &tc_emptyspan || !s || sc == 0) continue;
-        uint32_t n = (uint32_t)RACY(s->xallocCount), nelems = tc_class_to_nelems[sc];
+        uint32_t n = (uint32_t)RACY_ATOMIC(s->xallocCount), nelems = tc_class_to_nelems[sc];
         if (n < nelems) b += (uint64_t)(nelems - n) * tc_class_size(sc);
     }
     return b;

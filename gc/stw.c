@@ -111,6 +111,8 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
         if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
             if (tc_region_depth) tc_region_pending = 1;
             else if (seq == atomic_load(&fork_round)) acknowledge(t, seq);
+            else if (TC_TSAN && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
+                tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL); /* wait_stopped holds it */
             else stop_here(t, seq, tc_current_sp()); /* the signal frame is above */
         }
     }
@@ -256,13 +258,18 @@ static int in_region(struct gthread *t) { return __atomic_load_n(t->depth, __ATO
  * (gather_inside), and having left the region is enough: it may have read
  * the request too early to stop, but it will not enter another region
  * unasked. Such a thread wakes nobody as it leaves, hence the short
- * timeout. Warns every 5 s. */
-static void wait_stopped(struct gthread *t, uint32_t seq, int signalled) {
+ * timeout. Under ThreadSanitizer, if may_hold, a signalled thread that
+ * parks meanwhile is held, as gather's poll would have: TSan holds its
+ * signal until an intercepted call, which a parked wait for a lock never
+ * makes; its handler, if it runs, leaves a parked thread to this. Warns
+ * every 5 s. */
+static void wait_stopped(struct gthread *t, uint32_t seq, int signalled, int may_hold) {
     struct timespec ts = {0, signalled ? 10 * 1000 * 1000 : 50 * 1000};
     uint64_t start = tc_nanotime(), warn = start + 5000000000u;
     uint32_t a;
     while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
-           !tc_thread_gone(t) && (signalled || in_region(t))) {
+           !tc_thread_gone(t) && (signalled || in_region(t)) &&
+           !(TC_TSAN && may_hold && hold_late(t, seq))) {
         tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
         uint64_t now = tc_nanotime();
         if (now < warn) continue;
@@ -391,7 +398,7 @@ static void gather(uint32_t seq, struct gthread *one, int may_hold) {
     } while (tc_nanotime() < until);
     if (!left) return;
     FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
-    FOR_ASKED(t, one) wait_stopped(t, seq, 1);
+    FOR_ASKED(t, one) wait_stopped(t, seq, 1, may_hold);
 }
 
 /* ---- the stop that reads no stack (mark termination) ----
@@ -433,7 +440,7 @@ static void gather_inside(uint32_t seq) {
         if (!left) return;
         spin_pause();
     } while (tc_nanotime() < until);
-    FOR_ASKED(t, NULL) wait_stopped(t, seq, 0);
+    FOR_ASKED(t, NULL) wait_stopped(t, seq, 0, 0);
 }
 
 /* Every thread stopped in this round may go on: the store lets it, the

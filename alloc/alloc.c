@@ -84,12 +84,15 @@ static void fork_parent(void) {
     tc_region_end();
 }
 
+/* The locks prepare took belong to this thread, the only one the child
+ * has: it releases them as the parent does (unlocking is defined for
+ * their owner, re-initialising a held mutex is not). */
 static void fork_child(void) {
     tc_scavenge_after_fork_child();
-    tc_mheap_reinit_locks();
-    tc_mcentral_reinit_locks();
+    tc_mheap_unlock_all();
+    tc_mcentral_unlock_all();
+    tc_p_unlock_pool();
     tc_p_after_fork_child();
-    tc_lockrank_after_fork_child(); /* the locks prepare took are new ones */
     tc_region_depth--;
     tc_region_pending = 0; /* the collector that asked is in the parent */
 }

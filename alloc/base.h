@@ -25,6 +25,26 @@
 #define TC_COLD __attribute__((cold, noinline))
 #define TC_INLINE static inline __attribute__((always_inline))
 
+/* ThreadSanitizer builds (meson -Db_sanitize=thread). TC_NO_SANITIZE_THREAD
+ * marks the few functions that race on purpose (a conservative scan reads
+ * words other threads are writing): TSan neither checks nor records their
+ * plain loads and stores, and still sees their atomics and calls. */
+#if defined(__SANITIZE_THREAD__)
+#define TC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TC_TSAN 1
+#endif
+#endif
+#ifndef TC_TSAN
+#define TC_TSAN 0
+#endif
+#if TC_TSAN
+#define TC_NO_SANITIZE_THREAD __attribute__((no_sanitize("thread")))
+#else
+#define TC_NO_SANITIZE_THREAD
+#endif
+
 TC_INTERNAL __attribute__((noreturn)) void tc_assert_fail(const char *file,
                                                           int line,
                                                           const char *cond);

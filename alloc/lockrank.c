@@ -5,7 +5,8 @@
  * An acquisition checks its region rule against tc_region_depth and, for
  * a stoppable thread, the registry lock held; then that no held rank is
  * higher or equal (a lock_all window allows equal). Messages go through
- * tc_fatal, which never allocates. */
+ * tc_fatal, which never allocates. Under ThreadSanitizer it also holds
+ * the lock wait of alloc/lockrank.h. */
 #include "alloc/lockrank.h"
 
 #include "alloc/region.h"
@@ -76,11 +77,6 @@ void tc_lockrank_release(enum tc_lockrank r) {
     if (all_rank != (int)r) tc_fatal("lock rank: %s lock released but not held", ranks[r].name);
 }
 
-void tc_lockrank_after_fork_child(void) {
-    nheld = 0;
-    all_rank = -1;
-}
-
 void tc_lock_all_begin(enum tc_lockrank r) { all_rank = (int)r; }
 void tc_lock_all_end(enum tc_lockrank r) {
     (void)r;
@@ -89,8 +85,30 @@ void tc_lock_all_end(enum tc_lockrank r) {
 
 #else
 
-void tc_lockrank_after_fork_child(void) {}
 void tc_lock_all_begin(enum tc_lockrank r) { (void)r; }
 void tc_lock_all_end(enum tc_lockrank r) { (void)r; }
 
+#endif
+
+#if TC_TSAN
+#include <dlfcn.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+
+void tc_mutex_lock_tsan(pthread_mutex_t *m) {
+    typedef int (*sleep_fn)(const struct timespec *, struct timespec *);
+    static _Atomic(sleep_fn) runtime_sleep; /* the runtime's, not ours (gc/blocking.c) */
+    if (pthread_mutex_trylock(m) == 0) return;
+    sleep_fn f = atomic_load_explicit(&runtime_sleep, memory_order_relaxed);
+    if (!f) {
+        f = (sleep_fn)dlsym(RTLD_DEFAULT, "__interceptor_nanosleep");
+        atomic_store_explicit(&runtime_sleep, f, memory_order_relaxed);
+    }
+    const struct timespec ts = {0, 20000};
+    do {
+        if (f) f(&ts, NULL);
+        else sched_yield();
+    } while (pthread_mutex_trylock(m) != 0);
+}
 #endif

@@ -62,10 +62,22 @@ TC_INLINE void tc_lockrank_acquire(enum tc_lockrank r) { (void)r; }
 TC_INLINE void tc_lockrank_release(enum tc_lockrank r) { (void)r; }
 #endif
 
+#if TC_TSAN
+/* ThreadSanitizer holds an asynchronous signal until the thread's next
+ * intercepted call, and a wait inside pthread_mutex_lock does not end in
+ * one: a thread waiting for a lock the collector holds while it stops
+ * threads would never answer. Under TSan a contended lock is waited for
+ * in the runtime's nanosleep, which takes signals at once. */
+TC_INTERNAL void tc_mutex_lock_tsan(pthread_mutex_t *m);
+#define tc_mutex_lock tc_mutex_lock_tsan
+#else
+#define tc_mutex_lock pthread_mutex_lock
+#endif
+
 /* Check, then lock (the check comes first: a deadlock aborts instead). */
 TC_INLINE void tc_lock(pthread_mutex_t *m, enum tc_lockrank r) {
     tc_lockrank_acquire(r);
-    pthread_mutex_lock(m);
+    tc_mutex_lock(m);
 }
 TC_INLINE void tc_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
     pthread_mutex_unlock(m);
@@ -81,8 +93,6 @@ TC_INLINE void tc_region_unlock(pthread_mutex_t *m, enum tc_lockrank r) {
     tc_unlock(m, r);
     tc_region_end();
 }
-/* A forked child re-initialises the locks its prepare handlers took. */
-TC_INTERNAL void tc_lockrank_after_fork_child(void);
 /* For a thread that takes many locks of one rank at once (fork). */
 TC_INTERNAL void tc_lock_all_begin(enum tc_lockrank r);
 TC_INTERNAL void tc_lock_all_end(enum tc_lockrank r);

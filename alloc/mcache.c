@@ -348,8 +348,6 @@ static void restore_large(struct mcache *c) {
  * orphans are parked. Their cached spans stay cached, and the next thread
  * to take such a P continues with them. */
 void tc_p_after_fork_child(void) {
-    pthread_mutex_init(&pool_lock, NULL);
-    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) p_lock_init(pp);
     idle_ps = NULL;
     nidle = 0;
     struct p *self = tc_tls_p;

@@ -51,13 +51,13 @@ static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
     s->prev = NULL;
     s->next = *head;
     if (*head) (*head)->prev = s;
-    *head = s;
+    __atomic_store_n(head, s, __ATOMIC_RELAXED); /* peeked without the lock */
 }
 
 static void list_remove(struct mcentral *c, struct mspan *s) {
     struct mspan **head = list_head(c, s, s->list);
     if (s->prev) s->prev->next = s->next;
-    else *head = s->next;
+    else __atomic_store_n(head, s->next, __ATOMIC_RELAXED);
     if (s->next) s->next->prev = s->prev;
     s->next = s->prev = NULL;
     __atomic_store_n(&s->list, LIST_NONE, __ATOMIC_SEQ_CST);
@@ -211,13 +211,20 @@ static struct mspan *pop_unswept(struct mcentral *c) {
     return s;
 }
 
+/* Whether c may hold unswept spans of parity un: a peek without the
+ * lock, which the caller takes before it believes the answer. */
+static int may_have_unswept(struct mcentral *c, unsigned un) {
+    return __atomic_load_n(&c->partial[un], __ATOMIC_RELAXED) ||
+           __atomic_load_n(&c->full[un], __ATOMIC_RELAXED);
+}
+
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     uint64_t n = 0;
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
         if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
         struct mcentral *c = &tc_mcentral_[spc];
         unsigned un = !swept_parity();
-        while (n < budget && (c->partial[un] || c->full[un])) { /* racy peek */
+        while (n < budget && may_have_unswept(c, un)) {
             central_lock(c);
             struct mspan *s = pop_unswept(c), *dead = NULL;
             if (s) {
@@ -269,4 +276,3 @@ void tc_mcentral_unlock_all(void) {
     for (unsigned i = TC_NUM_SPAN_CLASSES; i-- > 0;) tc_unlock(&tc_mcentral_[i].lock, LOCKRANK_MCENTRAL);
     tc_lock_all_end(LOCKRANK_MCENTRAL);
 }
-void tc_mcentral_reinit_locks(void) { tc_mcentral_init(); }

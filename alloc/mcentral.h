@@ -63,6 +63,5 @@ TC_INTERNAL void tc_mcentral_release_spares(void);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);
 TC_INTERNAL void tc_mcentral_unlock_all(void);
-TC_INTERNAL void tc_mcentral_reinit_locks(void);
 
 #endif

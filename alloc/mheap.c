@@ -54,6 +54,9 @@ uintptr_t tc_heap_lo, tc_heap_hi;
 
 #define H (&tc_mheap_)
 #define RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+/* A write, under the heap lock, of a count that RACY reads without it. */
+#define RACY_ADD(x, d) __atomic_store_n(&(x), (x) + (d), __ATOMIC_RELAXED)
+#define RACY_SUB(x, d) __atomic_store_n(&(x), (x) - (d), __ATOMIC_RELAXED)
 
 /* The heap lock is only ever held inside a region (alloc/region.h). */
 static void heap_lock(void) { tc_region_lock(&H->lock, LOCKRANK_HEAP); }
@@ -367,9 +370,9 @@ static int grow(uintptr_t npages) {
     s->npages = size / TC_PAGE_SIZE;
     s->nscav = s->npages; /* fresh from mmap: not resident, reads as zero */
     scav_mark(s->startAddr, s->npages, 1);
-    H->pagesSys += s->npages;
-    H->pagesFree += s->npages;
-    H->pagesReleased += s->npages;
+    RACY_ADD(H->pagesSys, s->npages);
+    RACY_ADD(H->pagesFree, s->npages);
+    RACY_ADD(H->pagesReleased, s->npages);
     insert_free(s);
     return 1;
 }
@@ -409,11 +412,11 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
         set_free_ends(t);
         bin_insert(t);
     }
-    H->pagesFree -= npages;
+    RACY_SUB(H->pagesFree, npages);
     H->pagesInUse += npages;
     if (H->pagesInUse > RACY(H->pagesInUsePeak))
         __atomic_store_n(&H->pagesInUsePeak, H->pagesInUse, __ATOMIC_RELAXED);
-    H->pagesReleased -= s->nscav;
+    RACY_SUB(H->pagesReleased, s->nscav);
     if (s->nscav == npages) s->needzero = 0; /* every page reads back as zero */
     if (s->nscav) scav_mark(s->startAddr, npages, 0);
     s->nscav = 0;
@@ -522,7 +525,7 @@ static uintptr_t release_run(struct mspan *s, uintptr_t max) {
     scav_mark(lo, n, 1);
     run->nscav = n;
     run->needzero = 0; /* MADV_DONTNEED pages read back as zero */
-    H->pagesReleased += n;
+    RACY_ADD(H->pagesReleased, n);
     H->releasedTotal += n * TC_PAGE_SIZE;
     H->pagesBusy -= n;
     insert_free(run);
@@ -578,7 +581,7 @@ void tc_mheap_free(struct mspan *s) {
     s->allocBits = s->remoteBits = NULL;
     __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED); /* stale users notice */
     H->pagesInUse -= s->npages;
-    H->pagesFree += s->npages;
+    RACY_ADD(H->pagesFree, s->npages);
     if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add(-(int64_t)s->npages);
     s->needzero = 1;
     s->nscav = 0;
@@ -602,7 +605,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
     if (r && r->npages >= extra) {
         bin_remove(r);
         uintptr_t from = span_end(s), taken = nscav_of(r, from, extra);
-        H->pagesReleased -= taken;
+        RACY_SUB(H->pagesReleased, taken);
         r->nscav -= taken;
         if (taken) scav_mark(from, extra, 0);
         if (r->npages == extra) {
@@ -619,7 +622,7 @@ int tc_mheap_grow_inplace(struct mspan *s, uintptr_t npages) {
         s->elemsize = npages * TC_PAGE_SIZE;
         s->limit = s->startAddr + s->elemsize;
         s->needzero = 1;
-        H->pagesFree -= extra;
+        RACY_SUB(H->pagesFree, extra);
         H->pagesInUse += extra;
         if (tc_spanclass_kind(s->spanclass) != SPAN_MANUAL) gc_pages_add((int64_t)extra);
         for (uintptr_t a = from; a < span_end(s); a += TC_PAGE_SIZE) set_page(a, s);
@@ -647,11 +650,6 @@ void tc_mheap_usage(uint64_t *mapped, uint64_t *free_resident, uint64_t *gc_inus
 
 void tc_mheap_lock_all(void) { tc_lock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_unlock_all(void) { tc_unlock(&H->lock, LOCKRANK_HEAP); }
-void tc_mheap_reinit_locks(void) {
-    pthread_mutex_t fresh = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-    H->lock = fresh;
-}
-
 /* A release under way (the scavenger, its span BUSY and the lock dropped
  * around the madvise) leaves the counts short: wait for it to end. */
 int tc_mheap_verify(void) {

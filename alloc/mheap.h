@@ -186,7 +186,6 @@ TC_INTERNAL size_t tc_mheap_release_metadata(void);
 /* Lock and unlock for fork(). */
 TC_INTERNAL void tc_mheap_lock_all(void);
 TC_INTERNAL void tc_mheap_unlock_all(void);
-TC_INTERNAL void tc_mheap_reinit_locks(void);
 
 /* Walk every span and check the heap's invariants (bins hold free spans of
  * the right length, neighbours are coalesced, no free page has a freeclass

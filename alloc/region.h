@@ -46,11 +46,18 @@ TC_INTERNAL extern _Atomic uint32_t tc_stop_poll;
 TC_INTERNAL void tc_gc_region_exit_slow(void);
 TC_INTERNAL void tc_gc_region_enter_slow(void);
 
+/* The depth is read by the collector while this thread writes it: so
+ * relaxed atomic loads and stores (plain moves, no read-modify-write). */
+#define TC_DEPTH() __atomic_load_n(&tc_region_depth, __ATOMIC_RELAXED)
+#define TC_SET_DEPTH(d) __atomic_store_n(&tc_region_depth, (d), __ATOMIC_RELAXED)
+
 /* The depth is stored before the poll is read: the collector reads them
  * the other way round, with a membarrier between (gc/stw.c); while the
  * poll is up, the slow path fences instead. */
 TC_INLINE void tc_region_begin(void) {
-    if (tc_region_depth++ == 0) {
+    int d = TC_DEPTH();
+    TC_SET_DEPTH(d + 1);
+    if (d == 0) {
         atomic_signal_fence(memory_order_seq_cst);
         if (TC_UNLIKELY(atomic_load_explicit(&tc_stop_poll, memory_order_acquire)))
             tc_gc_region_enter_slow();
@@ -62,13 +69,14 @@ TC_INLINE void tc_region_begin(void) {
  * (acquire) sees everything the region wrote (a plain store on x86). */
 TC_INLINE void tc_region_end(void) {
     atomic_signal_fence(memory_order_seq_cst);
-    if (tc_region_depth == 1) {
+    int d = TC_DEPTH();
+    if (d == 1) {
         __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
         atomic_signal_fence(memory_order_seq_cst);
         uint32_t poll = atomic_load_explicit(&tc_stop_poll, memory_order_relaxed);
         if (TC_UNLIKELY(tc_region_pending | poll)) tc_gc_region_exit_slow();
     } else {
-        tc_region_depth--;
+        TC_SET_DEPTH(d - 1);
     }
 }
 

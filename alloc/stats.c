@@ -21,19 +21,37 @@ TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
 
 TRICOLOR_API const char *gc_version(void) { return TRICOLOR_VERSION_STRING; }
 
+/* Another P's cache is read without its lock, racing with that P on
+ * purpose (the figure is an estimate): relaxed loads of words it may be
+ * writing. Its current span may even be recycled meanwhile, so what is
+ * read of it must be harmless in any state. Under ThreadSanitizer, which
+ * checks atomics even in functions it does not instrument, the reads are
+ * volatile ones in such a function instead. */
+#if TC_TSAN
+static TC_NO_SANITIZE_THREAD TC_NOINLINE uint64_t racy_u64(const void *p, size_t n) {
+    return n == 8 ? *(const volatile uint64_t *)p : *(const volatile uint32_t *)p;
+}
+#define RACY(x) ((__typeof__((x) + 0))racy_u64(&(x), sizeof(x)))
+#define RACY_ATOMIC(x) RACY(x)
+#else
+#define RACY(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define RACY_ATOMIC(x) atomic_load_explicit(&(x), memory_order_relaxed) /* an _Atomic field */
+#endif
+
 /* Free bytes a P holds: its free bins, its cached large spans and the free
  * slots of its spans (the current ones and the other owned ones). */
 static uint64_t cached_free_bytes(struct p *pp) {
     uint64_t b = 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
-        b += (uint64_t)__atomic_load_n(&pp->mcache.free[sc].n, __ATOMIC_RELAXED) * tc_class_size(sc);
-    b += (uint64_t)__atomic_load_n(&pp->mcache.largepages, __ATOMIC_RELAXED) * TC_PAGE_SIZE;
+        b += (uint64_t)RACY(pp->mcache.free[sc].n) * tc_class_size(sc);
+    b += (uint64_t)RACY(pp->mcache.largepages) * TC_PAGE_SIZE;
     b += LOAD(pp->mcache.ownfree);
     for (unsigned i = 0; i < TC_NUM_SPAN_CLASSES; i++) {
-        struct mspan *s = __atomic_load_n(&pp->mcache.alloc[i], __ATOMIC_RELAXED);
-        if (s == &tc_emptyspan || !s) continue;
-        uint32_t n = tc_mspan_count(s);
-        if (n < s->nelems) b += (uint64_t)(s->nelems - n) * s->elemsize;
+        unsigned sc = tc_spanclass_sizeclass(i);
+        struct mspan *s = RACY(pp->mcache.alloc[i]);
+        if (s == &tc_emptyspan || !s || sc == 0) continue;
+        uint32_t n = (uint32_t)RACY_ATOMIC(s->xallocCount), nelems = tc_class_to_nelems[sc];
+        if (n < nelems) b += (uint64_t)(nelems - n) * tc_class_size(sc);
     }
     return b;
 }

@@ -86,7 +86,7 @@ TRICOLOR_API void(gc_store)(void **slot, void *value) {
         tc_wb_shade(&t->wbbuf, (uintptr_t)*slot); /* Yuasa: the pointer being deleted */
         tc_wb_shade(&t->wbbuf, (uintptr_t)value); /* Dijkstra: the pointer being inserted */
     }
-    *slot = value;
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE); /* a publication (tricolor.h) */
     tc_region_end();
 }
 

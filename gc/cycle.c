@@ -76,7 +76,7 @@
 _Static_assert(TC_PACER_NO_LIMIT == INT64_MAX, "no memory limit: one value");
 
 _Atomic int tc_gcphase;
-void (*tc_gc_testhook)(enum tc_gc_point);
+_Atomic tc_gc_hook_fn tc_gc_testhook;
 _Atomic int tc_gc_testhook_holding;
 struct tc_gc_options tc_gc_opts;
 
@@ -158,7 +158,7 @@ static void sweep_termination(struct cycle *cy) {
     tc_roots_refresh_globals();
     cy->h0 = atomic_load(&tc_gcController.heapLive);
     cy->tstart = tc_nanotime();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_START);
+    tc_gc_hook(TC_GC_POINT_START);
 
     tc_registry_lock();
     tc_registry_reap();
@@ -194,10 +194,10 @@ static void concurrent_mark(void) {
     tc_mark_start_workers();
     tc_mark_wake_workers(1);
     tc_roots_mark();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_ROOTS);
+    tc_gc_hook(TC_GC_POINT_ROOTS);
     atomic_fetch_add(&c->globalsScanWork, (int64_t)tc_mark_root_scanned_take());
     scan_stacks();
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_STACKS);
+    tc_gc_hook(TC_GC_POINT_STACKS);
 }
 
 /* Go's gcMarkDone: drain, then stop the world and flush every barrier
@@ -235,7 +235,7 @@ static void mark_termination(struct cycle *cy) {
     atomic_store(&tc_gcphase, GC_OFF);
     tc_sweep_begin_stopped();
     tc_pacing_mark_end_stopped(cy->m1, cy->live, cy->traced);
-    heap_marked = cy->live;
+    __atomic_store_n(&heap_marked, cy->live, __ATOMIC_RELAXED);
     start(cy->t0);
     cy->p2 = tc_nanotime() - cy->t0;
     tc_registry_unlock();
@@ -408,7 +408,7 @@ void tc_gc_counts(struct tc_gc_counts *k) {
     k->last_unix = last_gc_unix;
     tc_unlock(&ctl, LOCKRANK_CTL);
     tc_region_end();
-    k->heap_marked = heap_marked;
+    k->heap_marked = __atomic_load_n(&heap_marked, __ATOMIC_RELAXED);
     k->start_ns = start_ns;
     k->procs = procs;
 }
@@ -456,9 +456,11 @@ static void fork_parent(void) {
 
 /* The child has no collector, worker or finalizer thread: they start
  * again when needed. No cycle is in flight (cycle_lock), so the heap is
- * swept and unmarked. */
+ * swept and unmarked. The locks prepare took are this thread's and are
+ * released as in the parent; the others may have had an owner that the
+ * child does not have, and start afresh. */
 static void fork_child(void) {
-    pthread_mutex_init(&cycle_lock, NULL);
+    tc_roots_unlock();
     pthread_mutex_init(&ctl, NULL);
     pthread_cond_init(&ctl_cond, NULL);
     driver_started = 0;
@@ -467,13 +469,12 @@ static void fork_child(void) {
     requested = done = (done > sw ? done : sw);
     atomic_store(&swept, done);
     atomic_store(&tc_gcphase, GC_OFF);
-    tc_stw_after_fork_child();
-    tc_roots_after_fork_child();
+    tc_stw_after_fork_child(); /* releases the registry lock */
     tc_mark_after_fork_child();
     tc_finalizers_after_fork_child();
     tc_stats_after_fork_child();
     tc_pacing_after_fork_child();
-    tc_lockrank_after_fork_child(); /* the locks prepare took are new ones */
+    tc_unlock(&cycle_lock, LOCKRANK_CYCLE);
     tc_region_depth--;
     tc_region_pending = 0;
 }

@@ -3,6 +3,8 @@
 #ifndef TC_GC_CYCLE_H
 #define TC_GC_CYCLE_H
 
+#include <stdatomic.h>
+
 #include "alloc/base.h"
 
 TC_INTERNAL void tc_gc_init(void);
@@ -22,7 +24,12 @@ enum tc_gc_point {
     TC_GC_POINT_STACKS = 2, /* every stack scanned; mark termination next */
     TC_GC_POINT_REGISTER = 4 /* on a thread registering, the registry lock held */
 };
-TC_INTERNAL extern void (*tc_gc_testhook)(enum tc_gc_point);
+typedef void (*tc_gc_hook_fn)(enum tc_gc_point);
+TC_INTERNAL extern _Atomic tc_gc_hook_fn tc_gc_testhook; /* a test sets it while cycles run */
+TC_INLINE void tc_gc_hook(enum tc_gc_point pt) {
+    tc_gc_hook_fn f = atomic_load_explicit(&tc_gc_testhook, memory_order_acquire);
+    if (TC_UNLIKELY(f != NULL)) f(pt);
+}
 /* Set by a hook while it holds the cycle at its point: marking makes no
  * progress then, so an assist does not wait for it (it would wait for the
  * test, which waits for the assisting thread). */

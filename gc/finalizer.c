@@ -254,7 +254,7 @@ TRICOLOR_API void gc_set_finalizer(void *obj, gc_finalizer_fn fn, void *arg) {
         e->fn = fn, e->arg = arg;
     } else {
         insert((struct finentry){p, fn, arg});
-        s->hasfinal = 1;
+        __atomic_store_n(&s->hasfinal, 1, __ATOMIC_RELAXED); /* sweepers read it unlocked */
     }
     int start = fn && !thread_started;
     if (start) {

@@ -291,7 +291,11 @@ UNSANITIZED TC_INLINE void
 scan_block(struct mstate *m, struct gcw *w, uintptr_t lo, uintptr_t hi, uintptr_t heap_lo,
            uintptr_t heap_len) {
     for (uintptr_t q = lo; q < hi; q += sizeof(uintptr_t)) {
+#if TC_TSAN /* an atomic load, even here, would be checked */
+        uintptr_t v = *(volatile uintptr_t *)q;
+#else
         uintptr_t v = __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
+#endif
         if (v - heap_lo < heap_len) greyobject(m, w, v);
     }
 }

@@ -31,8 +31,10 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
@@ -50,7 +52,7 @@
 
 int tc_park(uintptr_t sp) {
     struct gthread *t = tc_gthread;
-    if (!t || tc_region_depth || !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
+    if (!t || tc_region_depth || !tc_may_park() ||
         atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
         return 0;
     tc_stack_note_sp(t, sp);
@@ -90,8 +92,6 @@ void tc_cleanup_unpark(void *unused) {
     tc_unpark();
 }
 
-/* The runtime's own parked calls retry nothing: their callers loop. */
-#define PARKED_CALL(type, call, a, b, c, d) PARKED_RETRY(type, call, 0, a, b, c, d)
 
 /* ---- deadlines ---- */
 
@@ -180,6 +180,41 @@ EXPORT int pthread_timedjoin_np(pthread_t tid, void **ret, const struct timespec
 }
 EXPORT int pthread_clockjoin_np(pthread_t tid, void **ret, clockid_t c, const struct timespec *ts) {
     JOIN(pthread_clockjoin_np, 3, c, ts);
+}
+
+/* Normally the next definition in the search order. A ThreadSanitizer
+ * runtime linked into the program defines the interposed calls as weak
+ * aliases of its __interceptor_ functions, which pass calls on to the
+ * next definition: with tricolor's shared library that is ours, found
+ * after the runtime's. With tricolor linked into the program as well, our
+ * strong definitions replace the aliases and come first: the runtime
+ * must still see every thread start, join, signal handler and blocking
+ * call, so ours pass calls on to its interceptor. */
+void *tc_next_symbol(const char *name) {
+#if TC_TSAN
+    char wrapper[64];
+    Dl_info first, self;
+    void *f = dlsym(RTLD_DEFAULT, name);
+    if (f && dladdr(f, &first) && dladdr((void *)tc_next_symbol, &self) &&
+        first.dli_fbase == self.dli_fbase &&
+        (size_t)snprintf(wrapper, sizeof wrapper, "__interceptor_%s", name) < sizeof wrapper) {
+        void *w = dlsym(RTLD_DEFAULT, wrapper);
+        if (w) return w;
+    }
+#endif
+    return dlsym(RTLD_NEXT, name);
+}
+
+/* A spin lock, not a mutex: pthread_mutex_lock may be one of the names
+ * being resolved (gc/tsanwait.c). Held only around one dlsym, the first
+ * time a name is used. */
+int tc_resolve_slow(void **slot, const char *name) {
+    static atomic_flag lock = ATOMIC_FLAG_INIT;
+    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire)) sched_yield();
+    void *f = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (!f && (f = tc_next_symbol(name)) != NULL) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    atomic_flag_clear_explicit(&lock, memory_order_release);
+    return f != NULL;
 }
 
 /* The runtime's own waits. Never park holding a lock that code inside a

@@ -13,6 +13,7 @@
 #define TC_GC_PARK_H
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -84,8 +85,20 @@ TC_INLINE uintptr_t tc_current_sp(void) {
 /* Keeps buf (and so its frame) alive up to here: no tail call before. */
 #define TC_KEEP(buf) __asm__ volatile("" : : "r"(buf) : "memory")
 
-/* The futex system call on a 32-bit word (stw.c and park.c). */
+/* The futex system call on a 32-bit word (stw.c and park.c). Under
+ * ThreadSanitizer, which holds an asynchronous signal until the thread's
+ * next intercepted call and does not know this one, an untimed wait wakes
+ * every millisecond (callers allow spurious wake-ups) and makes such a
+ * call: the collector's signal reaches a thread waiting here. */
 TC_INLINE long tc_futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+#if TC_TSAN
+    struct timespec ms = {0, 1000000}, now;
+    if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT && !ts) {
+        long r = syscall(SYS_futex, (uint32_t *)w, op, val, &ms, NULL, 0);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return r;
+    }
+#endif
     return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
 }
 /* The runtime's own blocking waits, parked; they hold no lock. */
@@ -96,9 +109,12 @@ TC_INTERNAL void tc_futex_wake_all(_Atomic uint32_t *w);
 TC_INTERNAL int tc_parked_sem_wait(sem_t *s);
 TC_INTERNAL int tc_parked_mutex_lock(pthread_mutex_t *m);
 
-/* Whether this thread would park: registered, and the heap in use. */
+/* Whether this thread would park: registered, and the heap in use (under
+ * ThreadSanitizer always: its runtime would hold the signal that stops a
+ * thread blocked here). */
 TC_INLINE int tc_may_park(void) {
-    return tc_gthread != NULL && atomic_load_explicit(&tc_collected_used, memory_order_relaxed);
+    return tc_gthread != NULL &&
+           (TC_TSAN || atomic_load_explicit(&tc_collected_used, memory_order_relaxed));
 }
 
 TC_INTERNAL void tc_cleanup_unpark(void *unused);
@@ -150,5 +166,8 @@ TC_INTERNAL int tc_deadline_left_ms(struct tc_deadline *d); /* -1: none */
 #define PARKED_ERRNO(type, call, a, b, c, d) \
     PARKED_RETRY(type, call, (r_ == -1 && errno == EINTR), a, b, c, d)
 #define PARKED_RC(call, a, b, c, d) PARKED_RETRY(int, call, (r_ == EINTR), a, b, c, d)
+/* Calls retried by nothing: the runtime's own (their callers loop) and
+ * the lock waits of gc/tsanwait.c. */
+#define PARKED_CALL(type, call, a, b, c, d) PARKED_RETRY(type, call, 0, a, b, c, d)
 
 #endif

@@ -38,6 +38,7 @@
 #include "gc/stw.h"
 #include "gc/threads.h"
 #include "gc/tls.h"
+#include "gc/interpose.h"
 #include "include/tricolor.h"
 
 struct range {
@@ -60,7 +61,6 @@ static void vec_push(struct rangevec *r, uintptr_t lo, uintptr_t hi) {
 
 void tc_roots_lock(void) { tc_lock(&roots_lock, LOCKRANK_ROOTS); }
 void tc_roots_unlock(void) { tc_unlock(&roots_lock, LOCKRANK_ROOTS); }
-void tc_roots_after_fork_child(void) { pthread_mutex_init(&roots_lock, NULL); }
 
 /* ---- globals ---- */
 
@@ -108,7 +108,7 @@ static uint64_t globals_begun; /* dlcloses_begun when the list was made, or ~0 *
 
 static int (*real_dlclose)(void *);
 __attribute__((visibility("default"))) int dlclose(void *h) {
-    if (!real_dlclose) real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    if (!RESOLVE(dlclose)) return -1;
     atomic_fetch_add(&dlcloses_begun, 1);
     int r = real_dlclose(h);
     atomic_fetch_add(&dlcloses_done, 1);

@@ -10,7 +10,6 @@ TC_INTERNAL void tc_roots_refresh_globals(void); /* concurrent only */
 TC_INTERNAL void tc_roots_mark(void);           /* globals, ranges, TLS */
 TC_INTERNAL void tc_roots_lock(void);
 TC_INTERNAL void tc_roots_unlock(void);
-TC_INTERNAL void tc_roots_after_fork_child(void); /* fork's prepare holds the lock */
 TC_INTERNAL int tc_roots_remove_object(uintptr_t p); /* gc_free */
 /* Call scan on the globals listed at the cycle's start (unless a dlclose
  * may have unmapped some since) and on every registered range, and

@@ -72,14 +72,14 @@ int tc_gc_signal_choose(int want, int warn) {
     }
     for (int s = SIGRTMIN + 4; !sig && s <= SIGRTMAX; s++)
         if (handler_is_free(s)) sig = s;
-    reserved = sig;
+    __atomic_store_n(&reserved, sig, __ATOMIC_RELAXED);
     return sig;
 }
 
-int tc_gc_signal_reserved(void) { return reserved; }
+int tc_gc_signal_reserved(void) { return __atomic_load_n(&reserved, __ATOMIC_RELAXED); }
 
 static void unblock_gc(sigset_t *set) {
-    int sig = tc_gc_signal() ? tc_gc_signal() : reserved;
+    int sig = tc_gc_signal() ? tc_gc_signal() : tc_gc_signal_reserved();
     if (sig) sigdelset(set, sig);
 }
 
@@ -114,7 +114,7 @@ EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
 }
 
 void tc_unblock_gc_signal(void) {
-    int sig = tc_gc_signal() ? tc_gc_signal() : reserved;
+    int sig = tc_gc_signal() ? tc_gc_signal() : tc_gc_signal_reserved();
     if (!sig) return;
     sigset_t s;
     sigemptyset(&s);
@@ -205,7 +205,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc) {
 }
 
 static int wrappable(int sig) {
-    return sig > 0 && sig < NSIG && sig != tc_gc_signal() && sig != reserved;
+    return sig > 0 && sig < NSIG && sig != tc_gc_signal() && sig != tc_gc_signal_reserved();
 }
 
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {

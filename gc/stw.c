@@ -111,6 +111,8 @@ static void suspend_handler(int sig, siginfo_t *si, void *uc) {
         if (!reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) {
             if (tc_region_depth) tc_region_pending = 1;
             else if (seq == atomic_load(&fork_round)) acknowledge(t, seq);
+            else if (TC_TSAN && atomic_load_explicit(&t->park, memory_order_relaxed) != PARK_RUNNING)
+                tc_futex(&t->ack_seq, FUTEX_WAKE_PRIVATE, 1, NULL); /* wait_stopped holds it */
             else stop_here(t, seq, tc_current_sp()); /* the signal frame is above */
         }
     }
@@ -165,10 +167,10 @@ void tc_gc_region_enter_slow(void) {
         uint32_t seq = atomic_load_explicit(&t->suspend_seq, memory_order_acquire);
         if (reached(atomic_load_explicit(&t->ack_seq, memory_order_relaxed), seq)) return;
         atomic_signal_fence(memory_order_seq_cst);
-        tc_region_depth = 0;
+        TC_SET_DEPTH(0);
         atomic_signal_fence(memory_order_seq_cst);
         tc_gc_region_exit_slow();
-        tc_region_depth = 1;
+        TC_SET_DEPTH(1);
         atomic_signal_fence(memory_order_seq_cst);
         if (!atomic_load_explicit(&tc_stop_poll, memory_order_acquire)) return;
     }
@@ -196,7 +198,7 @@ static void install_signal(void) {
     installed.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&installed.sa_mask);
     if (tc_real_sigaction(sig, &installed, NULL) != 0) tc_fatal("cannot install the gc signal %d", sig);
-    gc_signal = sig;
+    __atomic_store_n(&gc_signal, sig, __ATOMIC_RELAXED); /* others read it (tc_gc_signal) */
 }
 
 static void check_signal(void) {
@@ -256,13 +258,18 @@ static int in_region(struct gthread *t) { return __atomic_load_n(t->depth, __ATO
  * (gather_inside), and having left the region is enough: it may have read
  * the request too early to stop, but it will not enter another region
  * unasked. Such a thread wakes nobody as it leaves, hence the short
- * timeout. Warns every 5 s. */
-static void wait_stopped(struct gthread *t, uint32_t seq, int signalled) {
+ * timeout. Under ThreadSanitizer, if may_hold, a signalled thread that
+ * parks meanwhile is held, as gather's poll would have: TSan holds its
+ * signal until an intercepted call, which a parked wait for a lock never
+ * makes; its handler, if it runs, leaves a parked thread to this. Warns
+ * every 5 s. */
+static void wait_stopped(struct gthread *t, uint32_t seq, int signalled, int may_hold) {
     struct timespec ts = {0, signalled ? 10 * 1000 * 1000 : 50 * 1000};
     uint64_t start = tc_nanotime(), warn = start + 5000000000u;
     uint32_t a;
     while (!reached(a = atomic_load_explicit(&t->ack_seq, memory_order_acquire), seq) &&
-           !tc_thread_gone(t) && (signalled || in_region(t))) {
+           !tc_thread_gone(t) && (signalled || in_region(t)) &&
+           !(TC_TSAN && may_hold && hold_late(t, seq))) {
         tc_futex(&t->ack_seq, FUTEX_WAIT_PRIVATE, a, &ts);
         uint64_t now = tc_nanotime();
         if (now < warn) continue;
@@ -310,10 +317,13 @@ static void membarrier_register(void) {
 }
 
 void tc_stw_init(void) {
-    if (!tc_gc_opts.fullstop) membarrier_register();
+    if (!tc_gc_opts.fullstop && !TC_TSAN) membarrier_register();
 }
 
+/* ThreadSanitizer does not model membarrier's fences, so under it every
+ * stop is full: a handshake of acquire and release it does see. */
 static int fence_all(void) {
+    if (TC_TSAN) return 0;
     for (int tries = 0; tries < 2; tries++) {
         if (membarrier_ok == 0) membarrier_register();
         if (membarrier_ok < 0) return 0;
@@ -388,7 +398,7 @@ static void gather(uint32_t seq, struct gthread *one, int may_hold) {
     } while (tc_nanotime() < until);
     if (!left) return;
     FOR_ASKED(t, one) if (!acked(t, seq)) signal_thread(t);
-    FOR_ASKED(t, one) wait_stopped(t, seq, 1);
+    FOR_ASKED(t, one) wait_stopped(t, seq, 1, may_hold);
 }
 
 /* ---- the stop that reads no stack (mark termination) ----
@@ -430,7 +440,7 @@ static void gather_inside(uint32_t seq) {
         if (!left) return;
         spin_pause();
     } while (tc_nanotime() < until);
-    FOR_ASKED(t, NULL) wait_stopped(t, seq, 0);
+    FOR_ASKED(t, NULL) wait_stopped(t, seq, 0, 0);
 }
 
 /* Every thread stopped in this round may go on: the store lets it, the
@@ -441,7 +451,7 @@ static void release_round(void) {
 
 static void wake_round(void) { tc_futex(&resume_round, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL); }
 
-int tc_gc_signal(void) { return gc_signal; }
+int tc_gc_signal(void) { return __atomic_load_n(&gc_signal, __ATOMIC_RELAXED); }
 
 void tc_stop_prepare(void) {
     if (!gc_signal) install_signal();

@@ -36,7 +36,7 @@ static _Atomic uint64_t freed_bytes; /* their slot bytes */
 enum sweep_result tc_sweep_span(struct mspan *s) {
     TC_ASSERT(s->sweepgen == tc_sweepgen - 2);
     s->sweepgen = tc_sweepgen - 1;
-    if (s->hasfinal) tc_finalizers_sweep(s);
+    if (__atomic_load_n(&s->hasfinal, __ATOMIC_RELAXED)) tc_finalizers_sweep(s);
     uint32_t before = tc_mspan_count(s), live = 0;
     for (unsigned w = 0; w < s->nwords; w++) {
         unsigned valid = s->nelems - w * 64 < 64 ? s->nelems - w * 64 : 64;

@@ -157,7 +157,7 @@ struct gthread *tc_thread_register(void) {
 #if TC_DEBUG >= 1
     tc_lockrank_stoppable = 1;
 #endif
-    if (TC_UNLIKELY(tc_gc_testhook != NULL)) tc_gc_testhook(TC_GC_POINT_REGISTER);
+    tc_gc_hook(TC_GC_POINT_REGISTER);
     tc_registry_unlock();
     tc_program_signals_release(&mask);
     if (!t->late) pthread_setspecific(exit_key, t);
@@ -167,11 +167,15 @@ struct gthread *tc_thread_register(void) {
 
 /* The exit key's destructor: again in every round, unregister in the
  * last (PTHREAD_DESTRUCTOR_ITERATIONS rounds at most, and ours always has
- * a value, so glibc runs exactly that many). */
+ * a value, so glibc runs exactly that many). ThreadSanitizer's runtime
+ * ends the thread in that last round with a key made before ours, whose
+ * destructor runs first: after it no instrumented code may run, ours
+ * included, so under TSan ours unregisters one round earlier. */
+#define LAST_ROUND (PTHREAD_DESTRUCTOR_ITERATIONS - TC_TSAN)
 static void exit_key_destructor(void *v) {
     struct gthread *t = v;
     if (t != tc_gthread) return; /* unregistered by hand meanwhile */
-    if (++t->dtor_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+    if (++t->dtor_rounds < LAST_ROUND) {
         pthread_setspecific(exit_key, t);
         return;
     }
@@ -239,9 +243,10 @@ void tc_thread_unregister(void) {
 
 /* The other threads are gone, and so are the exit values of threads the
  * child cannot join. A late child re-takes its mutex: the parent's owner
- * id is in it, and the child's robust list starts empty. */
+ * id is in it, and the child's robust list starts empty. Fork's prepare
+ * took the registry lock: released here, once the registry is the
+ * child's. */
 void tc_registry_after_fork_child(void) {
-    pthread_mutex_init(&registry_lock, NULL);
     struct gthread *self = tc_gthread;
     threads = NULL;
     nthreads = 0;
@@ -255,6 +260,7 @@ void tc_registry_after_fork_child(void) {
             pthread_mutex_lock(&self->alive);
         }
     }
+    tc_registry_unlock();
 }
 
 /* ---- exit values ---- */
@@ -332,10 +338,17 @@ typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
 __attribute__((visibility("default"))) int pthread_create(pthread_t *tid,
                                                           const pthread_attr_t *attr,
                                                           void *(*fn)(void *), void *arg) {
-    static create_fn real;
-    if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
-    if (!real) return EAGAIN;
+    static create_fn real_pthread_create;
+    if (!RESOLVE(pthread_create)) return EAGAIN;
+    create_fn real = real_pthread_create;
     if (creating_system_thread) return real(tid, attr, fn, arg);
+#if TC_TSAN
+    /* Called by ThreadSanitizer's interceptor, thread_start would run
+     * before the runtime has set the new thread up, and its instrumented
+     * code would crash: it must come after (tc_next_symbol). */
+    if ((void *)real != dlsym(RTLD_DEFAULT, "__interceptor_pthread_create"))
+        tc_fatal("under ThreadSanitizer, link tricolor's static library into the program");
+#endif
     /* malloc'd and registered as a root, not gc_alloc'd: a program that
      * only uses malloc must not feed the collector's pacing. */
     struct start_args *a = malloc(sizeof *a);
@@ -357,9 +370,13 @@ TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), voi
  * sanitizer's if one is loaded (it must see every thread it will run
  * code on), and then ours, which passes it on unregistered. */
 int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
-    static create_fn first;
-    if (!first) first = (create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
-    if (!first) return EAGAIN;
+    static create_fn first_seen;
+    create_fn first = __atomic_load_n(&first_seen, __ATOMIC_ACQUIRE);
+    if (!first) {
+        first = (create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
+        if (!first) return EAGAIN;
+        __atomic_store_n(&first_seen, first, __ATOMIC_RELEASE); /* every thread finds the same */
+    }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -376,8 +393,7 @@ int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg) {
 
 /* ---- exit, join and detach ---- */
 
-#define EXPORT __attribute__((visibility("default")))
-#define NEXT(name) (real_##name ? real_##name : (real_##name = dlsym(RTLD_NEXT, #name)))
+#define NEXT(name) (RESOLVE(name) ? real_##name : NULL)
 
 static void (*real_pthread_exit)(void *);
 EXPORT __attribute__((noreturn)) void pthread_exit(void *v) {

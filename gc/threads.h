@@ -76,7 +76,7 @@ TC_INTERNAL void tc_registry_lock(void);
 TC_INTERNAL void tc_registry_unlock(void);
 TC_INTERNAL struct gthread *tc_registry_first(void); /* registry lock held */
 TC_INTERNAL uint32_t tc_registry_count(void);
-TC_INTERNAL void tc_registry_after_fork_child(void); /* only the caller is left */
+TC_INTERNAL void tc_registry_after_fork_child(void); /* only the caller is left; unlocks */
 /* Registry lock held: 1 if t is a late record whose thread has exited (it
  * is then marked dead and never stopped, signalled or scanned again). */
 TC_INTERNAL int tc_thread_gone(struct gthread *t);

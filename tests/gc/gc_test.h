@@ -48,6 +48,12 @@
 #define GCT_ASAN 0
 #endif
 
+/* Whether a test may expect an object to go once its last reference is
+ * cleared. Under TSan a stale copy of the pointer may stay where the
+ * collector scans conservatively (TSan's own frames and per-thread state)
+ * and keep it: there tests check only that live objects stay. */
+#define GCT_PRECISE (!TC_UNDER_TSAN)
+
 #define GCT_OBJ_SIZE 96 /* default test object: 16-byte header + 80 bytes */
 
 /* A checksummed test object: seed, then bytes derived from the seed. */

@@ -59,6 +59,7 @@ GCT_NOINLINE static uintptr_t make_hidden(struct gct_watch *w, uint64_t seed) {
 }
 
 TEST(register_root) {
+    SKIP_UNDER_TSAN("this thread spins without calls, where a stop cannot reach it");
     static struct gct_watch wa, wb;
     pthread_t t;
     ASSERT_TRUE(pthread_create(&t, NULL, reg_collector, NULL) == 0);
@@ -150,7 +151,7 @@ static void parked_run(int tls) {
     ASSERT_TRUE(write(pk.go[1], &c, 1) == 1);
     pthread_join(t, NULL);
     EXPECT_TRUE(pk.intact);
-    EXPECT_TRUE(gct_wait_final(&w, 10));
+    if (GCT_PRECISE) EXPECT_TRUE(gct_wait_final(&w, 10));
     for (int i = 0; i < 2; i++) {
         close(pk.ready[i]);
         close(pk.go[i]);
@@ -167,7 +168,7 @@ static void slot_root_run(void **slot, struct gct_watch *w, int tag) {
     EXPECT_TRUE(gct_survives(w, ROUNDS));
     EXPECT_TRUE(gct_check_slot(slot, w));
     gc_store(slot, NULL);
-    EXPECT_TRUE(gct_wait_final(w, 10));
+    if (GCT_PRECISE) EXPECT_TRUE(gct_wait_final(w, 10));
 }
 
 TEST(main_thread_tls_root) {

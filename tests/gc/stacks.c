@@ -85,7 +85,10 @@ static void run_altstack(int park) {
     signal(SIGUSR1, SIG_DFL);
 }
 
-TEST(altstack_stopped) { run_altstack(0); }
+TEST(altstack_stopped) {
+    SKIP_UNDER_TSAN("the handler spins without calls, where a stop cannot reach it");
+    run_altstack(0);
+}
 TEST(altstack_parked) { run_altstack(1); }
 
 /* ---- coroutines ---- */

@@ -129,8 +129,7 @@ static struct node *new_node(int t, uint64_t *rng, uint64_t *counter) {
     for (uint32_t i = 0; i < blob_len; i++) b[i] = (unsigned char)gct_mix(n->id ^ (0xb10bULL + i));
     gc_store((void **)&n->blob, b);
     for (uint32_t i = 0; i < nwords; i++) n->payload[i] = gct_mix(n->id + i);
-    n->sum = node_sum(n);
-    atomic_thread_fence(memory_order_release); /* contents before publication */
+    n->sum = node_sum(n); /* published by gc_store, a release */
     atomic_fetch_add_explicit(&n_alloc, 1, memory_order_relaxed);
     return n;
 }

@@ -30,7 +30,19 @@
  * (struct heaparena) go back with it. The span structs and bitmaps of the
  * spans that held those pages sit on fixalloc free lists; their wholly
  * free 4 KiB units go back when the scavenger ends a burst and on
- * gc_release_memory (tc_mheap_release_metadata). */
+ * gc_release_memory (tc_mheap_release_metadata).
+ *
+ * Populating ahead. A collected heap grows toward its goal in small spans,
+ * and each first write to a released page is a page fault on whichever
+ * allocation touches it: one in four of a 1 KiB class's allocations while
+ * the heap grows. So when a collected span is cut from released pages, the
+ * released pages just above it, up to TC_POPULATE_BYTES with the span, are
+ * cut out as a BUSY run (no coalescing, no scavenging while out of the
+ * bins) and faulted in with one madvise(MADV_POPULATE_WRITE) by the
+ * allocating thread after it leaves its region (a stop never waits for it),
+ * then go back as free resident pages, which the next spans are cut from.
+ * One allocation in a batch pays for the batch, the others pay nothing; on
+ * kernels without the call the pages fault in when touched, as before. */
 #include "alloc/mheap.h"
 
 #include <string.h>
@@ -394,8 +406,10 @@ static struct mspan *split(struct mspan *f, uintptr_t at) {
 }
 
 /* Cut [start, start + npages pages) out of free span f (already out of the
- * bins); the pieces before and after go back as free spans. */
-static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
+ * bins); the pieces before and after go back as free spans. *released: how
+ * many of the span's pages had been released. */
+static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages,
+                           uintptr_t *released) {
     uintptr_t end = start + npages * TC_PAGE_SIZE;
     struct mspan *s = f;
     if (start > f->startAddr) { /* f keeps the head */
@@ -414,11 +428,64 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     if (H->pagesInUse > RACY(H->pagesInUsePeak))
         __atomic_store_n(&H->pagesInUsePeak, H->pagesInUse, __ATOMIC_RELAXED);
     H->pagesReleased -= s->nscav;
+    *released = s->nscav;
     if (s->nscav == npages) s->needzero = 0; /* every page reads back as zero */
     if (s->nscav) scav_mark(s->startAddr, npages, 0);
     s->nscav = 0;
     set_all_pages(s, s);
     return s;
+}
+
+/* ---- populating ahead ---- */
+
+__thread uintptr_t tc_populate_lo __attribute__((tls_model("initial-exec")));
+static __thread struct mspan *populate_run __attribute__((tls_model("initial-exec")));
+static int populate_missing; /* the kernel has no MADV_POPULATE_WRITE (racy flag) */
+
+/* Heap lock held; s, a collected span, was just cut from released pages.
+ * Take the released pages above it (up to TC_POPULATE_BYTES with s) out
+ * of the bins as this thread's BUSY run, for tc_mheap_populate. */
+static void populate_plan(struct mspan *s) {
+    uintptr_t want = TC_POPULATE_BYTES / TC_PAGE_SIZE, n;
+    struct mspan *t = free_neighbour(span_end(s)), *rest = NULL;
+    if (populate_run || __atomic_load_n(&populate_missing, __ATOMIC_RELAXED) ||
+        s->npages >= want || !t)
+        return;
+    n = want - s->npages < t->npages ? want - s->npages : t->npages;
+    if (nscav_of(t, t->startAddr, n) != n) return; /* resident pages there: no fault to save */
+    bin_remove(t);
+    if (n < t->npages && !(rest = split(t, t->startAddr + n * TC_PAGE_SIZE))) {
+        bin_insert(t);
+        return;
+    }
+    if (rest) {
+        set_free_ends(rest);
+        bin_insert(rest);
+    }
+    t->state = MSPAN_BUSY;
+    H->pagesBusy += n;
+    set_free_ends(t);
+    populate_run = t;
+    tc_populate_lo = s->startAddr;
+}
+
+void tc_mheap_populate(void) {
+    struct mspan *run = populate_run;
+    uintptr_t lo = tc_populate_lo;
+    populate_run = NULL;
+    tc_populate_lo = 0;
+    if (!run) return;
+    /* s is in use and the run out of the bins: nobody releases either, and
+     * pages of s already written keep their contents. */
+    if (tc_os_populate((void *)lo, span_end(run) - lo) < 0)
+        __atomic_store_n(&populate_missing, 1, __ATOMIC_RELAXED);
+    heap_lock();
+    scav_mark(run->startAddr, run->npages, 0);
+    H->pagesReleased -= run->nscav;
+    H->pagesBusy -= run->npages;
+    run->nscav = 0; /* needzero stays: the pages are still zero if it was 0 */
+    insert_free(run);
+    heap_unlock();
 }
 
 /* Heap lock held; read racily by tc_mheap_usage. */
@@ -431,10 +498,11 @@ static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
 }
 
 struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pages) {
-    uintptr_t want = npages + align_pages - 1;
+    uintptr_t want = npages + align_pages - 1, released = 0;
     if (want < npages) return NULL;
     unsigned nwords = tc_mspan_nwords(spc, npages);
     struct fixalloc *ba = bits_family(spc, nwords);
+    if (TC_UNLIKELY(tc_populate_lo)) tc_mheap_populate(); /* a caller that did not */
     heap_lock();
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
@@ -442,10 +510,11 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     _Atomic uint64_t *bits = f ? meta_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
-        s = carve(f, cut_point(f, npages, align_pages), npages);
+        s = carve(f, cut_point(f, npages, align_pages), npages, &released);
     }
     if (s) {
         if (tc_spanclass_kind(spc) != SPAN_MANUAL) gc_pages_add((int64_t)npages);
+        if (released && tc_spanclass_kind(spc) != SPAN_MANUAL) populate_plan(s);
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;

@@ -147,6 +147,16 @@ TC_INLINE int tc_in_heap(uintptr_t p) {
  * up. NULL when the OS refuses memory. */
 TC_INTERNAL struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc,
                                          uintptr_t align_pages);
+/* Heap growth is faulted in by batches of this many bytes (the essay in
+ * alloc/mheap.c): one madvise per batch instead of a fault per page. */
+#define TC_POPULATE_BYTES ((uintptr_t)1 << 20)
+/* Nonzero when tc_mheap_alloc left this thread a batch of pages to fault
+ * in (the start of the span it cut): call tc_mheap_populate outside any
+ * region. */
+TC_INTERNAL extern __thread uintptr_t tc_populate_lo;
+/* Fault this thread's batch in and give its pages back to the bins as
+ * free resident pages; the heap lock is taken after the system call. */
+TC_INTERNAL void tc_mheap_populate(void);
 /* Return an in-use span's pages to the heap. */
 TC_INTERNAL void tc_mheap_free(struct mspan *s);
 /* Grow a large span in place to npages if the pages after it are free.

@@ -2,7 +2,7 @@
  * off-heap metadata (mspan structs, bitmaps, Ps), whose free pages can go
  * back to the OS.
  *
- * Blocks of up to TC_FIXUNIT bytes come from 256 KiB chunks cut into
+ * Blocks of up to TC_FIXUNIT bytes come from 2 MiB chunks cut into
  * 4 KiB units, no block straddling two; a chunk's first unit holds its
  * header: per unit, how many of its blocks are on the free list, and
  * whether its blocks are threaded on the list at all. A unit whose blocks

@@ -155,11 +155,15 @@ static void release_arena_meta(uintptr_t lo, uintptr_t hi) {
     }
 }
 
+static void drop_scav_pages(void);
+
 /* Give the heap's fixallocs' wholly free units back to the OS (heap lock
  * held, dropped around each madvise: the units are off every list
- * meanwhile). Returns the bytes. */
+ * meanwhile), and the released-page maps of wholly released arenas.
+ * Returns the bytes. */
 static size_t release_metadata_locked(void) {
     size_t total = 0;
+    drop_scav_pages();
     struct fixalloc *all[1 + 2 * (TC_MAX_OBJS_PER_SPAN / 64)];
     unsigned nf = 0;
     all[nf++] = &H->spanalloc;
@@ -194,12 +198,52 @@ size_t tc_mheap_release_metadata(void) {
 
 /* ---- released-page bits ---- */
 
+/* Arenas whose scav page went back to the OS (bit: arena index), which
+ * means every bit of it is set: all pages free and released. A fresh
+ * arena starts that way, untouched. Heap lock; in .bss, touched only
+ * where arenas are. */
+static uint64_t scav_dropped[TC_ARENA_ENTRIES / 64];
+
+static int scav_is_dropped(uintptr_t a) {
+    uintptr_t ai = a >> TC_ARENA_SHIFT;
+    return (int)(scav_dropped[ai / 64] >> (ai % 64) & 1);
+}
+
+/* The scav words of a's arena, made resident again (all set) if dropped. */
+static uint64_t *scav_map(uintptr_t a) {
+    struct heaparena *ha = tc_arenaof(a);
+    if (TC_UNLIKELY(scav_is_dropped(a))) {
+        uintptr_t ai = a >> TC_ARENA_SHIFT;
+        memset(ha->scav, 0xff, sizeof ha->scav);
+        scav_dropped[ai / 64] &= ~(1ull << (ai % 64));
+    }
+    return ha->scav;
+}
+
+/* Heap lock held: give back the scav page of every arena whose pages are
+ * all free and released (it would read back as all clear, so it is marked
+ * dropped instead). The madvise is made with the lock held: the words are
+ * written under it. */
+static void drop_scav_pages(void) {
+    for (size_t i = 0; i < H->narenas; i++) {
+        uintptr_t a = (uintptr_t)H->arenas[i] << TC_ARENA_SHIFT;
+        struct heaparena *ha = tc_arenaof(a);
+        if (scav_is_dropped(a)) continue;
+        uint64_t all = ~0ull;
+        for (unsigned w = 0; w < TC_PAGES_PER_ARENA / 64; w++) all &= ha->scav[w];
+        if (all != ~0ull) continue;
+        tc_os_release(ha->scav, 4096);
+        uintptr_t ai = a >> TC_ARENA_SHIFT;
+        scav_dropped[ai / 64] |= 1ull << (ai % 64);
+    }
+}
+
 /* Call fn(word, mask) for the scav words covering pages [a, a + n pages). */
 #define SCAV_EACH(a, n, word, mask, body)                                                     \
     for (uintptr_t pg_ = (a), end_ = (a) + (n) * TC_PAGE_SIZE; pg_ < end_;) {                  \
         uintptr_t i_ = tc_arena_page(pg_), k_ = (end_ - pg_) / TC_PAGE_SIZE;                   \
         if (k_ > 64 - i_ % 64) k_ = 64 - i_ % 64;                                             \
-        uint64_t *word = &tc_arenaof(pg_)->scav[i_ / 64];                                    \
+        uint64_t *word = &scav_map(pg_)[i_ / 64];                                            \
         uint64_t mask = (k_ == 64 ? ~0ull : ((1ull << k_) - 1)) << (i_ % 64);                 \
         body;                                                                                \
         pg_ += k_ * TC_PAGE_SIZE;                                                            \
@@ -216,7 +260,7 @@ static void scav_mark(uintptr_t a, uintptr_t n, int released) {
 }
 
 static int page_released(uintptr_t a) {
-    return (int)(tc_arenaof(a)->scav[tc_arena_page(a) / 64] >> (tc_arena_page(a) % 64) & 1);
+    return (int)(scav_map(a)[tc_arena_page(a) / 64] >> (tc_arena_page(a) % 64) & 1);
 }
 
 /* Released pages among the first n of free span s (all or none are the
@@ -302,7 +346,7 @@ static uintptr_t cut_point(const struct mspan *f, uintptr_t npages, uintptr_t al
     if (f->nscav == 0 || f->nscav == f->npages) return first;
     while (a + npages * TC_PAGE_SIZE <= span_end(f)) {
         uintptr_t i = tc_arena_page(a);
-        uint64_t rest = tc_arenaof(a)->scav[i / 64] >> (i % 64);
+        uint64_t rest = scav_map(a)[i / 64] >> (i % 64);
         if (rest == ~0ull >> (i % 64)) { /* released to the word's end */
             a = TC_ALIGN_UP(TC_ALIGN_DOWN(a, SCAV_WORD_BYTES) + SCAV_WORD_BYTES, step);
             continue;
@@ -369,6 +413,9 @@ static int grow(uintptr_t npages) {
         struct heaparena *ha = meta_alloc(&H->arenaalloc);
         if (!ha) return 0;
         atomic_store_explicit(&tc_arenas_[a >> TC_ARENA_SHIFT], ha, memory_order_release);
+        tc_os_vec_room((void **)&H->arenas, &H->arenascap, H->narenas, sizeof *H->arenas, 1024,
+                       "the arena list");
+        H->arenas[H->narenas++] = (uint32_t)(a >> TC_ARENA_SHIFT);
     }
     H->arenaHint = (uintptr_t)p + size;
     if (!tc_heap_lo || (uintptr_t)p < tc_heap_lo) __atomic_store_n(&tc_heap_lo, (uintptr_t)p, __ATOMIC_RELAXED);
@@ -378,7 +425,10 @@ static int grow(uintptr_t npages) {
     s->startAddr = (uintptr_t)p;
     s->npages = size / TC_PAGE_SIZE;
     s->nscav = s->npages; /* fresh from mmap: not resident, reads as zero */
-    scav_mark(s->startAddr, s->npages, 1);
+    for (uintptr_t a = (uintptr_t)p; a < (uintptr_t)p + size; a += TC_ARENA_BYTES) {
+        uintptr_t ai = a >> TC_ARENA_SHIFT; /* every bit set, the page untouched */
+        scav_dropped[ai / 64] |= 1ull << (ai % 64);
+    }
     H->pagesSys += s->npages;
     H->pagesFree += s->npages;
     H->pagesReleased += s->npages;

@@ -27,10 +27,13 @@
  *     to the OS in the call, RSS within 10 % + 16 MiB of where it was
  *     before they were allocated (checked without ASan only).
  *   release_metadata: the same with 256 MiB of 1 KiB objects (32 768
- *     spans): their span structs and bitmaps go back too, RSS within 10 %
- *     + 4 MiB (8.6 MiB stayed before metadata was released; units that
- *     still hold a block of a live span stay, 3.7 MiB once in 40 runs of
- *     the whole file).
+ *     spans): their span structs and bitmaps, the fixalloc chunk headers
+ *     of the chunks that held them, the released-page maps of the arenas
+ *     they filled and the mark work buffers go back too: RSS within 10 %
+ *     of where it was, issue 14's target (8.6 MiB stayed before metadata
+ *     was released, 13 % with 256 KiB fixalloc chunks and resident page
+ *     maps). Also run alone (gc_api_release), where the start holds no
+ *     earlier test's metadata.
  *   growth_prefaulted: 16 MiB of new 1 KiB objects on a heap that has
  *     just given every free page back: fewer than 1 in 16 of their pages
  *     fault when the program first writes them (the allocator faults the
@@ -234,7 +237,8 @@ GCT_NOINLINE static void garbage_mib(size_t mib) {
     }
 }
 
-/* RSS around one release: from a released start, make 256 MiB of
+/* RSS around one release: from a released start (after a cycle, so the
+ * collector's threads exist: issue 14's starting level), make 256 MiB of
  * garbage, then gc_release_memory. Automatic cycles are off meanwhile. */
 struct release_rss {
     size_t base, peak, after, released;
@@ -242,6 +246,7 @@ struct release_rss {
 static struct release_rss release_around(void (*garbage)(size_t mib)) {
     struct release_rss r;
     int prev = gc_setpercent(-1);
+    gc_collect();
     gc_release_memory();
     r.base = tc_rss();
     garbage(256);
@@ -282,9 +287,9 @@ TEST(release_metadata) {
     printf("  RSS %zu -> %zu -> %zu KiB, %zu MiB released\n", base >> 10, peak >> 10,
            after >> 10, r.released >> 20);
     EXPECT_TRUE(peak >= base + 200 * MiB);
-    if (after > base + base / 10 + 4 * MiB)
-        TC_FAIL_("RSS %zu KiB after gc_release_memory, %zu KiB before the garbage", after >> 10,
-                 base >> 10);
+    if (after > base + base / 10)
+        TC_FAIL_("RSS %zu KiB after gc_release_memory, %zu KiB before the garbage: more than 10 %% "
+                 "left", after >> 10, base >> 10);
 }
 
 /* The pages a growing heap takes are faulted in by the allocator, a batch

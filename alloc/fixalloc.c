@@ -182,3 +182,45 @@ void tc_fixalloc_release_done(struct fixalloc *f, const struct fixrun *runs, uns
         f->released += (uint64_t)runs[i].n * TC_FIXUNIT;
     }
 }
+
+unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks, struct fixrun *runs,
+                                   unsigned max) {
+    unsigned n = 0;
+    if (!f->perunit) return 0;
+    size_t have = 0, want_units = (nblocks + f->perunit - 1) / f->perunit;
+    for (void **b = f->list; b && have < nblocks; b = *b) have++; /* bounded by nblocks */
+    if (have >= nblocks) return 0;
+    want_units -= have / f->perunit;
+    for (struct fixchunk *c = f->chunks; c && n < max && want_units; c = c->next) {
+        for (unsigned u = 1; u < UNITS && n < max && want_units; u++) {
+            if (!bit(c->unthreaded, u) || bit(c->limbo, u)) continue;
+            if (n && runs[n - 1].c == c && runs[n - 1].first + runs[n - 1].n == u) {
+                runs[n - 1].n++;
+            } else {
+                runs[n++] = (struct fixrun){c, u, 1};
+            }
+            bit_set(c->limbo, u); /* neither threaded nor given back meanwhile */
+            f->nunthreaded--;
+            want_units--;
+        }
+    }
+    return n;
+}
+
+void tc_fixalloc_prefault_done(struct fixalloc *f, const struct fixrun *runs, unsigned n) {
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned u = runs[i].first; u < runs[i].first + runs[i].n; u++) {
+            struct fixchunk *c = runs[i].c;
+            bit_clear(c->limbo, u);
+            bit_clear(c->unthreaded, u);
+            f->released -= TC_FIXUNIT;
+            char *base = (char *)c + (size_t)u * TC_FIXUNIT;
+            for (unsigned k = f->perunit; k-- > 0;) {
+                void **b = (void **)(base + (size_t)k * f->size);
+                *b = f->list;
+                f->list = b;
+            }
+            c->nfree[u] = (uint16_t)f->perunit;
+        }
+    }
+}

@@ -59,4 +59,14 @@ TC_INTERNAL void *tc_fixrun_addr(const struct fixrun *r);
 TC_INTERNAL void tc_fixalloc_release_done(struct fixalloc *f, const struct fixrun *runs,
                                           unsigned n);
 
+/* The other way: up to max runs of units not on the list, enough for
+ * nblocks more blocks than the list holds (none if it holds that many),
+ * taken aside so that the caller can fault their pages in without the
+ * lock; tc_fixalloc_prefault_done (lock held) puts their blocks on the
+ * list. Fresh chunks are not added. */
+TC_INTERNAL unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks,
+                                               struct fixrun *runs, unsigned max);
+TC_INTERNAL void tc_fixalloc_prefault_done(struct fixalloc *f, const struct fixrun *runs,
+                                           unsigned n);
+
 #endif

@@ -41,6 +41,9 @@
  * bins) and faulted in with one madvise(MADV_POPULATE_WRITE) by the
  * allocating thread after it leaves its region (a stop never waits for it),
  * then go back as free resident pages, which the next spans are cut from.
+ * The metadata those spans will write comes with them: their allocBits
+ * slots and page-table entries, and enough fixalloc units for their span
+ * structs and bitmaps, taken aside meanwhile (alloc/fixalloc.h).
  * One allocation in a batch pays for the batch, the others pay nothing; on
  * kernels without the call the pages fault in when touched, as before. */
 #include "alloc/mheap.h"
@@ -486,16 +489,27 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages,
     return s;
 }
 
+static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
+    return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
+}
+
 /* ---- populating ahead ---- */
 
 __thread uintptr_t tc_populate_lo __attribute__((tls_model("initial-exec")));
 static __thread struct mspan *populate_run __attribute__((tls_model("initial-exec")));
 static int populate_missing; /* the kernel has no MADV_POPULATE_WRITE (racy flag) */
+/* Units of the span-struct and bitmap fixallocs taken aside with the run,
+ * for the spans to be cut from it (alloc/fixalloc.h, prefault). */
+static __thread struct {
+    struct fixalloc *f;
+    struct fixrun runs[8];
+    unsigned n;
+} populate_units[2] __attribute__((tls_model("initial-exec")));
 
 /* Heap lock held; s, a collected span, was just cut from released pages.
  * Take the released pages above it (up to TC_POPULATE_BYTES with s) out
  * of the bins as this thread's BUSY run, for tc_mheap_populate. */
-static void populate_plan(struct mspan *s) {
+static void populate_plan(struct mspan *s, unsigned spc, unsigned nwords) {
     uintptr_t want = TC_POPULATE_BYTES / TC_PAGE_SIZE, n;
     struct mspan *t = free_neighbour(span_end(s)), *rest = NULL;
     if (populate_run || __atomic_load_n(&populate_missing, __ATOMIC_RELAXED) ||
@@ -517,6 +531,36 @@ static void populate_plan(struct mspan *s) {
     set_free_ends(t);
     populate_run = t;
     tc_populate_lo = s->startAddr;
+    size_t spans = (n + s->npages) / s->npages; /* the batch, cut into spans like s */
+    populate_units[0].f = &H->spanalloc;
+    populate_units[1].f = bits_family(spc, nwords);
+    for (unsigned k = 0; k < 2; k++)
+        populate_units[k].n =
+            tc_fixalloc_prefault_take(populate_units[k].f, spans, populate_units[k].runs, 8);
+}
+
+/* The whole OS pages around [p, p + size), faulted in; 0 if the kernel
+ * has no such call. */
+static int populate_around(void *p, size_t size) {
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(TC_FIXUNIT - 1);
+    uintptr_t hi = TC_ALIGN_UP((uintptr_t)p + size, TC_FIXUNIT);
+    return tc_os_populate((void *)lo, hi - lo) >= 0;
+}
+
+/* The arena records' parts that spans cut from [lo, hi) will write: their
+ * allocBits slots and page-table entries (the same parts
+ * release_arena_meta gives back), a fault per page otherwise. */
+static int populate_arena_meta(uintptr_t lo, uintptr_t hi) {
+    int ok = 1;
+    for (uintptr_t a = lo, end; a < hi && ok; a = end) {
+        uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
+        end = hi < arena_end ? hi : arena_end;
+        struct heaparena *ha = tc_arenaof(a);
+        uintptr_t pages = (end - a) / TC_PAGE_SIZE;
+        ok = populate_around((void *)allocbits_of(a), pages * TC_BITWORDS_PER_PAGE * 8) &&
+             populate_around((void *)&ha->spans[tc_arena_page(a)], pages * sizeof ha->spans[0]);
+    }
+    return ok;
 }
 
 void tc_mheap_populate(void) {
@@ -527,9 +571,21 @@ void tc_mheap_populate(void) {
     if (!run) return;
     /* s is in use and the run out of the bins: nobody releases either, and
      * pages of s already written keep their contents. */
-    if (tc_os_populate((void *)lo, span_end(run) - lo) < 0)
+    if (tc_os_populate((void *)lo, span_end(run) - lo) < 0 ||
+        !populate_arena_meta(lo, span_end(run)))
         __atomic_store_n(&populate_missing, 1, __ATOMIC_RELAXED);
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned i = 0; i < populate_units[k].n; i++)
+            tc_os_populate(tc_fixrun_addr(&populate_units[k].runs[i]),
+                           populate_units[k].runs[i].n * TC_FIXUNIT);
     heap_lock();
+    for (unsigned k = 0; k < 2; k++) {
+        struct fixalloc *f = populate_units[k].f;
+        uint64_t sys0 = f->sys, rel0 = f->released;
+        tc_fixalloc_prefault_done(f, populate_units[k].runs, populate_units[k].n);
+        meta_account(f, sys0, rel0);
+        populate_units[k].n = 0;
+    }
     scav_mark(run->startAddr, run->npages, 0);
     H->pagesReleased -= run->nscav;
     H->pagesBusy -= run->npages;
@@ -541,10 +597,6 @@ void tc_mheap_populate(void) {
 /* Heap lock held; read racily by tc_mheap_usage. */
 static void gc_pages_add(int64_t n) {
     __atomic_store_n(&H->pagesInUseGC, H->pagesInUseGC + (uint64_t)n, __ATOMIC_RELAXED);
-}
-
-static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
-    return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
 }
 
 struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pages) {
@@ -564,7 +616,7 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     }
     if (s) {
         if (tc_spanclass_kind(spc) != SPAN_MANUAL) gc_pages_add((int64_t)npages);
-        if (released && tc_spanclass_kind(spc) != SPAN_MANUAL) populate_plan(s);
+        if (released && tc_spanclass_kind(spc) != SPAN_MANUAL) populate_plan(s, spc, nwords);
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;

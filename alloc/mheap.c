@@ -539,17 +539,10 @@ static void populate_plan(struct mspan *s, unsigned spc, unsigned nwords) {
             tc_fixalloc_prefault_take(populate_units[k].f, spans, populate_units[k].runs, 8);
 }
 
-/* The whole OS pages around [p, p + size), faulted in; 0 if the kernel
- * has no such call. */
-static int populate_around(void *p, size_t size) {
-    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(TC_FIXUNIT - 1);
-    uintptr_t hi = TC_ALIGN_UP((uintptr_t)p + size, TC_FIXUNIT);
-    return tc_os_populate((void *)lo, hi - lo) >= 0;
-}
-
 /* The arena records' parts that spans cut from [lo, hi) will write: their
  * allocBits slots and page-table entries (the same parts
- * release_arena_meta gives back), a fault per page otherwise. */
+ * release_arena_meta gives back), a fault per page otherwise. 0 if the
+ * kernel has no MADV_POPULATE_WRITE. */
 static int populate_arena_meta(uintptr_t lo, uintptr_t hi) {
     int ok = 1;
     for (uintptr_t a = lo, end; a < hi && ok; a = end) {
@@ -557,8 +550,8 @@ static int populate_arena_meta(uintptr_t lo, uintptr_t hi) {
         end = hi < arena_end ? hi : arena_end;
         struct heaparena *ha = tc_arenaof(a);
         uintptr_t pages = (end - a) / TC_PAGE_SIZE;
-        ok = populate_around((void *)allocbits_of(a), pages * TC_BITWORDS_PER_PAGE * 8) &&
-             populate_around((void *)&ha->spans[tc_arena_page(a)], pages * sizeof ha->spans[0]);
+        ok = tc_os_populate((void *)allocbits_of(a), pages * TC_BITWORDS_PER_PAGE * 8) >= 0 &&
+             tc_os_populate((void *)&ha->spans[tc_arena_page(a)], pages * sizeof ha->spans[0]) >= 0;
     }
     return ok;
 }

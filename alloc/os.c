@@ -44,8 +44,11 @@ void tc_os_release(void *p, size_t size) {
 }
 
 int tc_os_populate(void *p, size_t size) {
+    uintptr_t pagesz = getauxval(AT_PAGESZ); /* the OS page: no system call */
+    if (!pagesz) pagesz = 4096;
+    uintptr_t lo = (uintptr_t)p & ~(pagesz - 1), hi = TC_ALIGN_UP((uintptr_t)p + size, pagesz);
     int saved = errno, r = 1;
-    if (madvise(p, size, MADV_POPULATE_WRITE) != 0) r = errno == EINVAL ? -1 : 0;
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0) r = errno == EINVAL ? -1 : 0;
     errno = saved;
     return r;
 }

@@ -22,8 +22,9 @@ TC_INTERNAL void *tc_os_reserve(size_t size, size_t align, uintptr_t hint);
  * reads as zero afterwards (MADV_DONTNEED). p and size are page aligned. */
 TC_INTERNAL void tc_os_release(void *p, size_t size);
 
-/* Fault the pages of [p, p+size) in now, writable, as first writes would
- * (MADV_POPULATE_WRITE; contents already there are kept). 1 done, 0
+/* Fault the OS pages covering [p, p+size) in now, writable, as first
+ * writes would (MADV_POPULATE_WRITE; contents already there are kept; p
+ * and size need no alignment). 1 done, 0
  * failed (the pages then fault in when touched), -1 the kernel has no such
  * call (before Linux 5.14). errno is kept. */
 TC_INTERNAL int tc_os_populate(void *p, size_t size);

@@ -10,7 +10,10 @@
  * (the chunk's first unit, which holds no blocks), and a unit can leave
  * the list whole. Units not on the list (fresh or given back) are threaded
  * again one at a time, when the list runs dry: they read as zero and are
- * made resident only then.
+ * made resident only then. A header unit stays resident as long as its
+ * chunk exists, even when every other unit went back, so chunks are big
+ * (2 MiB): one unit in 512 is a header, and the rest is address space
+ * until it is used.
  *
  * Blocks are zeroed when handed out, so callers can rely on a fresh
  * struct; that costs one memset of a small block, which is noise next to
@@ -24,18 +27,22 @@
 
 #include "alloc/os.h"
 
-#define FIXALLOC_CHUNK (256u << 10)
-#define UNITS (FIXALLOC_CHUNK / TC_FIXUNIT) /* 64: one bit each in a word */
+#define FIXALLOC_CHUNK (2u << 20)
+#define UNITS (FIXALLOC_CHUNK / TC_FIXUNIT) /* 512 */
+#define UWORDS (UNITS / 64)
 
+/* Fields: the owning fixalloc's lock. */
 struct fixchunk {
     struct fixchunk *next;
-    uint64_t unthreaded;   /* bit u: unit u's blocks are not on the list */
-    uint64_t limbo;        /* bit u: being given back (release_take to _done) */
-    uint16_t nfree[UNITS]; /* per unit: its blocks on the free list */
+    uint64_t unthreaded[UWORDS]; /* bit u: unit u's blocks are not on the list */
+    uint64_t limbo[UWORDS];      /* bit u: being given back (release_take to _done) */
+    uint16_t nfree[UNITS];       /* per unit: its blocks on the free list */
 };
 _Static_assert(sizeof(struct fixchunk) <= TC_FIXUNIT, "the header fits its unit");
 
-#define BLOCK_UNITS (~1ull) /* unit 0 is the header */
+static int bit(const uint64_t *m, unsigned u) { return (int)(m[u / 64] >> (u % 64) & 1); }
+static void bit_set(uint64_t *m, unsigned u) { m[u / 64] |= 1ull << (u % 64); }
+static void bit_clear(uint64_t *m, unsigned u) { m[u / 64] &= ~(1ull << (u % 64)); }
 
 static struct fixchunk *chunk_of(const void *p) {
     return (struct fixchunk *)((uintptr_t)p & ~(uintptr_t)(FIXALLOC_CHUNK - 1));
@@ -70,7 +77,8 @@ static void *alloc_big(struct fixalloc *f) {
 static int add_chunk(struct fixalloc *f) {
     struct fixchunk *c = tc_os_reserve(FIXALLOC_CHUNK, FIXALLOC_CHUNK, 0);
     if (!c) return 0;
-    c->unthreaded = BLOCK_UNITS;
+    for (unsigned w = 0; w < UWORDS; w++) c->unthreaded[w] = ~0ull;
+    bit_clear(c->unthreaded, 0); /* unit 0 is the header */
     c->next = f->chunks;
     f->chunks = c;
     f->nunthreaded += UNITS - 1;
@@ -81,10 +89,19 @@ static int add_chunk(struct fixalloc *f) {
 
 /* Put the blocks of one unit not on the list (there is one) on it. */
 static void thread_unit(struct fixalloc *f) {
-    struct fixchunk *c = f->chunks;
-    while (!(c->unthreaded & ~c->limbo)) c = c->next;
-    unsigned u = (unsigned)__builtin_ctzll(c->unthreaded & ~c->limbo);
-    c->unthreaded &= ~(1ull << u);
+    unsigned u = 0;
+    struct fixchunk *c;
+    for (c = f->chunks;; c = c->next) {
+        for (unsigned w = 0; w < UWORDS; w++) {
+            uint64_t m = c->unthreaded[w] & ~c->limbo[w];
+            if (m) {
+                u = w * 64 + (unsigned)__builtin_ctzll(m);
+                goto found;
+            }
+        }
+    }
+found:
+    bit_clear(c->unthreaded, u);
     f->nunthreaded--;
     f->released -= TC_FIXUNIT;
     char *base = (char *)c + (size_t)u * TC_FIXUNIT;
@@ -131,14 +148,14 @@ unsigned tc_fixalloc_release_take(struct fixalloc *f, struct fixrun *runs, unsig
     if (!f->perunit) return 0;
     for (struct fixchunk *c = f->chunks; c && n < max; c = c->next) {
         for (unsigned u = 1; u < UNITS && n < max; u++) {
-            if ((c->unthreaded >> u & 1) || c->nfree[u] != f->perunit) continue;
+            if (bit(c->unthreaded, u) || c->nfree[u] != f->perunit) continue;
             if (n && runs[n - 1].c == c && runs[n - 1].first + runs[n - 1].n == u) {
                 runs[n - 1].n++;
             } else {
                 runs[n++] = (struct fixrun){c, u, 1};
             }
-            c->unthreaded |= 1ull << u;
-            c->limbo |= 1ull << u;
+            bit_set(c->unthreaded, u);
+            bit_set(c->limbo, u);
             c->nfree[u] = 0;
         }
     }
@@ -147,7 +164,7 @@ unsigned tc_fixalloc_release_take(struct fixalloc *f, struct fixrun *runs, unsig
      * limbo has any there). */
     for (void **pp = &f->list; *pp;) {
         void *b = *pp;
-        if (chunk_of(b)->limbo >> unit_of(b) & 1) *pp = *(void **)b;
+        if (bit(chunk_of(b)->limbo, unit_of(b))) *pp = *(void **)b;
         else pp = (void **)b;
     }
     return n;
@@ -159,9 +176,51 @@ void *tc_fixrun_addr(const struct fixrun *r) {
 
 void tc_fixalloc_release_done(struct fixalloc *f, const struct fixrun *runs, unsigned n) {
     for (unsigned i = 0; i < n; i++) {
-        uint64_t bits = (runs[i].n == 64 ? ~0ull : (1ull << runs[i].n) - 1) << runs[i].first;
-        runs[i].c->limbo &= ~bits;
+        for (unsigned u = runs[i].first; u < runs[i].first + runs[i].n; u++)
+            bit_clear(runs[i].c->limbo, u);
         f->nunthreaded += runs[i].n;
         f->released += (uint64_t)runs[i].n * TC_FIXUNIT;
+    }
+}
+
+unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks, struct fixrun *runs,
+                                   unsigned max) {
+    unsigned n = 0;
+    if (!f->perunit) return 0;
+    size_t have = 0, want_units = (nblocks + f->perunit - 1) / f->perunit;
+    for (void **b = f->list; b && have < nblocks; b = *b) have++; /* bounded by nblocks */
+    if (have >= nblocks) return 0;
+    want_units -= have / f->perunit;
+    for (struct fixchunk *c = f->chunks; c && n < max && want_units; c = c->next) {
+        for (unsigned u = 1; u < UNITS && n < max && want_units; u++) {
+            if (!bit(c->unthreaded, u) || bit(c->limbo, u)) continue;
+            if (n && runs[n - 1].c == c && runs[n - 1].first + runs[n - 1].n == u) {
+                runs[n - 1].n++;
+            } else {
+                runs[n++] = (struct fixrun){c, u, 1};
+            }
+            bit_set(c->limbo, u); /* neither threaded nor given back meanwhile */
+            f->nunthreaded--;
+            want_units--;
+        }
+    }
+    return n;
+}
+
+void tc_fixalloc_prefault_done(struct fixalloc *f, const struct fixrun *runs, unsigned n) {
+    for (unsigned i = 0; i < n; i++) {
+        for (unsigned u = runs[i].first; u < runs[i].first + runs[i].n; u++) {
+            struct fixchunk *c = runs[i].c;
+            bit_clear(c->limbo, u);
+            bit_clear(c->unthreaded, u);
+            f->released -= TC_FIXUNIT;
+            char *base = (char *)c + (size_t)u * TC_FIXUNIT;
+            for (unsigned k = f->perunit; k-- > 0;) {
+                void **b = (void **)(base + (size_t)k * f->size);
+                *b = f->list;
+                f->list = b;
+            }
+            c->nfree[u] = (uint16_t)f->perunit;
+        }
     }
 }

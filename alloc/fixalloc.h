@@ -2,7 +2,7 @@
  * off-heap metadata (mspan structs, bitmaps, Ps), whose free pages can go
  * back to the OS.
  *
- * Blocks of up to TC_FIXUNIT bytes come from 256 KiB chunks cut into
+ * Blocks of up to TC_FIXUNIT bytes come from 2 MiB chunks cut into
  * 4 KiB units, no block straddling two; a chunk's first unit holds its
  * header: per unit, how many of its blocks are on the free list, and
  * whether its blocks are threaded on the list at all. A unit whose blocks
@@ -58,5 +58,15 @@ TC_INTERNAL unsigned tc_fixalloc_release_take(struct fixalloc *f, struct fixrun 
 TC_INTERNAL void *tc_fixrun_addr(const struct fixrun *r);
 TC_INTERNAL void tc_fixalloc_release_done(struct fixalloc *f, const struct fixrun *runs,
                                           unsigned n);
+
+/* The other way: up to max runs of units not on the list, enough for
+ * nblocks more blocks than the list holds (none if it holds that many),
+ * taken aside so that the caller can fault their pages in without the
+ * lock; tc_fixalloc_prefault_done (lock held) puts their blocks on the
+ * list. Fresh chunks are not added. */
+TC_INTERNAL unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks,
+                                               struct fixrun *runs, unsigned max);
+TC_INTERNAL void tc_fixalloc_prefault_done(struct fixalloc *f, const struct fixrun *runs,
+                                           unsigned n);
 
 #endif

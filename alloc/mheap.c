@@ -30,7 +30,22 @@
  * (struct heaparena) go back with it. The span structs and bitmaps of the
  * spans that held those pages sit on fixalloc free lists; their wholly
  * free 4 KiB units go back when the scavenger ends a burst and on
- * gc_release_memory (tc_mheap_release_metadata). */
+ * gc_release_memory (tc_mheap_release_metadata).
+ *
+ * Populating ahead. A collected heap grows toward its goal in small spans,
+ * and each first write to a released page is a page fault on whichever
+ * allocation touches it: one in four of a 1 KiB class's allocations while
+ * the heap grows. So when a collected span is cut from released pages, the
+ * released pages just above it, up to TC_POPULATE_BYTES with the span, are
+ * cut out as a BUSY run (no coalescing, no scavenging while out of the
+ * bins) and faulted in with one madvise(MADV_POPULATE_WRITE) by the
+ * allocating thread after it leaves its region (a stop never waits for it),
+ * then go back as free resident pages, which the next spans are cut from.
+ * The metadata those spans will write comes with them: their allocBits
+ * slots and page-table entries, and enough fixalloc units for their span
+ * structs and bitmaps, taken aside meanwhile (alloc/fixalloc.h).
+ * One allocation in a batch pays for the batch, the others pay nothing; on
+ * kernels without the call the pages fault in when touched, as before. */
 #include "alloc/mheap.h"
 
 #include <string.h>
@@ -146,11 +161,15 @@ static void release_arena_meta(uintptr_t lo, uintptr_t hi) {
     }
 }
 
+static void drop_scav_pages(void);
+
 /* Give the heap's fixallocs' wholly free units back to the OS (heap lock
  * held, dropped around each madvise: the units are off every list
- * meanwhile). Returns the bytes. */
+ * meanwhile), and the released-page maps of wholly released arenas.
+ * Returns the bytes. */
 static size_t release_metadata_locked(void) {
     size_t total = 0;
+    drop_scav_pages();
     struct fixalloc *all[1 + 2 * (TC_MAX_OBJS_PER_SPAN / 64)];
     unsigned nf = 0;
     all[nf++] = &H->spanalloc;
@@ -185,12 +204,52 @@ size_t tc_mheap_release_metadata(void) {
 
 /* ---- released-page bits ---- */
 
+/* Arenas whose scav page went back to the OS (bit: arena index), which
+ * means every bit of it is set: all pages free and released. A fresh
+ * arena starts that way, untouched. Heap lock; in .bss, touched only
+ * where arenas are. */
+static uint64_t scav_dropped[TC_ARENA_ENTRIES / 64];
+
+static int scav_is_dropped(uintptr_t a) {
+    uintptr_t ai = a >> TC_ARENA_SHIFT;
+    return (int)(scav_dropped[ai / 64] >> (ai % 64) & 1);
+}
+
+/* The scav words of a's arena, made resident again (all set) if dropped. */
+static uint64_t *scav_map(uintptr_t a) {
+    struct heaparena *ha = tc_arenaof(a);
+    if (TC_UNLIKELY(scav_is_dropped(a))) {
+        uintptr_t ai = a >> TC_ARENA_SHIFT;
+        memset(ha->scav, 0xff, sizeof ha->scav);
+        scav_dropped[ai / 64] &= ~(1ull << (ai % 64));
+    }
+    return ha->scav;
+}
+
+/* Heap lock held: give back the scav page of every arena whose pages are
+ * all free and released (it would read back as all clear, so it is marked
+ * dropped instead). The madvise is made with the lock held: the words are
+ * written under it. */
+static void drop_scav_pages(void) {
+    for (size_t i = 0; i < H->narenas; i++) {
+        uintptr_t a = (uintptr_t)H->arenas[i] << TC_ARENA_SHIFT;
+        struct heaparena *ha = tc_arenaof(a);
+        if (scav_is_dropped(a)) continue;
+        uint64_t all = ~0ull;
+        for (unsigned w = 0; w < TC_PAGES_PER_ARENA / 64; w++) all &= ha->scav[w];
+        if (all != ~0ull) continue;
+        tc_os_release(ha->scav, 4096);
+        uintptr_t ai = a >> TC_ARENA_SHIFT;
+        scav_dropped[ai / 64] |= 1ull << (ai % 64);
+    }
+}
+
 /* Call fn(word, mask) for the scav words covering pages [a, a + n pages). */
 #define SCAV_EACH(a, n, word, mask, body)                                                     \
     for (uintptr_t pg_ = (a), end_ = (a) + (n) * TC_PAGE_SIZE; pg_ < end_;) {                  \
         uintptr_t i_ = tc_arena_page(pg_), k_ = (end_ - pg_) / TC_PAGE_SIZE;                   \
         if (k_ > 64 - i_ % 64) k_ = 64 - i_ % 64;                                             \
-        uint64_t *word = &tc_arenaof(pg_)->scav[i_ / 64];                                    \
+        uint64_t *word = &scav_map(pg_)[i_ / 64];                                            \
         uint64_t mask = (k_ == 64 ? ~0ull : ((1ull << k_) - 1)) << (i_ % 64);                 \
         body;                                                                                \
         pg_ += k_ * TC_PAGE_SIZE;                                                            \
@@ -207,7 +266,7 @@ static void scav_mark(uintptr_t a, uintptr_t n, int released) {
 }
 
 static int page_released(uintptr_t a) {
-    return (int)(tc_arenaof(a)->scav[tc_arena_page(a) / 64] >> (tc_arena_page(a) % 64) & 1);
+    return (int)(scav_map(a)[tc_arena_page(a) / 64] >> (tc_arena_page(a) % 64) & 1);
 }
 
 /* Released pages among the first n of free span s (all or none are the
@@ -293,7 +352,7 @@ static uintptr_t cut_point(const struct mspan *f, uintptr_t npages, uintptr_t al
     if (f->nscav == 0 || f->nscav == f->npages) return first;
     while (a + npages * TC_PAGE_SIZE <= span_end(f)) {
         uintptr_t i = tc_arena_page(a);
-        uint64_t rest = tc_arenaof(a)->scav[i / 64] >> (i % 64);
+        uint64_t rest = scav_map(a)[i / 64] >> (i % 64);
         if (rest == ~0ull >> (i % 64)) { /* released to the word's end */
             a = TC_ALIGN_UP(TC_ALIGN_DOWN(a, SCAV_WORD_BYTES) + SCAV_WORD_BYTES, step);
             continue;
@@ -360,6 +419,9 @@ static int grow(uintptr_t npages) {
         struct heaparena *ha = meta_alloc(&H->arenaalloc);
         if (!ha) return 0;
         atomic_store_explicit(&tc_arenas_[a >> TC_ARENA_SHIFT], ha, memory_order_release);
+        tc_os_vec_room((void **)&H->arenas, &H->arenascap, H->narenas, sizeof *H->arenas, 1024,
+                       "the arena list");
+        H->arenas[H->narenas++] = (uint32_t)(a >> TC_ARENA_SHIFT);
     }
     H->arenaHint = (uintptr_t)p + size;
     if (!tc_heap_lo || (uintptr_t)p < tc_heap_lo) __atomic_store_n(&tc_heap_lo, (uintptr_t)p, __ATOMIC_RELAXED);
@@ -369,7 +431,10 @@ static int grow(uintptr_t npages) {
     s->startAddr = (uintptr_t)p;
     s->npages = size / TC_PAGE_SIZE;
     s->nscav = s->npages; /* fresh from mmap: not resident, reads as zero */
-    scav_mark(s->startAddr, s->npages, 1);
+    for (uintptr_t a = (uintptr_t)p; a < (uintptr_t)p + size; a += TC_ARENA_BYTES) {
+        uintptr_t ai = a >> TC_ARENA_SHIFT; /* every bit set, the page untouched */
+        scav_dropped[ai / 64] |= 1ull << (ai % 64);
+    }
     RACY_ADD(H->pagesSys, s->npages);
     RACY_ADD(H->pagesFree, s->npages);
     RACY_ADD(H->pagesReleased, s->npages);
@@ -397,8 +462,10 @@ static struct mspan *split(struct mspan *f, uintptr_t at) {
 }
 
 /* Cut [start, start + npages pages) out of free span f (already out of the
- * bins); the pieces before and after go back as free spans. */
-static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
+ * bins); the pieces before and after go back as free spans. *released: how
+ * many of the span's pages had been released. */
+static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages,
+                           uintptr_t *released) {
     uintptr_t end = start + npages * TC_PAGE_SIZE;
     struct mspan *s = f;
     if (start > f->startAddr) { /* f keeps the head */
@@ -417,6 +484,7 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     if (H->pagesInUse > RACY(H->pagesInUsePeak))
         __atomic_store_n(&H->pagesInUsePeak, H->pagesInUse, __ATOMIC_RELAXED);
     RACY_SUB(H->pagesReleased, s->nscav);
+    *released = s->nscav;
     if (s->nscav == npages) s->needzero = 0; /* every page reads back as zero */
     if (s->nscav) scav_mark(s->startAddr, npages, 0);
     s->nscav = 0;
@@ -424,20 +492,115 @@ static struct mspan *carve(struct mspan *f, uintptr_t start, uintptr_t npages) {
     return s;
 }
 
+static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
+    return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
+}
+
+/* ---- populating ahead ---- */
+
+__thread uintptr_t tc_populate_lo __attribute__((tls_model("initial-exec")));
+static __thread struct mspan *populate_run __attribute__((tls_model("initial-exec")));
+static int populate_missing; /* the kernel has no MADV_POPULATE_WRITE (racy flag) */
+/* Units of the span-struct and bitmap fixallocs taken aside with the run,
+ * for the spans to be cut from it (alloc/fixalloc.h, prefault). */
+static __thread struct {
+    struct fixalloc *f;
+    struct fixrun runs[8];
+    unsigned n;
+} populate_units[2] __attribute__((tls_model("initial-exec")));
+
+/* Heap lock held; s, a collected span, was just cut from released pages.
+ * Take the released pages above it (up to TC_POPULATE_BYTES with s) out
+ * of the bins as this thread's BUSY run, for tc_mheap_populate. */
+static void populate_plan(struct mspan *s, unsigned spc, unsigned nwords) {
+    uintptr_t want = TC_POPULATE_BYTES / TC_PAGE_SIZE, n;
+    struct mspan *t = free_neighbour(span_end(s)), *rest = NULL;
+    if (populate_run || __atomic_load_n(&populate_missing, __ATOMIC_RELAXED) ||
+        s->npages >= want || !t)
+        return;
+    n = want - s->npages < t->npages ? want - s->npages : t->npages;
+    if (nscav_of(t, t->startAddr, n) != n) return; /* resident pages there: no fault to save */
+    bin_remove(t);
+    if (n < t->npages && !(rest = split(t, t->startAddr + n * TC_PAGE_SIZE))) {
+        bin_insert(t);
+        return;
+    }
+    if (rest) {
+        set_free_ends(rest);
+        bin_insert(rest);
+    }
+    t->state = MSPAN_BUSY;
+    H->pagesBusy += n;
+    set_free_ends(t);
+    populate_run = t;
+    tc_populate_lo = s->startAddr;
+    size_t spans = (n + s->npages) / s->npages; /* the batch, cut into spans like s */
+    populate_units[0].f = &H->spanalloc;
+    populate_units[1].f = bits_family(spc, nwords);
+    for (unsigned k = 0; k < 2; k++)
+        populate_units[k].n =
+            tc_fixalloc_prefault_take(populate_units[k].f, spans, populate_units[k].runs, 8);
+}
+
+/* The arena records' parts that spans cut from [lo, hi) will write: their
+ * allocBits slots and page-table entries (the same parts
+ * release_arena_meta gives back), a fault per page otherwise. 0 if the
+ * kernel has no MADV_POPULATE_WRITE. */
+static int populate_arena_meta(uintptr_t lo, uintptr_t hi) {
+    int ok = 1;
+    for (uintptr_t a = lo, end; a < hi && ok; a = end) {
+        uintptr_t arena_end = (a | (TC_ARENA_BYTES - 1)) + 1;
+        end = hi < arena_end ? hi : arena_end;
+        struct heaparena *ha = tc_arenaof(a);
+        uintptr_t pages = (end - a) / TC_PAGE_SIZE;
+        ok = tc_os_populate((void *)allocbits_of(a), pages * TC_BITWORDS_PER_PAGE * 8) >= 0 &&
+             tc_os_populate((void *)&ha->spans[tc_arena_page(a)], pages * sizeof ha->spans[0]) >= 0;
+    }
+    return ok;
+}
+
+void tc_mheap_populate(void) {
+    struct mspan *run = populate_run;
+    uintptr_t lo = tc_populate_lo;
+    populate_run = NULL;
+    tc_populate_lo = 0;
+    if (!run) return;
+    /* s is in use and the run out of the bins: nobody releases either, and
+     * pages of s already written keep their contents. */
+    if (tc_os_populate((void *)lo, span_end(run) - lo) < 0 ||
+        !populate_arena_meta(lo, span_end(run)))
+        __atomic_store_n(&populate_missing, 1, __ATOMIC_RELAXED);
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned i = 0; i < populate_units[k].n; i++)
+            tc_os_populate(tc_fixrun_addr(&populate_units[k].runs[i]),
+                           populate_units[k].runs[i].n * TC_FIXUNIT);
+    heap_lock();
+    for (unsigned k = 0; k < 2; k++) {
+        struct fixalloc *f = populate_units[k].f;
+        uint64_t sys0 = f->sys, rel0 = f->released;
+        tc_fixalloc_prefault_done(f, populate_units[k].runs, populate_units[k].n);
+        meta_account(f, sys0, rel0);
+        populate_units[k].n = 0;
+    }
+    scav_mark(run->startAddr, run->npages, 0);
+    RACY_SUB(H->pagesReleased, run->nscav);
+    H->pagesBusy -= run->npages;
+    run->nscav = 0; /* needzero stays: the pages are still zero if it was 0 */
+    insert_free(run);
+    heap_unlock();
+}
+
 /* Heap lock held; read racily by tc_mheap_usage. */
 static void gc_pages_add(int64_t n) {
     __atomic_store_n(&H->pagesInUseGC, H->pagesInUseGC + (uint64_t)n, __ATOMIC_RELAXED);
 }
 
-static struct fixalloc *bits_family(unsigned spc, unsigned nwords) {
-    return &H->bitsalloc[tc_spanclass_kind(spc) != SPAN_MANUAL][nwords];
-}
-
 struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pages) {
-    uintptr_t want = npages + align_pages - 1;
+    uintptr_t want = npages + align_pages - 1, released = 0;
     if (want < npages) return NULL;
     unsigned nwords = tc_mspan_nwords(spc, npages);
     struct fixalloc *ba = bits_family(spc, nwords);
+    if (TC_UNLIKELY(tc_populate_lo)) tc_mheap_populate(); /* a caller that did not */
     heap_lock();
     struct mspan *f = find_fit(want);
     if (!f && grow(want)) f = find_fit(want);
@@ -445,10 +608,11 @@ struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pag
     _Atomic uint64_t *bits = f ? meta_alloc(ba) : NULL;
     if (bits) {
         bin_remove(f);
-        s = carve(f, cut_point(f, npages, align_pages), npages);
+        s = carve(f, cut_point(f, npages, align_pages), npages, &released);
     }
     if (s) {
         if (tc_spanclass_kind(spc) != SPAN_MANUAL) gc_pages_add((int64_t)npages);
+        if (released && tc_spanclass_kind(spc) != SPAN_MANUAL) populate_plan(s, spc, nwords);
         __atomic_store_n(&s->gen, ++H->gen, __ATOMIC_RELAXED);
         tc_mspan_init(s, spc, allocbits_of(s->startAddr), bits);
         s->freeable = tc_spanclass_kind(spc) == SPAN_MANUAL && tc_spanclass_sizeclass(spc) != 0;

@@ -61,17 +61,23 @@ struct heaparena {
      * instead of four. */
     _Atomic uint32_t pageinfo[TC_PAGES_PER_ARENA];
     _Atomic(struct mspan *) spans[TC_PAGES_PER_ARENA]; /* page -> span */
-    /* page -> released to the OS: set only on free pages (their span's
-     * nscav counts them), cleared when a span is cut from them; heap lock.
-     * Per page, so a free span can be partly released and still coalesce
-     * with its neighbours without losing track of which pages are. */
-    uint64_t scav[TC_PAGES_PER_ARENA / 64];
     /* Every span's allocBits, at a place computable from its first page:
      * allocbits[TC_BITWORDS_PER_PAGE * first page ...]. 2 MiB of address
      * space per arena; a page's words are touched only when a span starts
-     * there. Writers: as for mspan.allocBits. */
+     * there. Writers: as for mspan.allocBits. Page aligned at both ends
+     * (the members above are whole pages), so a released run's slots go
+     * back to the last page. */
     _Atomic uint64_t allocbits[TC_PAGES_PER_ARENA * TC_BITWORDS_PER_PAGE];
+    /* page -> released to the OS: set only on free pages (their span's
+     * nscav counts them), cleared when a span is cut from them; heap lock.
+     * Per page, so a free span can be partly released and still coalesce
+     * with its neighbours without losing track of which pages are. On a
+     * page of its own: when every page of the arena is free and released,
+     * it goes back to the OS too (alloc/mheap.c: scav_map). */
+    uint64_t scav[TC_PAGES_PER_ARENA / 64];
+    char scav_page_rest[4096 - TC_PAGES_PER_ARENA / 8];
 };
+_Static_assert(offsetof(struct heaparena, scav) % 4096 == 0, "scav starts a page");
 
 struct mheap {
     pthread_mutex_t lock;
@@ -86,6 +92,8 @@ struct mheap {
     struct fixalloc bitsalloc[2][TC_MAX_OBJS_PER_SPAN / 64 + 1];
     struct fixalloc arenaalloc;     /* struct heaparena */
     uint64_t gen;                   /* last mspan.gen handed out */
+    uint32_t *arenas;               /* every arena's index, in order of growth */
+    size_t narenas, arenascap;      /* of arenas */
     /* Counters, in pages unless named otherwise; heap lock. */
     uint64_t pagesSys;      /* reserved from the OS */
     uint64_t pagesInUse;    /* in MSPAN_INUSE spans */
@@ -147,6 +155,16 @@ TC_INLINE int tc_in_heap(uintptr_t p) {
  * up. NULL when the OS refuses memory. */
 TC_INTERNAL struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc,
                                          uintptr_t align_pages);
+/* Heap growth is faulted in by batches of this many bytes (the essay in
+ * alloc/mheap.c): one madvise per batch instead of a fault per page. */
+#define TC_POPULATE_BYTES ((uintptr_t)1 << 20)
+/* Nonzero when tc_mheap_alloc left this thread a batch of pages to fault
+ * in (the start of the span it cut): call tc_mheap_populate outside any
+ * region. */
+TC_INTERNAL extern __thread uintptr_t tc_populate_lo;
+/* Fault this thread's batch in and give its pages back to the bins as
+ * free resident pages; the heap lock is taken after the system call. */
+TC_INTERNAL void tc_mheap_populate(void);
 /* Return an in-use span's pages to the heap. */
 TC_INTERNAL void tc_mheap_free(struct mspan *s);
 /* Grow a large span in place to npages if the pages after it are free.

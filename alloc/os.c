@@ -9,8 +9,13 @@
 
 #include "alloc/report.h"
 
+#include <errno.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
+#endif
 
 #define PROT (PROT_READ | PROT_WRITE)
 #define FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
@@ -36,6 +41,16 @@ void *tc_os_reserve(size_t size, size_t align, uintptr_t hint) {
 
 void tc_os_release(void *p, size_t size) {
     madvise(p, size, MADV_DONTNEED);
+}
+
+int tc_os_populate(void *p, size_t size) {
+    uintptr_t pagesz = getauxval(AT_PAGESZ); /* the OS page: no system call */
+    if (!pagesz) pagesz = 4096;
+    uintptr_t lo = (uintptr_t)p & ~(pagesz - 1), hi = TC_ALIGN_UP((uintptr_t)p + size, pagesz);
+    int saved = errno, r = 1;
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0) r = errno == EINVAL ? -1 : 0;
+    errno = saved;
+    return r;
 }
 
 void tc_os_release_inner(void *p, size_t size) {

@@ -3,8 +3,9 @@
  * Memory moves through Go's states: Reserved (address space, not backed)
  * -> Ready (read/write, backed on first touch) -> Released (madvise'd
  * away; reads as zero when touched again). On Linux with overcommit a
- * read/write MAP_NORESERVE mapping is Reserved and Ready at once, so the
- * layer has three calls. All return 0/NULL on failure and never allocate. */
+ * read/write MAP_NORESERVE mapping is Reserved and Ready at once; Ready
+ * pages can also be faulted in ahead of use (tc_os_populate). Calls return
+ * 0/NULL on failure and never allocate. */
 #ifndef TC_ALLOC_OS_H
 #define TC_ALLOC_OS_H
 
@@ -20,6 +21,13 @@ TC_INTERNAL void *tc_os_reserve(size_t size, size_t align, uintptr_t hint);
 /* Give the pages of [p, p+size) back to the OS. The range stays mapped and
  * reads as zero afterwards (MADV_DONTNEED). p and size are page aligned. */
 TC_INTERNAL void tc_os_release(void *p, size_t size);
+
+/* Fault the OS pages covering [p, p+size) in now, writable, as first
+ * writes would (MADV_POPULATE_WRITE; contents already there are kept; p
+ * and size need no alignment). 1 done, 0
+ * failed (the pages then fault in when touched), -1 the kernel has no such
+ * call (before Linux 5.14). errno is kept. */
+TC_INTERNAL int tc_os_populate(void *p, size_t size);
 
 /* The same for the whole OS pages inside [p, p+size), which need not be
  * aligned: metadata that mirrors released heap pages. */

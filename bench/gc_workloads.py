@@ -153,7 +153,8 @@ def render(runs, md=False):
                       lambda r: r["pause_us"]["max"]],
                      ["{:.0f}", "{:.0f}", "{:.0f}", "{:.1f}", "{:.1f}", "{:.0f}", "{:.2f}", "{:.0f}"]),
         "release": ("objects of 1..64 KiB written, dropped and given back (gc_release_memory; Boehm "
-                    "GC_gcollect_and_unmap; Go debug.FreeOSMemory; malloc: free, malloc_trim)",
+                    "GC_gcollect_and_unmap; Go debug.FreeOSMemory; malloc: free, malloc_trim); the start "
+                    "after one collection and one such release",
                     ["RSS start MiB", "RSS full MiB", "RSS after MiB", "after - start MiB",
                      "(after - start) / start", "release ms"],
                     [lambda r: r["rss_start_kib"] / 1024, lambda r: r["rss_full_kib"] / 1024,

@@ -6,7 +6,8 @@
 //	          GOGC=50, 100, 200 in the environment
 //	memlimit  the same, run with GOGC=off and GOMEMLIMIT
 //	release   -release-mb MiB of 1..64 KiB byte objects, dropped, then
-//	          debug.FreeOSMemory: the resident set before, full and after
+//	          debug.FreeOSMemory: the resident set before (after one GC and
+//	          one FreeOSMemory), full and after
 //
 // The objects of the FIFO are structs of exactly their size class (a
 // link, two words and a payload of words, no malloc header below 512
@@ -16,6 +17,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"time"
 	"unsafe"
@@ -154,6 +156,8 @@ func runRelease(mb int64) int64 {
 		total += uint64(releaseSize(uint64(n)))
 		n++
 	}
+	runtime.GC() // the start: the runtime up, one cycle run, free memory given back
+	debug.FreeOSMemory()
 	rss0, gc0 := rssKiB(), numGC()
 	objs := make([][]uint64, n)
 	t0 := time.Now()

@@ -81,6 +81,7 @@ static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
     if (v && atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)
         tc_mark_black(tc_tls_p, s ? s : tc_spanof((uintptr_t)v), (uintptr_t)v);
     tc_region_end();
+    if (TC_UNLIKELY(tc_populate_lo)) tc_mheap_populate(); /* outside the region: stops never wait */
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
     if (TC_UNLIKELY(tc_gc_opts.stress)) tc_gc_stress_tick();
     return v;

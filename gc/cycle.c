@@ -394,7 +394,9 @@ TRICOLOR_API void gc_collect(void) {
 }
 
 void tc_gc_collect_if_used(void) {
-    if (atomic_load(&tc_collected_used)) gc_collect();
+    if (!atomic_load(&tc_collected_used)) return;
+    gc_collect();
+    tc_mark_release_buffers();
 }
 
 void tc_gc_counts(struct tc_gc_counts *k) {

@@ -35,7 +35,8 @@ TC_INTERNAL void tc_gc_note_alloc(uint64_t bytes, int scan);
  * The scavenger's thread comes from here. */
 TC_INTERNAL int tc_create_system_thread(pthread_t *tid, void *(*fn)(void *), void *arg);
 
-/* gc_release_memory: a full cycle, swept, if gc_alloc was ever called. */
+/* gc_release_memory: a full cycle, swept, if gc_alloc was ever called;
+ * then the mark work buffers it left empty go back to the OS. */
 TC_INTERNAL void tc_gc_collect_if_used(void);
 
 /* Fill the collector's fields of gc_read_stats. */

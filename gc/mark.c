@@ -172,6 +172,23 @@ static TC_NOINLINE void balance(struct gcw *w) {
     tc_unlock(&work_lock, LOCKRANK_WORK);
 }
 
+size_t tc_mark_release_buffers(void) {
+    size_t n = 0;
+    tc_region_enter(); /* mutators take work_lock inside regions only */
+    tc_lock(&work_lock, LOCKRANK_WORK);
+    struct workbuf *b = empty_list;
+    empty_list = NULL;
+    tc_unlock(&work_lock, LOCKRANK_WORK);
+    tc_region_end();
+    while (b) { /* off every list: nobody else can reach them */
+        struct workbuf *next = b->next;
+        munmap(b, sizeof *b);
+        n += sizeof *b;
+        b = next;
+    }
+    return n;
+}
+
 int tc_work_empty(void) {
     tc_lock(&work_lock, LOCKRANK_WORK);
     int e = !full_list && nbusy == 0;

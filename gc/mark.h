@@ -60,6 +60,9 @@ TC_INTERNAL uint64_t tc_drain(uint64_t budget);
  * stops without making the pause wait for its debt. */
 TC_INTERNAL uint64_t tc_drain_assist(uint64_t budget);
 TC_INTERNAL int tc_work_empty(void);
+/* Unmap the empty work buffers (each cycle maps what it needs again);
+ * returns the bytes. gc_release_memory. */
+TC_INTERNAL size_t tc_mark_release_buffers(void);
 TC_INTERNAL void tc_mark_reset(void);
 /* Bytes marked this cycle, allocations included, and in *traced those
  * the marking found (allocate-black excluded); zeroes the Ps' counts

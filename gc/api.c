@@ -83,6 +83,7 @@ static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
     tc_region_end();
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
     if (TC_UNLIKELY(tc_gc_opts.stress)) tc_gc_stress_tick();
+    if (TC_UNLIKELY(!tc_tls_gcp) && tc_gthread) tc_tls_gcp = tc_tls_p; /* the fast path's */
     return v;
 }
 
@@ -144,11 +145,9 @@ static TC_NOINLINE void *alloc_zero_finish(struct p *pp, struct mspan *s, void *
  * under a stop, which waits for the region to end. Allocate-black needs
  * no lookup: the slot's index is known. */
 TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
-    struct p *pp = tc_tls_p;
+    struct p *pp = tc_tls_gcp;
     if (TC_UNLIKELY(!pp || size - 1 >= TC_MAX_SMALL_SIZE ||
-                    (kind == SPAN_NOSCAN && size < TC_TINY_SIZE) || !tc_gthread ||
-                    !atomic_load_explicit(&tc_collected_used, memory_order_relaxed) ||
-                    tc_region_depth != 0))
+                    (kind == SPAN_NOSCAN && size < TC_TINY_SIZE) || tc_region_depth != 0))
         return alloc_slow(size, kind);
     tc_region_depth = 1;
     atomic_signal_fence(memory_order_seq_cst);

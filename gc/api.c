@@ -141,9 +141,10 @@ static TC_NOINLINE void *alloc_zero_finish(struct p *pp, struct mspan *s, void *
  * (a slot over 64 bytes to zero among them) are tail calls.
  * The region is entered and left as tc_region_begin and tc_region_end do
  * for an outermost region; any other depth, or a stop asked for, takes
- * the slow paths. The phase is read inside the region: it changes only
- * under a stop, which waits for the region to end. Allocate-black needs
- * no lookup: the slot's index is known. */
+ * the slow paths. The phase is read once, inside the region: each change
+ * of it is followed by a handshake or a stop, which waits for the region
+ * to end (gc/phase.h). Allocate-black needs no lookup: the slot's index
+ * is known. */
 TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_gcp;
     if (TC_UNLIKELY(!pp || size - 1 >= TC_MAX_SMALL_SIZE ||

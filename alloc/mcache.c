@@ -31,6 +31,7 @@
 #include "gc/hooks.h"
 
 __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
+__thread struct p *tc_tls_gcp __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct p *idle_ps;          /* pool lock */
@@ -119,6 +120,7 @@ struct p *tc_p_acquire(void) {
     pool_unlock_in();
     if (pp) {
         tc_tls_p = pp;
+        tc_tls_gcp = NULL; /* until gc_alloc's slow path checks the rest */
         pthread_setspecific(exit_key, pp);
     }
     return pp;
@@ -158,7 +160,7 @@ void tc_p_release(void) {
     if (!pp) return;
     tc_region_begin();
     tc_mcache_flush(&pp->mcache);
-    tc_tls_p = NULL;
+    tc_tls_p = tc_tls_gcp = NULL;
     pthread_setspecific(exit_key, NULL);
     tc_lock(&pool_lock, LOCKRANK_PPOOL);
     pp->status = P_IDLE;

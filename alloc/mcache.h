@@ -150,6 +150,12 @@ struct p {
 /* This thread's P, or NULL. Initial-exec TLS: no __tls_get_addr, which may
  * allocate. */
 TC_INTERNAL extern __thread struct p *tc_tls_p __attribute__((tls_model("initial-exec")));
+/* tc_tls_p once gc_alloc's fast path may use it (the thread is registered
+ * with the collector and collected allocation has begun), else NULL: one
+ * load and test for what would be three. gc_alloc's slow path sets it;
+ * it is cleared with tc_tls_p and when the thread unregisters. Owner
+ * thread only. */
+TC_INTERNAL extern __thread struct p *tc_tls_gcp __attribute__((tls_model("initial-exec")));
 
 /* Owner-only counter update that racing readers may load (relaxed). On
  * x86-64 one add to memory: a naturally aligned 8-byte access is single-

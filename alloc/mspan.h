@@ -180,10 +180,10 @@ TC_INLINE void tc_bits_store(_Atomic uint64_t *w, uint64_t v) {
     atomic_store_explicit(w, v, memory_order_relaxed);
 }
 
-/* Fast path (owner only): the next free slot's address, or NULL when the
- * cache window is used up. Promise: no lock, no atomic read-modify-write,
- * one branch. */
-TC_INLINE void *tc_mspan_alloc_fast(struct mspan *s) {
+/* Fast path (owner only): the next free slot's address (and its index in
+ * *idx), or NULL when the cache window is used up. Promise: no lock, no
+ * atomic read-modify-write, one branch. */
+TC_INLINE void *tc_mspan_alloc_fast_idx(struct mspan *s, unsigned *idx) {
     uint64_t c = s->allocCache;
     if (TC_UNLIKELY(c == 0)) return NULL;
     unsigned b = (unsigned)__builtin_ctzll(c);
@@ -195,7 +195,12 @@ TC_INLINE void *tc_mspan_alloc_fast(struct mspan *s) {
     atomic_store_explicit(&s->xallocCount,
                           atomic_load_explicit(&s->xallocCount, memory_order_relaxed) + 1,
                           memory_order_relaxed);
+    *idx = r;
     return (void *)(s->startAddr + (uintptr_t)r * s->elemsize);
+}
+TC_INLINE void *tc_mspan_alloc_fast(struct mspan *s) {
+    unsigned idx;
+    return tc_mspan_alloc_fast_idx(s, &idx);
 }
 
 /* Owner only. Move the cache window to the next word with a free slot;

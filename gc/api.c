@@ -84,31 +84,97 @@ static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
     if (TC_UNLIKELY(tc_populate_lo)) tc_mheap_populate(); /* outside the region: stops never wait */
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
     if (TC_UNLIKELY(tc_gc_opts.stress)) tc_gc_stress_tick();
+    if (TC_UNLIKELY(!tc_tls_gcp) && tc_gthread) tc_tls_gcp = tc_tls_p; /* the fast path's */
     return v;
 }
 
-/* Promise: no lock, no atomic read-modify-write, no call unless a cycle
- * marks (or the slot is over 64 bytes and must be zeroed). */
-TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
-    struct p *pp = tc_tls_p;
-    if (TC_UNLIKELY(!pp || size - 1 >= TC_MAX_SMALL_SIZE ||
-                    (kind == SPAN_NOSCAN && size < TC_TINY_SIZE) || !tc_gthread ||
-                    !atomic_load_explicit(&tc_collected_used, memory_order_relaxed)))
-        return alloc_slow(size, kind);
-    tc_region_begin();
+/* The fast path's own slow cases, each a tail call from it, so that the
+ * fast path saves no register and sets up no frame. */
+
+/* Inside the region (depth 1) when the stop poll was up: the path as it
+ * was before the fast path's shortcuts, entering properly. */
+static TC_NOINLINE void *alloc_in_region(struct p *pp, size_t size, enum span_kind kind) {
+    if (atomic_load_explicit(&tc_stop_poll, memory_order_acquire)) tc_gc_region_enter_slow();
+    atomic_signal_fence(memory_order_seq_cst);
     unsigned sc = tc_size_to_class(size);
     struct mspan *s = pp->mcache.alloc[tc_spanclass(sc, kind)];
     void *v = tc_mspan_alloc_fast(s);
-    if (TC_UNLIKELY(!v)) {
+    if (!v) {
         tc_region_end();
         return alloc_slow(size, kind);
     }
     tc_stat_add(&pp->stats.nmalloc[sc], 1);
     if (s->needzero) zero_slot(v, s->elemsize);
-    if (TC_UNLIKELY(atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK))
+    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)
         tc_mark_black(pp, s, (uintptr_t)v);
     tc_region_end();
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
+    return v;
+}
+
+/* The span is used up: leave the region, then refill. */
+static TC_NOINLINE void *alloc_refill(size_t size, enum span_kind kind) {
+    tc_region_end();
+    return alloc_slow(size, kind);
+}
+
+/* Out of the region (depth 0 stored), a stop asked or an assist owed. */
+static TC_NOINLINE void *alloc_done_slow(void *v) {
+    if (tc_region_pending | atomic_load_explicit(&tc_stop_poll, memory_order_relaxed))
+        tc_gc_region_exit_slow();
+    if (tc_assist_debt) tc_gc_assist();
+    return v;
+}
+
+/* The end of the fast path for slots over 64 bytes that need zeroing. */
+static TC_NOINLINE void *alloc_zero_finish(struct p *pp, struct mspan *s, void *v, unsigned idx) {
+    memset(v, 0, s->elemsize);
+    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK) {
+        tc_mspan_set_marked(s, idx);
+        tc_stat_add(&pp->gc_black_bytes, s->elemsize);
+    }
+    tc_region_end();
+    if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
+    return v;
+}
+
+/* Promise: no lock, no atomic read-modify-write, no call: the slow cases
+ * (a slot over 64 bytes to zero among them) are tail calls.
+ * The region is entered and left as tc_region_begin and tc_region_end do
+ * for an outermost region; any other depth, or a stop asked for, takes
+ * the slow paths. The phase is read once, inside the region: each change
+ * of it is followed by a handshake or a stop, which waits for the region
+ * to end (gc/phase.h). Allocate-black needs no lookup: the slot's index
+ * is known. */
+TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
+    struct p *pp = tc_tls_gcp;
+    if (TC_UNLIKELY(!pp || size - 1 >= TC_MAX_SMALL_SIZE ||
+                    (kind == SPAN_NOSCAN && size < TC_TINY_SIZE) || tc_region_depth != 0))
+        return alloc_slow(size, kind);
+    tc_region_depth = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_stop_poll, memory_order_acquire)))
+        return alloc_in_region(pp, size, kind);
+    atomic_signal_fence(memory_order_seq_cst);
+    unsigned sc = tc_size_to_class(size);
+    struct mspan *s = pp->mcache.alloc[tc_spanclass(sc, kind)];
+    unsigned idx;
+    void *v = tc_mspan_alloc_fast_idx(s, &idx);
+    if (TC_UNLIKELY(!v)) return alloc_refill(size, kind);
+    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    if (s->needzero) {
+        if (TC_UNLIKELY(s->elemsize > 64)) return alloc_zero_finish(pp, s, v, idx);
+        zero_slot(v, s->elemsize);
+    }
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)) {
+        tc_mspan_set_marked(s, idx);
+        tc_stat_add(&pp->gc_black_bytes, s->elemsize);
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
+    atomic_signal_fence(memory_order_seq_cst);
+    uint32_t poll = atomic_load_explicit(&tc_stop_poll, memory_order_relaxed);
+    if (TC_UNLIKELY(tc_region_pending | poll | (tc_assist_debt != 0))) return alloc_done_slow(v);
     return v;
 }
 

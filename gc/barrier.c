@@ -78,16 +78,76 @@ TRICOLOR_API const volatile uint32_t *const gc_stop_poll_p_ =
     (const volatile uint32_t *)&tc_stop_poll;
 TRICOLOR_API void gc_region_exit_slow_(void) { tc_gc_region_exit_slow(); }
 
-/* The barrier when the inline fast path does not apply (the name in
- * parentheses: tricolor.h makes gc_store a macro for that path). */
-TRICOLOR_API void(gc_store)(void **slot, void *value) {
-    struct gthread *t = tc_region_enter();
+/* The barrier's work inside its region: shade the old and the new
+ * pointer while a cycle marks, then store. */
+TC_INLINE void store_in_region(struct gthread *t, void **slot, void *value) {
     if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
         tc_wb_shade(&t->wbbuf, (uintptr_t)*slot); /* Yuasa: the pointer being deleted */
         tc_wb_shade(&t->wbbuf, (uintptr_t)value); /* Dijkstra: the pointer being inserted */
     }
     __atomic_store_n(slot, value, __ATOMIC_RELEASE); /* a publication (tricolor.h) */
+}
+
+/* The whole barrier, entering its region as any other: a thread's first
+ * call (registration), a nested region, or a buffer that may fill up. */
+static TC_NOINLINE void store_slow(void **slot, void *value) {
+    struct gthread *t = tc_region_enter();
+    store_in_region(t, slot, value);
     tc_region_end();
+}
+
+/* The outermost region entered (depth 1 stored) while a stop was asked
+ * for or the fork gate was closed: the rest of tc_region_enter, then the
+ * barrier. */
+static TC_NOINLINE void store_entered_slow(struct gthread *t, void **slot, void *value) {
+    if (atomic_load_explicit(&tc_stop_poll, memory_order_acquire)) tc_gc_region_enter_slow();
+    atomic_signal_fence(memory_order_seq_cst);
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_fork_gate, memory_order_relaxed) != 0) &&
+        tc_region_depth == 1)
+        tc_fork_gate_wait();
+    store_in_region(t, slot, value);
+    tc_region_end();
+}
+
+/* Leaving the outermost region with a stop asked for. */
+static TC_NOINLINE void store_exit_slow(void) { tc_gc_region_exit_slow(); }
+
+/* The barrier when the inline fast path does not apply (the name in
+ * parentheses: tricolor.h makes gc_store a macro for that path). Its
+ * common case, a registered thread outside any region with room for two
+ * entries in its buffer (a full one is flushed by tc_wb_shade, in
+ * store_slow), makes no call and so needs no frame: it enters
+ * the region as tc_region_enter does an outermost one (the stop poll and
+ * the fork gate read after the depth is stored; either raised goes on in
+ * store_entered_slow) and leaves it as tc_region_end does. */
+TRICOLOR_API void(gc_store)(void **slot, void *value) {
+    struct gthread *t = tc_gthread;
+    if (TC_UNLIKELY(!t || tc_region_depth != 0 || t->wbbuf.n >= TC_WBBUF_ENTRIES - 2)) {
+        store_slow(slot, value);
+        return;
+    }
+    tc_region_depth = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_stop_poll, memory_order_acquire) |
+                    atomic_load_explicit(&tc_fork_gate, memory_order_relaxed))) {
+        store_entered_slow(t, slot, value);
+        return;
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) != GC_OFF) {
+        struct wbbuf *b = &t->wbbuf; /* two entries fit and leave it short of full */
+        uintptr_t lo = tc_heap_lo, len = tc_heap_hi - lo, old = (uintptr_t)*slot;
+        unsigned n = b->n;
+        if (old - lo < len) b->buf[n++] = old;                           /* Yuasa */
+        if ((uintptr_t)value - lo < len) b->buf[n++] = (uintptr_t)value; /* Dijkstra */
+        b->n = n;
+    }
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE); /* a publication (tricolor.h) */
+    atomic_signal_fence(memory_order_seq_cst);
+    __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (TC_UNLIKELY(tc_region_pending | atomic_load_explicit(&tc_stop_poll, memory_order_relaxed)))
+        store_exit_slow();
 }
 
 /* Outside marking the entries are stale (a flush at mark termination

@@ -361,6 +361,14 @@ UNSANITIZED static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
         len[next] = k;
         for (unsigned i = 0; i < len[cur]; i++) {
             uintptr_t e = batch[cur][i], p = GREY_ADDR(e), size = GREY_BYTES(e);
+            if (size == 2 * sizeof(uintptr_t)) { /* the commonest object: no loop */
+                uintptr_t v0 = __atomic_load_n((uintptr_t *)p, __ATOMIC_RELAXED);
+                uintptr_t v1 = __atomic_load_n((uintptr_t *)p + 1, __ATOMIC_RELAXED);
+                if (v0 - heap_lo < heap_len) greyobject(&m, w, v0);
+                if (v1 - heap_lo < heap_len) greyobject(&m, w, v1);
+                scanned += size;
+                continue;
+            }
             if (TC_UNLIKELY(size == 0)) {
                 ms_save(&m, w);
                 size = oblets(w, p);

@@ -233,6 +233,7 @@ void tc_thread_unregister(void) {
     if (t->late) pthread_mutex_unlock(&t->alive);
     unlink_record(t);
     tc_gthread = NULL;
+    tc_tls_gcp = NULL;
 #if TC_DEBUG >= 1
     tc_lockrank_stoppable = 0;
 #endif

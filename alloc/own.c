@@ -54,9 +54,8 @@
 static void plock(struct p *pp) { tc_region_lock(&pp->lock, LOCKRANK_P); }
 static void punlock(struct p *pp) { tc_region_unlock(&pp->lock, LOCKRANK_P); }
 
-/* Pages of a span that starts in the arena before are not marked: free's
- * fast path then needs no check that the span's first page is in the
- * pointer's arena (the slow path serves those rare spans). */
+/* Pages of a span that crosses into the next arena are not marked (their
+ * class half is 0 too, mheap.c): the slow path serves those rare spans. */
 static void set_page_owner(struct mspan *s, uint16_t id) {
     if (id == 0xffff) id = 0; /* a P without a page id: the slow path serves it */
     if ((s->startAddr ^ (s->startAddr + s->npages * TC_PAGE_SIZE - 1)) >> TC_ARENA_SHIFT) id = 0;
@@ -240,18 +239,14 @@ static void merge_pending(struct p *pp) {
     }
 }
 
-void tc_own_notify(struct mspan *s) {
-    struct p *o = atomic_load(&s->xowner); /* after the remote bit (seq_cst) */
-    if (!o) return;
-    unsigned k = atomic_load_explicit(&s->xownslot, memory_order_relaxed);
+void tc_own_notify_slow(struct p *o, unsigned k) {
     if (k == TC_NOSLOT) {
         if (!atomic_load_explicit(&o->overflow, memory_order_relaxed)) atomic_store(&o->overflow, 1);
         return;
     }
-    _Atomic uint64_t *w = &o->pendmask[k / 64];
     uint64_t bit = 1ull << (k % 64);
-    if (atomic_load(w) & bit) return; /* told already (seq_cst: see the essay) */
-    if (!(atomic_fetch_or(w, bit) & ~bit)) atomic_fetch_or(&o->pendany, 1ull << (k / 64));
+    if (!(atomic_fetch_or(&o->pendmask[k / 64], bit) & ~bit))
+        atomic_fetch_or(&o->pendany, 1ull << (k / 64));
 }
 
 void *tc_own_refill(struct p *pp, unsigned spc) {

@@ -23,9 +23,10 @@
  * remote bit (alloc.c), then tells the owner: it sets the bit of the
  * span's slot in the owner's pending mask (one atomic OR, skipped when the
  * bit is already set: once per span until the owner merges). The owner,
- * when it needs a span, exchanges the mask's words with 0, merges those
- * spans (one exchange per bitmap word for a whole burst of frees) and
- * moves them to partial. A P owns at most TC_OWNSLOTS spans with a slot;
+ * when it needs a span, exchanges the mask's words with 0 and merges those
+ * spans (one exchange per bitmap word for a whole burst of frees): into
+ * its free bin while the bin has room, the rest into allocBits, which
+ * moves a span to partial. A P owns at most TC_OWNSLOTS spans with a slot;
  * a free into one without sets overflow, and the owner then looks at
  * every span it owns.
  *
@@ -201,10 +202,46 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     tc_stat_add(&b->nout, n);
 }
 
-/* P lock held: fold in the remote frees of owned span s. */
+/* P lock held: fold in the remote frees of owned span s. While its
+ * class's bin has room they go there, allocated and marked in-bin as an
+ * own free leaves them, so the mallocs that follow pop them (a few
+ * stores each here, against the span cursor's search and bit updates
+ * per object later); the rest are freed in allocBits. The mask words
+ * are exchanged first, as tc_mspan_merge_remote does, and a slot
+ * already in a bin stays. */
 static void merge(struct p *pp, struct mspan *s) {
-    unsigned n = tc_mspan_merge_remote(s);
-    if (n) after_free(pp, s, (uint64_t)n * s->elemsize);
+    unsigned sc = tc_spanclass_sizeclass(s->spanclass);
+    struct freebin *b = &pp->mcache.free[sc];
+    _Atomic uint64_t *in = tc_mspan_binbits(s);
+    uint32_t n = b->n, n0 = n, freed = 0;
+    for (unsigned w = 0; w < s->nwords; w++) {
+        if (!tc_bits_load(&s->remoteBits[w])) continue;
+        uint64_t x = atomic_exchange_explicit(&s->remoteBits[w], 0, memory_order_acquire);
+        uint64_t word = tc_bits_load(&s->allocBits[w]), ib = tc_bits_load(&in[w]);
+        x &= word & ~ib;
+        uint64_t x0 = x;
+        uintptr_t wb = (uintptr_t)&in[w] << 6, base = s->startAddr + w * 64 * s->elemsize;
+        struct binent *e = b->items + n, *end = b->items + b->cap;
+        for (; x && e < end; x &= x - 1, e++) {
+            unsigned k = (unsigned)__builtin_ctzll(x);
+            *e = (struct binent){(void *)(base + k * s->elemsize), wb | k};
+        }
+        n = (uint32_t)(e - b->items);
+        if (x0 != x) tc_bits_store(&in[w], ib | (x0 & ~x));
+        if (x) {
+            tc_bits_store(&s->allocBits[w], word & ~x);
+            freed += (unsigned)__builtin_popcountll(x);
+        }
+    }
+    b->n = n;
+    tc_stat_add(&pp->mcache.binin[sc], n - n0);
+    if (n - n0 + freed)
+        atomic_fetch_sub_explicit(&s->xremoteCount, (int32_t)(n - n0 + freed), memory_order_relaxed);
+    if (freed) {
+        atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - freed, memory_order_relaxed);
+        tc_mspan_rewind(s); /* freed slots may lie behind the cursor */
+        after_free(pp, s, (uint64_t)freed * s->elemsize);
+    }
 }
 
 static void merge_list(struct p *pp, struct mspan *s) {
@@ -253,10 +290,17 @@ void *tc_own_refill(struct p *pp, unsigned spc) {
     struct mcache *c = &pp->mcache;
     unsigned sc = tc_spanclass_sizeclass(spc);
     void *v = NULL;
+    struct freebin *b = &c->free[sc];
+    uint32_t n0 = b->n;
     plock(pp);
     if (atomic_load_explicit(&pp->pendany, memory_order_relaxed) ||
         atomic_load_explicit(&pp->overflow, memory_order_relaxed))
         merge_pending(pp);
+    if (b->n > n0) { /* a merge put objects in the bin: hand one out */
+        v = tc_freebin_pop(b);
+        tc_stat_add(&c->binin[sc], (uint64_t)-1); /* counted by the caller */
+        goto out;
+    }
     struct mspan *s = c->alloc[spc];
     if (s != &tc_emptyspan) {
         if ((v = tc_span_take(s)) != NULL) goto out; /* a merge gave it room */

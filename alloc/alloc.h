@@ -39,10 +39,18 @@ TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum sp
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
     unsigned sc;
-    /* The sizes of the first table first: one compare for them. */
-    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8))
-        sc = tc_size_to_class8[(size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV];
-    else if (size <= TC_MAX_SMALL_SIZE)
+    /* The sizes of the first table first: one compare for them; a
+     * malloc'd one finds its bin with one load (mcache.binof). */
+    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8)) {
+        size_t i = (size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV;
+        if (kind == SPAN_MANUAL) {
+            if (TC_UNLIKELY(pp == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+            struct freebin *b = pp->mcache.binof[i];
+            if (b->n) return tc_freebin_pop(b); /* counted by the bin */
+            return tc_alloc_small(pp, size, (unsigned)(b - pp->mcache.free), kind);
+        }
+        sc = tc_size_to_class8[i];
+    } else if (size <= TC_MAX_SMALL_SIZE)
         sc = tc_size_to_class(size);
     else
         return tc_alloc_slow(size, kind, 0, 0);

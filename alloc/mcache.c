@@ -76,6 +76,8 @@ static int mcache_reset(struct mcache *c) {
     if (!(c->freeslots = tc_os_alloc_meta(used * sizeof(struct binent)))) return 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         c->free[sc] = (struct freebin){.items = c->freeslots + start[sc], .n = 0, .cap = cap[sc]};
+    for (unsigned i = 0; i < TC_SMALL_SIZE_MAX / TC_SMALL_SIZE_DIV; i++)
+        c->binof[i] = &c->free[tc_size_to_class8[i]];
     c->tiny = c->tinyoffset = 0;
     c->nlarge = c->largepages = 0;
     return 1;

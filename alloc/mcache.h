@@ -77,6 +77,10 @@ struct ownspans {
 struct mcache {
     struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
     struct freebin free[TC_NUM_SIZE_CLASSES]; /* malloc'd classes only */
+    /* &free[tc_size_to_class8[i]]: malloc finds the bin for a size up to
+     * TC_SMALL_SIZE_MAX - 8 with one load, indexed as that table is;
+     * written once, when the P is made. */
+    struct freebin *binof[TC_SMALL_SIZE_MAX / TC_SMALL_SIZE_DIV];
     struct mspan *large[TC_LARGE_CACHE]; /* oldest first; [0, nlarge) valid */
     uint32_t nlarge;      /* spans in large[] */
     uint32_t largepages;  /* pages over large[0..nlarge) */

@@ -158,12 +158,24 @@ static void commit(struct p *pp, struct mspan *s, uint32_t k) {
     after_free(pp, s, (uint64_t)k * s->elemsize);
 }
 
+/* The pending run of tc_freebin_flush: bits pm of in-bin word in (and of
+ * the allocation word nw words before it) go back to their span. */
+static uint32_t flush_run(_Atomic uint64_t *in, uint64_t pm, unsigned nw) {
+    _Atomic uint64_t *w = in - nw;
+    TC_ASSERT((tc_bits_load(w) & pm) == pm && (tc_bits_load(in) & pm) == pm);
+    tc_bits_store(in, tc_bits_load(in) & ~pm);
+    tc_bits_store(w, tc_bits_load(w) & ~pm);
+    return (uint32_t)__builtin_popcountll(pm);
+}
+
 /* Objects go back to their spans in place: the in-bin word of an entry is
  * nwords after its allocation word (tc_mspan_binbits), so neither the slot
  * index nor the span struct is needed per object, only once per run of
  * objects of one span: an entry inside the address range of the current
  * span or of the last other one needs no lookup (a bin's entries mostly
- * come in runs from a few spans). */
+ * come in runs from a few spans). Entries of the last span that share a
+ * bitmap word are gathered into one mask and cleared with one store per
+ * word. */
 void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     struct freebin *b = &pp->mcache.free[sc];
     uint32_t n = all ? b->n : (b->n + 1) / 2, k = 0;
@@ -171,30 +183,38 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     struct mspan *cur = pp->mcache.alloc[tc_spanclass(sc, SPAN_MANUAL)], *last = NULL;
     /* [lo, lo + len) of cur and of last; empty for the empty span */
     uintptr_t curlo = cur->startAddr, curlen = cur->limit - cur->startAddr, lastlo = 0, lastlen = 0;
+    _Atomic uint64_t *pin = NULL; /* the pending run's in-bin word */
+    uint64_t pm = 0;              /* and its bits; 0: none */
+    const struct binent *it = b->items;
     plock(pp);
     for (uint32_t i = 0; i < n; i++) {
-        struct binent e = b->items[i];
-        _Atomic uint64_t *in = tc_binent_word(e.wb), *w = in - nw;
-        uint64_t bit = tc_binent_bit(e.wb);
-        tc_bits_store(in, tc_bits_load(in) & ~bit); /* out of the bin */
-        if ((uintptr_t)e.p - curlo < curlen) {
-            TC_ASSERT(tc_spanof((uintptr_t)e.p) == cur);
-            tc_mspan_free_local(cur, (unsigned)((w - cur->allocBits) * 64 + (e.wb & 63)));
+        uintptr_t ep = (uintptr_t)it[i].p, wb = it[i].wb;
+        _Atomic uint64_t *in = tc_binent_word(wb);
+        uint64_t bit = tc_binent_bit(wb);
+        if (ep - curlo < curlen) {
+            TC_ASSERT(tc_spanof(ep) == cur);
+            tc_bits_store(in, tc_bits_load(in) & ~bit); /* out of the bin */
+            tc_mspan_free_local(cur, (unsigned)((in - nw - cur->allocBits) * 64 + (wb & 63)));
             continue;
         }
-        if ((uintptr_t)e.p - lastlo >= lastlen) {
+        TC_ASSERT(atomic_load_explicit(&tc_spanof(ep)->xowner, memory_order_relaxed) == pp);
+        if (in == pin) { /* a word of the pending run: the same span */
+            pm |= bit;
+            continue;
+        }
+        if (pm) k += flush_run(pin, pm, nw);
+        if (ep - lastlo >= lastlen) {
             if (last) commit(pp, last, k);
-            last = tc_spanof((uintptr_t)e.p);
+            last = tc_spanof(ep);
             lastlo = last->startAddr;
             lastlen = last->limit - last->startAddr;
             k = 0;
         }
-        TC_ASSERT(tc_spanof((uintptr_t)e.p) == last);
-        TC_ASSERT(atomic_load_explicit(&last->xowner, memory_order_relaxed) == pp);
-        TC_ASSERT(tc_bits_load(w) & bit);
-        tc_bits_store(w, tc_bits_load(w) & ~bit);
-        k++;
+        TC_ASSERT(tc_spanof(ep) == last);
+        pin = in;
+        pm = bit;
     }
+    if (pm) k += flush_run(pin, pm, nw);
     if (last) commit(pp, last, k);
     punlock(pp);
     for (uint32_t i = n; i < b->n; i++) b->items[i - n] = b->items[i];

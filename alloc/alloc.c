@@ -292,7 +292,7 @@ static void free_large(struct mspan *s, uintptr_t p, const char *who) {
  * mcentral's settle), so a span is never left on the full list with a
  * pending free nobody will act on; a P that owns the span is told
  * instead (tc_mcache_notify). */
-static int free_remote(struct mspan *s, unsigned idx) {
+TC_INLINE int free_remote(struct mspan *s, unsigned idx) {
     unsigned spc = s->spanclass;
     TC_ASSERT(tc_spanclass_kind(spc) == SPAN_MANUAL);
     uint64_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
@@ -314,14 +314,42 @@ static int free_remote(struct mspan *s, unsigned idx) {
     return 1;
 }
 
-/* A free into a small malloc'd span this P does not own, validated from
- * the pageinfo word and the bits as tc_free_fast validates (pointer in the
- * heap, slot start, allocated, not in a bin), so without tc_classify's
- * walk through the span struct; only the span's remote-free fields are
- * read. Returns 1 when freed, -1 after reporting a double free that the
- * remote bit caught, 0 when tc_free_slow must decide: anything else (our
- * own span, a large or collected object, a span crossing into this arena,
- * a bad pointer, which it then classifies and reports). */
+/* The span's struct is read only once the slot is known good: its
+ * remote-free fields, and its owner, which the pageinfo word may not name
+ * (a P past 65534 has no page id; its frees go on to the slow path). */
+int tc_free_remote(struct heaparena *ha, uintptr_t page, uint32_t pi, void *ptr, const char *who) {
+    struct p *pp = tc_tls_p;
+    /* A non-zero class half has its span's first page in this arena
+     * (mheap.c), so page >= back; class 0 has divmagic 0, which
+     * tc_slot_word refuses. */
+    unsigned sc = pi & 0xff, idx;
+    struct classinfo ci = tc_classinfo[sc];
+    _Atomic uint64_t *w = tc_slot_word(ha, (uintptr_t)ptr, page, pi, ci, &idx);
+    if (TC_UNLIKELY(!w)) goto declined;
+    uint64_t bit = 1ull << (idx & 63);
+    if (TC_UNLIKELY(!(tc_bits_load(w) & bit) || (tc_bits_load(w + ci.nwords) & bit))) goto declined;
+    struct mspan *s = atomic_load_explicit(&ha->spans[page - ((pi >> 8) & 0xff)], memory_order_acquire);
+    if (TC_UNLIKELY(!s || atomic_load_explicit(&s->xowner, memory_order_relaxed) == pp)) goto declined;
+    tc_p_flush_if_asked(pp);
+    if (TC_UNLIKELY(!free_remote(s, idx))) goto declined;
+    tc_stat_add(&pp->stats.nfree[sc], 1);
+    tc_stat_add(&pp->stats.nremote[sc], 1);
+    return 1;
+declined:
+    return who ? tc_free_slow(ptr, who) : 0;
+}
+
+int tc_free_declined(void *ptr, const char *who) { return ptr ? tc_free_slow(ptr, who) : 1; }
+
+/* A free into a small malloc'd span this thread's P does not own, after
+ * tc_free_fast declined it (a thread without a P, or a double free that
+ * the remote bit caught), validated from the pageinfo word and the bits as
+ * tc_free_fast validates (pointer in the heap, slot start, allocated, not
+ * in a bin), so without tc_classify's walk through the span struct.
+ * Returns 1 when freed, -1 after reporting a double free that the remote
+ * bit caught, 0 when tc_free_slow must decide: anything else (our own
+ * span, a large or collected object, a span crossing arenas, a bad
+ * pointer, which it then classifies and reports). */
 static int free_other(void *ptr, struct p *pp, const char *who) {
     uintptr_t p = (uintptr_t)ptr;
     struct heaparena *ha = tc_arenaof(p);
@@ -329,7 +357,7 @@ static int free_other(void *ptr, struct p *pp, const char *who) {
     uintptr_t page = tc_arena_page(p);
     uint32_t pi = atomic_load_explicit(&ha->pageinfo[page], memory_order_relaxed);
     unsigned sc = pi & 0xff, back = (pi >> 8) & 0xff;
-    if (!sc || back > page) return 0;
+    if (!sc) return 0; /* page >= back for a non-zero class (mheap.c) */
     if (pp && (pi ^ pp->ownkey) <= 0xffff) return 0; /* ours */
     struct classinfo ci = tc_classinfo[sc];
     unsigned idx;
@@ -349,7 +377,7 @@ static int free_other(void *ptr, struct p *pp, const char *who) {
     return 1;
 }
 
-int tc_free(void *ptr, const char *who) { return tc_free_fast(ptr) || tc_free_slow(ptr, who); }
+int tc_free(void *ptr, const char *who) { return tc_free_path(ptr, who); }
 
 /* Everything free_other leaves: classify, report, or free into our own
  * span (the bin was full) or a span crossing into this arena. Out of line,

@@ -39,10 +39,18 @@ TC_INTERNAL void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum sp
 TC_INLINE void *tc_alloc(size_t size, enum span_kind kind) {
     struct p *pp = tc_tls_p;
     unsigned sc;
-    /* The sizes of the first table first: one compare for them. */
-    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8))
-        sc = tc_size_to_class8[(size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV];
-    else if (size <= TC_MAX_SMALL_SIZE)
+    /* The sizes of the first table first: one compare for them; a
+     * malloc'd one finds its bin with one load (mcache.binof). */
+    if (TC_LIKELY(size <= TC_SMALL_SIZE_MAX - 8)) {
+        size_t i = (size + TC_SMALL_SIZE_DIV - 1) / TC_SMALL_SIZE_DIV;
+        if (kind == SPAN_MANUAL) {
+            if (TC_UNLIKELY(pp == NULL)) return tc_alloc_slow(size, kind, 0, 0);
+            struct freebin *b = pp->mcache.binof[i];
+            if (b->n) return tc_freebin_pop(b); /* counted by the bin */
+            return tc_alloc_small(pp, size, (unsigned)(b - pp->mcache.free), kind);
+        }
+        sc = tc_size_to_class8[i];
+    } else if (size <= TC_MAX_SMALL_SIZE)
         sc = tc_size_to_class(size);
     else
         return tc_alloc_slow(size, kind, 0, 0);
@@ -70,36 +78,53 @@ TC_INLINE _Atomic uint64_t *tc_slot_word(struct heaparena *ha, uintptr_t p, uint
     return tc_arena_allocbits(ha, first) + (*idxp >> 6);
 }
 
-/* Fast path of free for a small malloc'd object of a span this P owns:
- * validate (in use, slot start, allocated, not in a bin) and push it on
- * this P's free bin, where the next malloc of its class finds it. The
- * span struct and the object are not read: the page's pageinfo word gives the
- * class, the span's first page and its owner, the class tables the slot,
- * and the arena the allocBits and in-bin words (struct heaparena, one
- * line for most classes), so the loads that depend on each other are
- * arena -> pageinfo -> bits. Promise: no lock, no atomic
- * read-modify-write. Returns 0 when the slow path (tc_free) must decide:
- * another P's object, a full bin, or a bad pointer. */
-TC_INLINE int tc_free_fast(void *ptr) {
+/* A free whose page (pageinfo word pi, page `page` of arena ha) names
+ * another owner than this thread's P: validate the slot as tc_free_path
+ * does and, for another P's small malloc'd span, count it as a remote
+ * free and tell the owner. Returns 1 when freed. Otherwise (not such a
+ * slot, the span struct disagrees, or the remote bit says double free) it
+ * returns 0 when who is NULL, else what tc_free_slow(ptr, who) returns:
+ * that finds the reason again and reports it. */
+TC_INTERNAL int tc_free_remote(struct heaparena *ha, uintptr_t page, uint32_t pi, void *ptr,
+                               const char *who);
+
+/* What free does when the fast path declines: tc_free_slow, except that
+ * NULL is freed without a word. */
+TC_INTERNAL int tc_free_declined(void *ptr, const char *who);
+
+/* Free for a small malloc'd object without the span struct: validate (in
+ * use, slot start, allocated, not in a bin) and, if this P owns its span,
+ * push it on this P's free bin, where the next malloc of its class finds
+ * it; another P's object goes on to tc_free_remote with what was found
+ * here. The page's pageinfo word gives the class, the span's first page
+ * and its owner, the class tables the slot, and the arena the allocBits
+ * and in-bin words (struct heaparena, one line for most classes), so the
+ * loads that depend on each other are arena -> pageinfo -> bits. Promise:
+ * no lock, and no atomic read-modify-write on this P's own objects.
+ * With who == NULL it returns 0 where the slow path must decide (a full
+ * bin, a thread without a P, a bad pointer: tc_free_fast); with a who it
+ * calls the slow path itself, so that every call is a tail call and
+ * free() saves no register (tc_free). */
+TC_INLINE int tc_free_path(void *ptr, const char *who) {
     struct p *pp = tc_tls_p;
     uintptr_t p = (uintptr_t)ptr;
     struct heaparena *ha = tc_arenaof(p);
-    if (TC_UNLIKELY(!pp || !ha)) return 0;
+    if (TC_UNLIKELY(!pp || !ha)) goto declined;
     uintptr_t page = tc_arena_page(p);
     uint32_t pi = atomic_load_explicit(&ha->pageinfo[page], memory_order_relaxed);
-    /* A span crossing into this arena from the one before has no owner in
-     * its pages, so page >= back here (own.c). */
-    if (TC_UNLIKELY((pi ^ pp->ownkey) > 0xffff)) return 0; /* owner half differs */
+    /* Our owner half means a span of ours within this arena (own.c), so
+     * page >= back here. */
+    if (TC_UNLIKELY((pi ^ pp->ownkey) > 0xffff)) return tc_free_remote(ha, page, pi, ptr, who);
     unsigned sc = pi & 0xff, idx;
     struct classinfo ci = tc_classinfo[sc];
     _Atomic uint64_t *w = tc_slot_word(ha, p, page, pi, ci, &idx);
-    if (TC_UNLIKELY(!w)) return 0;
+    if (TC_UNLIKELY(!w)) goto declined;
     _Atomic uint64_t *inbin = w + ci.nwords;
     uint64_t bit = 1ull << (idx & 63), ib = tc_bits_load(inbin);
-    if (TC_UNLIKELY(!(tc_bits_load(w) & bit) || (ib & bit))) return 0;
+    if (TC_UNLIKELY(!(tc_bits_load(w) & bit) || (ib & bit))) goto declined;
     struct freebin *b = &pp->mcache.free[sc];
     uint32_t n = b->n;
-    if (TC_UNLIKELY(n == b->cap)) return 0;
+    if (TC_UNLIKELY(n == b->cap)) goto declined;
     tc_bits_store(inbin, ib | bit);
     /* The bin hands it out next: start fetching its line for the writes
      * that follow a malloc (nothing here waits for it). */
@@ -108,7 +133,12 @@ TC_INLINE int tc_free_fast(void *ptr) {
     b->n = n + 1;
     tc_stat_add(&b->npush, 1);
     return 1;
+declined:
+    return who ? tc_free_declined(ptr, who) : 0;
 }
+
+/* The fast path alone: 1 when freed, 0 when tc_free_slow must decide. */
+TC_INLINE int tc_free_fast(void *ptr) { return tc_free_path(ptr, NULL); }
 
 /* Pointer-free object under 16 bytes, packed into the P's tiny block with
  * Go's alignment rules (8 for multiples of 8, then 4, then 2). */
@@ -138,7 +168,8 @@ TC_INLINE int tc_mspan_inbin(const struct mspan *s, unsigned idx) {
 }
 
 /* Free a malloc'd object. Returns 0 (after reporting) if p is not one.
- * tc_free_slow is the same after tc_free_fast has declined. */
+ * tc_free_slow is the same after tc_free_fast has declined. NULL is
+ * freed without a word by tc_free, reported by tc_free_slow. */
 TC_INTERNAL int tc_free(void *p, const char *who);
 TC_INTERNAL int tc_free_slow(void *p, const char *who);
 

@@ -38,10 +38,7 @@ static size_t page_size(void) {
 
 EXPORT void *malloc(size_t size) { return tc_alloc(size, SPAN_MANUAL); /* errno: tc_alloc_slow */ }
 
-EXPORT void free(void *p) {
-    if (TC_LIKELY(tc_free_fast(p))) return;
-    if (p) tc_free_slow(p, "free()");
-}
+EXPORT void free(void *p) { tc_free_path(p, "free()"); }
 
 EXPORT void cfree(void *p) {
     if (p) tc_free(p, "free()");

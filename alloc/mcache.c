@@ -2,11 +2,12 @@
  *
  * Refill order for a span class (Go's, plus explicit free):
  *   1. search the cached span forward from the cursor (next window);
- *   2. if remote frees are pending on it, merge them and search again;
- *   3. collected classes: give it back to its mcentral and take another
- *      (partial or new); malloc'd classes: keep it among the P's owned
- *      spans and take an owned one with room, else a new one (own.c).
- * Step 2 keeps a producer/consumer pair from growing the heap: memory
+ *   2. collected classes: give it back to its mcentral and take another
+ *      (partial or new); malloc'd classes: merge the remote frees of the
+ *      P's spans first, into the free bin, and take one from there, else
+ *      keep the span among the P's owned spans and take an owned one with
+ *      room, else a new one (own.c).
+ * The merge keeps a producer/consumer pair from growing the heap: memory
  * freed by the consumer is reused before a fresh span is taken.
  *
  * Thread exit: a pthread key whose destructor releases the P. The key is
@@ -76,6 +77,8 @@ static int mcache_reset(struct mcache *c) {
     if (!(c->freeslots = tc_os_alloc_meta(used * sizeof(struct binent)))) return 0;
     for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++)
         c->free[sc] = (struct freebin){.items = c->freeslots + start[sc], .n = 0, .cap = cap[sc]};
+    for (unsigned i = 0; i < TC_SMALL_SIZE_MAX / TC_SMALL_SIZE_DIV; i++)
+        c->binof[i] = &c->free[tc_size_to_class8[i]];
     c->tiny = c->tinyoffset = 0;
     c->nlarge = c->largepages = 0;
     return 1;
@@ -242,9 +245,6 @@ void *tc_mcache_refill_alloc(struct p *pp, unsigned spc) {
     if (s != &tc_emptyspan) {
         void *v = tc_span_take(s);
         if (v) return v;
-        if (atomic_load_explicit(&s->xremoteCount, memory_order_relaxed) > 0 &&
-            tc_mspan_merge_remote(s) > 0 && (v = tc_span_take(s)) != NULL)
-            return v;
     }
     if (tc_spanclass_kind(spc) == SPAN_MANUAL) return tc_own_refill(pp, spc);
     if (s != &tc_emptyspan) {

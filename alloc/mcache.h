@@ -77,6 +77,10 @@ struct ownspans {
 struct mcache {
     struct mspan *alloc[TC_NUM_SPAN_CLASSES]; /* &tc_emptyspan when none */
     struct freebin free[TC_NUM_SIZE_CLASSES]; /* malloc'd classes only */
+    /* &free[tc_size_to_class8[i]]: malloc finds the bin for a size up to
+     * TC_SMALL_SIZE_MAX - 8 with one load, indexed as that table is;
+     * written once, when the P is made. */
+    struct freebin *binof[TC_SMALL_SIZE_MAX / TC_SMALL_SIZE_DIV];
     struct mspan *large[TC_LARGE_CACHE]; /* oldest first; [0, nlarge) valid */
     uint32_t nlarge;      /* spans in large[] */
     uint32_t largepages;  /* pages over large[0..nlarge) */
@@ -88,6 +92,11 @@ struct mcache {
     _Atomic uint64_t ownfree;
     struct binent *freeslots; /* every bin's items, mapped with the P; bins
                                  one line apart in cache sets (mcache.c) */
+    /* Per bin: objects other threads freed that a merge put in it (own.c;
+     * their freers counted the frees), less those the refill that merged
+     * handed out at once (counted as span allocations). Written as
+     * struct freebin's counters are; here to keep that struct 32 bytes. */
+    _Atomic uint64_t binin[TC_NUM_SIZE_CLASSES];
 };
 
 /* Owned spans with a slot in the pending mask (more are served by a scan). */
@@ -190,14 +199,16 @@ TC_INLINE void tc_freebin_push(struct freebin *b, void *p, _Atomic uint64_t *inb
     tc_stat_add(&b->npush, 1);
 }
 
-/* Objects malloc took from bin b so far. Exact when its P is idle or is
- * the caller's; a racing reader may be off by the operations in flight
- * (never below zero). */
-TC_INLINE uint64_t tc_freebin_pops(struct freebin *b) {
+/* Objects malloc took from bin sc of mcache c so far. Exact when its P
+ * is idle or is the caller's; a racing reader may be off by the
+ * operations in flight (never below zero). */
+TC_INLINE uint64_t tc_freebin_pops(struct mcache *c, unsigned sc) {
+    struct freebin *b = &c->free[sc];
     uint32_t n = __atomic_load_n(&b->n, __ATOMIC_RELAXED);
     uint64_t out = atomic_load_explicit(&b->nout, memory_order_relaxed);
-    uint64_t push = atomic_load_explicit(&b->npush, memory_order_relaxed);
-    return push >= out + n ? push - out - n : 0;
+    uint64_t in = atomic_load_explicit(&b->npush, memory_order_relaxed) +
+                  atomic_load_explicit(&c->binin[sc], memory_order_relaxed);
+    return in >= out + n ? in - out - n : 0;
 }
 
 TC_INTERNAL void tc_p_init(void);
@@ -217,7 +228,8 @@ TC_INTERNAL void tc_freebin_flush(struct p *pp, unsigned sc, int all);
 TC_INTERNAL void *tc_span_take(struct mspan *s);
 
 /* Slow path of small allocation for span class spc: refill the cached span
- * (merging remote frees first) and return a slot. NULL when out of memory. */
+ * (malloc'd classes merge remote frees first, own.c) and return a slot,
+ * counted by the caller as a span allocation. NULL when out of memory. */
 TC_INTERNAL void *tc_mcache_refill_alloc(struct p *pp, unsigned spc);
 /* Give every cached free object (the bins, the large spans) back to its
  * span or the heap, and owned spans that hold no object to their mcentral.

@@ -126,9 +126,13 @@ static void set_all_pages(struct mspan *s, struct mspan *v) {
 }
 
 /* The freeclass entries of every page of s (see struct heaparena): size
- * class sc and the page's distance from the first, or 0 for sc == 0. */
+ * class sc and the page's distance from the first, or 0 for sc == 0. A
+ * span crossing into the next arena gets 0 on every page, so a non-zero
+ * entry always has its first page in the same arena (free's fast path
+ * relies on that before it knows the owner); tc_classify serves it. */
 static void set_freeclass(struct mspan *s, unsigned sc) {
     uint16_t off = 0;
+    if ((s->startAddr ^ (span_end(s) - 1)) >> TC_ARENA_SHIFT) sc = 0;
     for (uintptr_t a = s->startAddr; a < span_end(s); a += TC_PAGE_SIZE, off += 0x100)
         tc_pageinfo_set(&tc_arenaof(a)->pageinfo[tc_arena_page(a)], 0xffff, sc ? sc | off : 0);
 }

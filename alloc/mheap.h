@@ -39,8 +39,9 @@
 /* What free() needs to know about a page without the span struct, in one
  * word (free loads it once):
  *   bits 0-15   the span's size class | (pages from the span's first page)
- *               << 8, if that span is in use, malloc'd and small
- *               (mspan.freeable), else 0; the heap (lock held) writes
+ *               << 8, if that span is in use, malloc'd, small
+ *               (mspan.freeable) and within one arena, else 0; the heap
+ *               (lock held) writes
  *   bits 16-31  p.ownid of the P owning the span (malloc'd small spans),
  *               else 0; the owning P writes, under its P lock
  * Each writer changes its half with a compare-and-swap (slow paths). */

@@ -35,7 +35,7 @@ void tc_mstats_read(struct tc_classstats *cs) {
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
             struct freebin *b = &pp->mcache.free[sc];
-            cs[sc].nmalloc += LOAD(pp->stats.nmalloc[sc]) + (sc ? tc_freebin_pops(b) : 0);
+            cs[sc].nmalloc += LOAD(pp->stats.nmalloc[sc]) + (sc ? tc_freebin_pops(&pp->mcache, sc) : 0);
             cs[sc].nfree += LOAD(pp->stats.nfree[sc]) + (sc ? LOAD(b->npush) : 0);
             cs[sc].nremote += LOAD(pp->stats.nremote[sc]);
         }

@@ -23,9 +23,10 @@
  * remote bit (alloc.c), then tells the owner: it sets the bit of the
  * span's slot in the owner's pending mask (one atomic OR, skipped when the
  * bit is already set: once per span until the owner merges). The owner,
- * when it needs a span, exchanges the mask's words with 0, merges those
- * spans (one exchange per bitmap word for a whole burst of frees) and
- * moves them to partial. A P owns at most TC_OWNSLOTS spans with a slot;
+ * when it needs a span, exchanges the mask's words with 0 and merges those
+ * spans (one exchange per bitmap word for a whole burst of frees): into
+ * its free bin while the bin has room, the rest into allocBits, which
+ * moves a span to partial. A P owns at most TC_OWNSLOTS spans with a slot;
  * a free into one without sets overflow, and the owner then looks at
  * every span it owns.
  *
@@ -54,9 +55,8 @@
 static void plock(struct p *pp) { tc_region_lock(&pp->lock, LOCKRANK_P); }
 static void punlock(struct p *pp) { tc_region_unlock(&pp->lock, LOCKRANK_P); }
 
-/* Pages of a span that starts in the arena before are not marked: free's
- * fast path then needs no check that the span's first page is in the
- * pointer's arena (the slow path serves those rare spans). */
+/* Pages of a span that crosses into the next arena are not marked (their
+ * class half is 0 too, mheap.c): the slow path serves those rare spans. */
 static void set_page_owner(struct mspan *s, uint16_t id) {
     if (id == 0xffff) id = 0; /* a P without a page id: the slow path serves it */
     if ((s->startAddr ^ (s->startAddr + s->npages * TC_PAGE_SIZE - 1)) >> TC_ARENA_SHIFT) id = 0;
@@ -158,12 +158,24 @@ static void commit(struct p *pp, struct mspan *s, uint32_t k) {
     after_free(pp, s, (uint64_t)k * s->elemsize);
 }
 
+/* The pending run of tc_freebin_flush: bits pm of in-bin word in (and of
+ * the allocation word nw words before it) go back to their span. */
+static uint32_t flush_run(_Atomic uint64_t *in, uint64_t pm, unsigned nw) {
+    _Atomic uint64_t *w = in - nw;
+    TC_ASSERT((tc_bits_load(w) & pm) == pm && (tc_bits_load(in) & pm) == pm);
+    tc_bits_store(in, tc_bits_load(in) & ~pm);
+    tc_bits_store(w, tc_bits_load(w) & ~pm);
+    return (uint32_t)__builtin_popcountll(pm);
+}
+
 /* Objects go back to their spans in place: the in-bin word of an entry is
  * nwords after its allocation word (tc_mspan_binbits), so neither the slot
  * index nor the span struct is needed per object, only once per run of
  * objects of one span: an entry inside the address range of the current
  * span or of the last other one needs no lookup (a bin's entries mostly
- * come in runs from a few spans). */
+ * come in runs from a few spans). Entries of the last span that share a
+ * bitmap word are gathered into one mask and cleared with one store per
+ * word. */
 void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     struct freebin *b = &pp->mcache.free[sc];
     uint32_t n = all ? b->n : (b->n + 1) / 2, k = 0;
@@ -171,30 +183,38 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     struct mspan *cur = pp->mcache.alloc[tc_spanclass(sc, SPAN_MANUAL)], *last = NULL;
     /* [lo, lo + len) of cur and of last; empty for the empty span */
     uintptr_t curlo = cur->startAddr, curlen = cur->limit - cur->startAddr, lastlo = 0, lastlen = 0;
+    _Atomic uint64_t *pin = NULL; /* the pending run's in-bin word */
+    uint64_t pm = 0;              /* and its bits; 0: none */
+    const struct binent *it = b->items;
     plock(pp);
     for (uint32_t i = 0; i < n; i++) {
-        struct binent e = b->items[i];
-        _Atomic uint64_t *in = tc_binent_word(e.wb), *w = in - nw;
-        uint64_t bit = tc_binent_bit(e.wb);
-        tc_bits_store(in, tc_bits_load(in) & ~bit); /* out of the bin */
-        if ((uintptr_t)e.p - curlo < curlen) {
-            TC_ASSERT(tc_spanof((uintptr_t)e.p) == cur);
-            tc_mspan_free_local(cur, (unsigned)((w - cur->allocBits) * 64 + (e.wb & 63)));
+        uintptr_t ep = (uintptr_t)it[i].p, wb = it[i].wb;
+        _Atomic uint64_t *in = tc_binent_word(wb);
+        uint64_t bit = tc_binent_bit(wb);
+        if (ep - curlo < curlen) {
+            TC_ASSERT(tc_spanof(ep) == cur);
+            tc_bits_store(in, tc_bits_load(in) & ~bit); /* out of the bin */
+            tc_mspan_free_local(cur, (unsigned)((in - nw - cur->allocBits) * 64 + (wb & 63)));
             continue;
         }
-        if ((uintptr_t)e.p - lastlo >= lastlen) {
+        TC_ASSERT(atomic_load_explicit(&tc_spanof(ep)->xowner, memory_order_relaxed) == pp);
+        if (in == pin) { /* a word of the pending run: the same span */
+            pm |= bit;
+            continue;
+        }
+        if (pm) k += flush_run(pin, pm, nw);
+        if (ep - lastlo >= lastlen) {
             if (last) commit(pp, last, k);
-            last = tc_spanof((uintptr_t)e.p);
+            last = tc_spanof(ep);
             lastlo = last->startAddr;
             lastlen = last->limit - last->startAddr;
             k = 0;
         }
-        TC_ASSERT(tc_spanof((uintptr_t)e.p) == last);
-        TC_ASSERT(atomic_load_explicit(&last->xowner, memory_order_relaxed) == pp);
-        TC_ASSERT(tc_bits_load(w) & bit);
-        tc_bits_store(w, tc_bits_load(w) & ~bit);
-        k++;
+        TC_ASSERT(tc_spanof(ep) == last);
+        pin = in;
+        pm = bit;
     }
+    if (pm) k += flush_run(pin, pm, nw);
     if (last) commit(pp, last, k);
     punlock(pp);
     for (uint32_t i = n; i < b->n; i++) b->items[i - n] = b->items[i];
@@ -202,10 +222,46 @@ void tc_freebin_flush(struct p *pp, unsigned sc, int all) {
     tc_stat_add(&b->nout, n);
 }
 
-/* P lock held: fold in the remote frees of owned span s. */
+/* P lock held: fold in the remote frees of owned span s. While its
+ * class's bin has room they go there, allocated and marked in-bin as an
+ * own free leaves them, so the mallocs that follow pop them (a few
+ * stores each here, against the span cursor's search and bit updates
+ * per object later); the rest are freed in allocBits. The mask words
+ * are exchanged first, as tc_mspan_merge_remote does, and a slot
+ * already in a bin stays. */
 static void merge(struct p *pp, struct mspan *s) {
-    unsigned n = tc_mspan_merge_remote(s);
-    if (n) after_free(pp, s, (uint64_t)n * s->elemsize);
+    unsigned sc = tc_spanclass_sizeclass(s->spanclass);
+    struct freebin *b = &pp->mcache.free[sc];
+    _Atomic uint64_t *in = tc_mspan_binbits(s);
+    uint32_t n = b->n, n0 = n, freed = 0;
+    for (unsigned w = 0; w < s->nwords; w++) {
+        if (!tc_bits_load(&s->remoteBits[w])) continue;
+        uint64_t x = atomic_exchange_explicit(&s->remoteBits[w], 0, memory_order_acquire);
+        uint64_t word = tc_bits_load(&s->allocBits[w]), ib = tc_bits_load(&in[w]);
+        x &= word & ~ib;
+        uint64_t x0 = x;
+        uintptr_t wb = (uintptr_t)&in[w] << 6, base = s->startAddr + w * 64 * s->elemsize;
+        struct binent *e = b->items + n, *end = b->items + b->cap;
+        for (; x && e < end; x &= x - 1, e++) {
+            unsigned k = (unsigned)__builtin_ctzll(x);
+            *e = (struct binent){(void *)(base + k * s->elemsize), wb | k};
+        }
+        n = (uint32_t)(e - b->items);
+        if (x0 != x) tc_bits_store(&in[w], ib | (x0 & ~x));
+        if (x) {
+            tc_bits_store(&s->allocBits[w], word & ~x);
+            freed += (unsigned)__builtin_popcountll(x);
+        }
+    }
+    b->n = n;
+    tc_stat_add(&pp->mcache.binin[sc], n - n0);
+    if (n - n0 + freed)
+        atomic_fetch_sub_explicit(&s->xremoteCount, (int32_t)(n - n0 + freed), memory_order_relaxed);
+    if (freed) {
+        atomic_store_explicit(&s->xallocCount, tc_mspan_count(s) - freed, memory_order_relaxed);
+        tc_mspan_rewind(s); /* freed slots may lie behind the cursor */
+        after_free(pp, s, (uint64_t)freed * s->elemsize);
+    }
 }
 
 static void merge_list(struct p *pp, struct mspan *s) {
@@ -240,28 +296,31 @@ static void merge_pending(struct p *pp) {
     }
 }
 
-void tc_own_notify(struct mspan *s) {
-    struct p *o = atomic_load(&s->xowner); /* after the remote bit (seq_cst) */
-    if (!o) return;
-    unsigned k = atomic_load_explicit(&s->xownslot, memory_order_relaxed);
+void tc_own_notify_slow(struct p *o, unsigned k) {
     if (k == TC_NOSLOT) {
         if (!atomic_load_explicit(&o->overflow, memory_order_relaxed)) atomic_store(&o->overflow, 1);
         return;
     }
-    _Atomic uint64_t *w = &o->pendmask[k / 64];
     uint64_t bit = 1ull << (k % 64);
-    if (atomic_load(w) & bit) return; /* told already (seq_cst: see the essay) */
-    if (!(atomic_fetch_or(w, bit) & ~bit)) atomic_fetch_or(&o->pendany, 1ull << (k / 64));
+    if (!(atomic_fetch_or(&o->pendmask[k / 64], bit) & ~bit))
+        atomic_fetch_or(&o->pendany, 1ull << (k / 64));
 }
 
 void *tc_own_refill(struct p *pp, unsigned spc) {
     struct mcache *c = &pp->mcache;
     unsigned sc = tc_spanclass_sizeclass(spc);
     void *v = NULL;
+    struct freebin *b = &c->free[sc];
+    uint32_t n0 = b->n;
     plock(pp);
     if (atomic_load_explicit(&pp->pendany, memory_order_relaxed) ||
         atomic_load_explicit(&pp->overflow, memory_order_relaxed))
         merge_pending(pp);
+    if (b->n > n0) { /* a merge put objects in the bin: hand one out */
+        v = tc_freebin_pop(b);
+        tc_stat_add(&c->binin[sc], (uint64_t)-1); /* counted by the caller */
+        goto out;
+    }
     struct mspan *s = c->alloc[spc];
     if (s != &tc_emptyspan) {
         if ((v = tc_span_take(s)) != NULL) goto out; /* a merge gave it room */

@@ -94,7 +94,7 @@ static void read_stats(struct gc_stats *st) {
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
             struct freebin *b = &pp->mcache.free[sc];
-            uint64_t m = LOAD(pp->stats.nmalloc[sc]) + tc_freebin_pops(b);
+            uint64_t m = LOAD(pp->stats.nmalloc[sc]) + tc_freebin_pops(&pp->mcache, sc);
             uint64_t f = LOAD(pp->stats.nfree[sc]) + LOAD(b->npush);
             st->nmalloc += m;
             st->nfree += f;

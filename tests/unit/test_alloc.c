@@ -109,6 +109,87 @@ TEST(remote_frees_come_back_to_the_allocating_thread) {
     EXPECT_TRUE(tc_mheap_verify());
 }
 
+/* Another thread's frees of objects in a span this thread's P owns are
+ * merged into its free bin when it next refills: the mallocs after that
+ * get them back from the bin, the statistics count each operation once,
+ * and a second free of one still waiting there is a double free, from
+ * either thread. */
+#define M 600
+static void *mobjs[M];
+
+static void *free_mobjs(void *arg) {
+    (void)arg;
+    for (int i = 0; i < M; i++) EXPECT_TRUE(tc_free(mobjs[i], "free()"));
+    return NULL;
+}
+
+static void *free_again(void *arg) {
+    EXPECT_TRUE(!tc_free(arg, "free()"));
+    return NULL;
+}
+
+TC_INTERNAL uint64_t tc_alloc_nofree_p(unsigned sc, uint64_t *large_bytes);
+
+/* Objects of class sc allocated and freed so far, as the statistics
+ * count them (pthread_create mallocs too, so not the totals). */
+static void class_counts(unsigned sc, uint64_t *m, uint64_t *f) {
+    *m = 0;
+    *f = tc_alloc_nofree_p(sc, NULL);
+    for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
+        *m += pp->stats.nmalloc[sc] + tc_freebin_pops(&pp->mcache, sc);
+        *f += pp->stats.nfree[sc] + pp->mcache.free[sc].npush;
+    }
+}
+
+static int was_freed(void *p) {
+    for (int i = 0; i < M; i++)
+        if (mobjs[i] == p) return 1;
+    return 0;
+}
+
+TEST(remote_frees_merge_into_the_owners_bin) {
+    /* A class no test before uses, so its bin holds nothing else; its bin
+     * takes fewer than M objects, so a merge fills it and frees the rest
+     * in allocBits. */
+    const size_t sz = 320;
+    unsigned sc = tc_size_to_class(sz);
+    struct freebin *b = &tc_tls_p->mcache.free[sc];
+    ASSERT_TRUE(b->n == 0 && b->cap < M);
+    uint64_t m0, f0, m1, f1;
+    class_counts(sc, &m0, &f0);
+    for (int i = 0; i < M; i++) ASSERT_TRUE((mobjs[i] = tc_alloc(sz, SPAN_MANUAL)) != NULL);
+    pthread_t t;
+    ASSERT_TRUE(pthread_create(&t, NULL, free_mobjs, NULL) == 0);
+    pthread_join(t, NULL);
+    /* Allocate until a freed object comes back: the span in use runs out
+     * (within one span's slots), the refill merges. */
+    static void *got[2 * M];
+    int n = 0, back = -1;
+    while (n < 2 * M && back < 0) {
+        ASSERT_TRUE((got[n] = tc_alloc(sz, SPAN_MANUAL)) != NULL);
+        if (was_freed(got[n])) back = n;
+        n++;
+    }
+    ASSERT_TRUE(back >= 0);
+    EXPECT_TRUE(b->n > 0); /* the rest of the merged objects wait in the bin */
+    struct binent e = b->items[b->n - 1];
+    EXPECT_TRUE(was_freed(e.p));
+    struct mspan *s = tc_spanof((uintptr_t)e.p);
+    int exact;
+    EXPECT_TRUE(tc_mspan_inbin(s, tc_mspan_index(s, (uintptr_t)e.p, &exact)));
+    tc_opts.badfree = BADFREE_WARN;
+    EXPECT_TRUE(!tc_free(e.p, "free()")); /* its owner frees it again */
+    ASSERT_TRUE(pthread_create(&t, NULL, free_again, e.p) == 0);
+    pthread_join(t, NULL);                /* and so does another thread */
+    tc_opts.badfree = BADFREE_ABORT;
+    EXPECT_TRUE(tc_free_fast(tc_alloc(sz, SPAN_MANUAL))); /* the bin's top, freed */
+    for (int i = 0; i < n; i++) EXPECT_TRUE(tc_free(got[i], "free()"));
+    class_counts(sc, &m1, &f1);
+    EXPECT_EQ_U(m1 - m0, (uint64_t)(M + n + 1));
+    EXPECT_EQ_U(f1 - f0, (uint64_t)(M + n + 1));
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
 TEST(aligned_small_requests_use_a_fitting_class) {
     for (size_t align = 16; align <= 8192; align *= 2)
         for (size_t size = 1; size < 3 * align; size += align / 3 + 1) {

@@ -7,9 +7,8 @@
  *    in the area's surplus). A thread made by pthread_create has its area
  *    at the top of its stack mapping, which its stack scan covers; the
  *    main thread's lies elsewhere, so it is scanned on its own: the
- *    area's size comes from glibc (_dl_get_tls_static_info), and its
- *    pages are probed before they are read (the area's start is rounded
- *    inside a bigger allocation);
+ *    area's size comes from glibc (_dl_get_tls_static_info, less the TCB
+ *    that size counts), and its pages are probed before they are read;
  *  - dynamic TLS: a module dlopen'ed later gets a block from malloc (ours:
  *    not scanned) the first time a thread touches it. glibc lists each
  *    thread's blocks in its dynamic thread vector (DTV): dtv[m] is module
@@ -52,6 +51,14 @@ static size_t *modsize;     /* bytes of module m's TLS block; collector thread *
 static size_t nmods;        /* entries in modsize */
 static int dtv_usable = -1; /* -1 unchecked, 0 no, 1 yes; collector thread */
 static size_t static_size;  /* bytes of a thread's static TLS area (with the TCB) */
+/* x86-64: bytes of static_size that are the TCB, above the thread pointer:
+ * the area below it is that much smaller, and the main thread's lies in
+ * an allocation of just that size, so reading static_size below its
+ * thread pointer reads whatever is mapped beneath (a coroutine stack, say).
+ * Measured on the first thread whose TCB tops its stack mapping
+ * (pthread_create's: the stack's top less the thread pointer); 0 until
+ * then. Written once. */
+static _Atomic size_t tcb_size;
 
 static uintptr_t thread_pointer(void) {
     uintptr_t tp;
@@ -153,6 +160,11 @@ void tc_thread_record_tls(struct gthread *t) {
 #if defined(__x86_64__) /* the area ends at the thread pointer (TCB above) */
     t->static_lo = static_size ? t->tp - static_size : b.lo;
     t->static_hi = t->tp;
+    if (static_size && t->tp >= t->stack_lo && t->tp < t->stack_hi &&
+        t->stack_hi - t->tp < static_size) {
+        size_t none = 0;
+        atomic_compare_exchange_strong(&tcb_size, &none, t->stack_hi - t->tp);
+    }
 #else /* it starts there (TCB first) */
     t->static_lo = t->tp;
     t->static_hi = static_size ? t->tp + static_size : b.hi;
@@ -200,9 +212,19 @@ void tc_scan_mapped(uintptr_t lo, uintptr_t hi, void (*scan)(uintptr_t lo, uintp
     if (start) scan(start, hi);
 }
 
+/* Where t's static TLS area begins, the TCB's share taken off once known. */
+static uintptr_t static_lo(const struct gthread *t) {
+#if defined(__x86_64__)
+    size_t tcb = atomic_load_explicit(&tcb_size, memory_order_relaxed);
+    if (static_size && tcb) return t->static_lo + tcb;
+#endif
+    return t->static_lo;
+}
+
 void tc_thread_tls_each(struct gthread *t, void (*scan)(uintptr_t lo, uintptr_t hi)) {
+    uintptr_t static_start = static_lo(t);
     if (!(t->tp >= t->stack_lo && t->tp < t->stack_hi)) /* not covered by its stack scan */
-        tc_scan_mapped(t->static_lo, t->static_hi, scan);
+        tc_scan_mapped(static_start, t->static_hi, scan);
     union dtv *dtv = dtv_usable == 1 && t->dtv ? *(union dtv **)t->dtv : NULL;
     if (!dtv) return;
     size_t n = dtv[-1].counter;
@@ -210,7 +232,7 @@ void tc_thread_tls_each(struct gthread *t, void (*scan)(uintptr_t lo, uintptr_t 
         void *v = dtv[m].pointer.val;
         if (!modsize[m] || v == NULL || v == DTV_UNALLOCATED) continue;
         uintptr_t lo = (uintptr_t)v;
-        if (lo >= t->static_lo && lo < t->static_hi) continue; /* scanned above */
+        if (lo >= static_start && lo < t->static_hi) continue; /* scanned above */
         if (lo >= t->sp && lo < t->stack_hi) continue;         /* by the stack scan */
         scan(lo, block_end(lo, modsize[m]));
     }

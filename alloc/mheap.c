@@ -80,8 +80,14 @@ static void heap_unlock(void) { tc_region_unlock(&H->lock, LOCKRANK_HEAP); }
 void tc_mheap_init(void) {
     tc_fixalloc_init(&H->spanalloc, sizeof(struct mspan));
     tc_fixalloc_init(&H->arenaalloc, sizeof(struct heaparena));
+    /* A malloc'd span's remoteBits take whole cache lines (4 KiB units
+     * cut in 64-byte multiples stay line aligned): remote freers write
+     * them with atomic ORs and their owner exchanges them, so two spans'
+     * words in one line would bounce it between threads that share
+     * neither span. */
     for (unsigned n = 1; n <= TC_MAX_OBJS_PER_SPAN / 64; n++) {
-        tc_fixalloc_init(&H->bitsalloc[0][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_MANUAL), n) * 8);
+        tc_fixalloc_init(&H->bitsalloc[0][n],
+                         TC_ALIGN_UP(tc_mspan_auxwords(tc_spanclass(1, SPAN_MANUAL), n) * 8, 64));
         tc_fixalloc_init(&H->bitsalloc[1][n], tc_mspan_auxwords(tc_spanclass(1, SPAN_SCAN), n) * 8);
     }
 }

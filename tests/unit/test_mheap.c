@@ -43,6 +43,32 @@ TEST(aligned_spans_are_aligned) {
     EXPECT_TRUE(tc_mheap_verify());
 }
 
+/* Remote freers set remoteBits with atomic ORs and owners exchange them:
+ * two spans' words in one cache line would bounce it between threads
+ * that share neither span. Spans with at most 64 slots have one word. */
+TEST(remote_bits_have_lines_of_their_own) {
+    tc_ensure_init();
+    enum { N = 16 };
+    for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) {
+        struct mspan *s[N];
+        for (int i = 0; i < N; i++) {
+            s[i] = tc_mheap_alloc(tc_class_to_npages[sc], tc_spanclass(sc, SPAN_MANUAL), 1);
+            ASSERT_TRUE(s[i] != NULL);
+        }
+        for (int i = 0; i < N; i++) {
+            uintptr_t lo = (uintptr_t)s[i]->remoteBits, hi = lo + 8u * s[i]->nwords - 1;
+            if (lo % 64) TC_FAIL_("class %u: remoteBits at %#lx, not line aligned", sc, (unsigned long)lo);
+            for (int j = 0; j < N; j++) {
+                uintptr_t o = (uintptr_t)s[j]->remoteBits;
+                if (j != i && o / 64 >= lo / 64 && o / 64 <= hi / 64)
+                    TC_FAIL_("class %u: two spans' remoteBits share a line", sc);
+            }
+        }
+        for (int i = 0; i < N; i++) tc_mheap_free(s[i]);
+    }
+    EXPECT_TRUE(tc_mheap_verify());
+}
+
 TEST(grow_in_place_takes_the_free_pages_after) {
     struct mspan *a = tc_mheap_alloc(4, LARGE_MANUAL, 1);
     struct mspan *b = tc_mheap_alloc(4, LARGE_MANUAL, 1);

@@ -54,7 +54,7 @@
  *
  * The buffer (Go's wbBuf). Shading needs the work queue's lock; doing it
  * per store would put a lock in every pointer write. So a store appends
- * both values to its thread's 512-entry buffer (gc/barrier.h, inline) and
+ * both values to its thread's 128-entry buffer (gc/barrier.h, inline) and
  * a full buffer is flushed into the grey set in one marking context. Mark
  * termination flushes every thread's buffer with the world stopped, and
  * marking continues if that greyed anything (gc/cycle.c). A thread that

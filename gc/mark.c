@@ -301,6 +301,15 @@ TC_INLINE void greyobject(struct mstate *m, struct gcw *w, uintptr_t p) {
  * function it is inlined into carry this. */
 #define UNSANITIZED __attribute__((no_sanitize("address", "thread")))
 
+/* One word of a scanned block, which its owner may be writing. */
+UNSANITIZED TC_INLINE uintptr_t scan_word(uintptr_t q) {
+#if TC_TSAN /* an atomic load, even here, would be checked */
+    return *(volatile uintptr_t *)q;
+#else
+    return __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
+#endif
+}
+
 /* Shade what the words of [lo, hi) point to; both word aligned. The heap's
  * bounds are read once: an arena added meanwhile holds only objects
  * allocated black. */
@@ -308,11 +317,7 @@ UNSANITIZED TC_INLINE void
 scan_block(struct mstate *m, struct gcw *w, uintptr_t lo, uintptr_t hi, uintptr_t heap_lo,
            uintptr_t heap_len) {
     for (uintptr_t q = lo; q < hi; q += sizeof(uintptr_t)) {
-#if TC_TSAN /* an atomic load, even here, would be checked */
-        uintptr_t v = *(volatile uintptr_t *)q;
-#else
-        uintptr_t v = __atomic_load_n((uintptr_t *)q, __ATOMIC_RELAXED);
-#endif
+        uintptr_t v = scan_word(q);
         if (v - heap_lo < heap_len) greyobject(m, w, v);
     }
 }
@@ -362,8 +367,7 @@ UNSANITIZED static uint64_t drain(struct gcw *w, uint64_t budget, int yield) {
         for (unsigned i = 0; i < len[cur]; i++) {
             uintptr_t e = batch[cur][i], p = GREY_ADDR(e), size = GREY_BYTES(e);
             if (size == 2 * sizeof(uintptr_t)) { /* the commonest object: no loop */
-                uintptr_t v0 = __atomic_load_n((uintptr_t *)p, __ATOMIC_RELAXED);
-                uintptr_t v1 = __atomic_load_n((uintptr_t *)p + 1, __ATOMIC_RELAXED);
+                uintptr_t v0 = scan_word(p), v1 = scan_word(p + sizeof(uintptr_t));
                 if (v0 - heap_lo < heap_len) greyobject(&m, w, v0);
                 if (v1 - heap_lo < heap_len) greyobject(&m, w, v1);
                 scanned += size;

@@ -87,6 +87,28 @@ static int add_chunk(struct fixalloc *f) {
     return 1;
 }
 
+/* Put the blocks of unit u of chunk c, off the list and counted out of
+ * nunthreaded, on the list: it is resident (again). */
+static void thread_blocks(struct fixalloc *f, struct fixchunk *c, unsigned u) {
+    bit_clear(c->unthreaded, u);
+    f->released -= TC_FIXUNIT;
+    char *base = (char *)c + (size_t)u * TC_FIXUNIT;
+    for (unsigned i = f->perunit; i-- > 0;) { /* lowest address first out */
+        void **b = (void **)(base + (size_t)i * f->size);
+        *b = f->list;
+        f->list = b;
+    }
+    c->nfree[u] = (uint16_t)f->perunit;
+}
+
+/* runs[0..*n) gains unit u of chunk c: the last run grows if u follows it. */
+static void run_add(struct fixrun *runs, unsigned *n, struct fixchunk *c, unsigned u) {
+    if (*n && runs[*n - 1].c == c && runs[*n - 1].first + runs[*n - 1].n == u)
+        runs[*n - 1].n++;
+    else
+        runs[(*n)++] = (struct fixrun){c, u, 1};
+}
+
 /* Put the blocks of one unit not on the list (there is one) on it. */
 static void thread_unit(struct fixalloc *f) {
     unsigned u = 0;
@@ -101,16 +123,8 @@ static void thread_unit(struct fixalloc *f) {
         }
     }
 found:
-    bit_clear(c->unthreaded, u);
     f->nunthreaded--;
-    f->released -= TC_FIXUNIT;
-    char *base = (char *)c + (size_t)u * TC_FIXUNIT;
-    for (unsigned i = f->perunit; i-- > 0;) { /* lowest address first out */
-        void **b = (void **)(base + (size_t)i * f->size);
-        *b = f->list;
-        f->list = b;
-    }
-    c->nfree[u] = (uint16_t)f->perunit;
+    thread_blocks(f, c, u);
 }
 
 void *tc_fixalloc_alloc(struct fixalloc *f) {
@@ -149,11 +163,7 @@ unsigned tc_fixalloc_release_take(struct fixalloc *f, struct fixrun *runs, unsig
     for (struct fixchunk *c = f->chunks; c && n < max; c = c->next) {
         for (unsigned u = 1; u < UNITS && n < max; u++) {
             if (bit(c->unthreaded, u) || c->nfree[u] != f->perunit) continue;
-            if (n && runs[n - 1].c == c && runs[n - 1].first + runs[n - 1].n == u) {
-                runs[n - 1].n++;
-            } else {
-                runs[n++] = (struct fixrun){c, u, 1};
-            }
+            run_add(runs, &n, c, u);
             bit_set(c->unthreaded, u);
             bit_set(c->limbo, u);
             c->nfree[u] = 0;
@@ -194,11 +204,7 @@ unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks, struct fi
     for (struct fixchunk *c = f->chunks; c && n < max && want_units; c = c->next) {
         for (unsigned u = 1; u < UNITS && n < max && want_units; u++) {
             if (!bit(c->unthreaded, u) || bit(c->limbo, u)) continue;
-            if (n && runs[n - 1].c == c && runs[n - 1].first + runs[n - 1].n == u) {
-                runs[n - 1].n++;
-            } else {
-                runs[n++] = (struct fixrun){c, u, 1};
-            }
+            run_add(runs, &n, c, u);
             bit_set(c->limbo, u); /* neither threaded nor given back meanwhile */
             f->nunthreaded--;
             want_units--;
@@ -210,17 +216,8 @@ unsigned tc_fixalloc_prefault_take(struct fixalloc *f, size_t nblocks, struct fi
 void tc_fixalloc_prefault_done(struct fixalloc *f, const struct fixrun *runs, unsigned n) {
     for (unsigned i = 0; i < n; i++) {
         for (unsigned u = runs[i].first; u < runs[i].first + runs[i].n; u++) {
-            struct fixchunk *c = runs[i].c;
-            bit_clear(c->limbo, u);
-            bit_clear(c->unthreaded, u);
-            f->released -= TC_FIXUNIT;
-            char *base = (char *)c + (size_t)u * TC_FIXUNIT;
-            for (unsigned k = f->perunit; k-- > 0;) {
-                void **b = (void **)(base + (size_t)k * f->size);
-                *b = f->list;
-                f->list = b;
-            }
-            c->nfree[u] = (uint16_t)f->perunit;
+            bit_clear(runs[i].c->limbo, u);
+            thread_blocks(f, runs[i].c, u);
         }
     }
 }

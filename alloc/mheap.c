@@ -601,9 +601,7 @@ void tc_mheap_populate(void) {
 }
 
 /* Heap lock held; read racily by tc_mheap_usage. */
-static void gc_pages_add(int64_t n) {
-    __atomic_store_n(&H->pagesInUseGC, H->pagesInUseGC + (uint64_t)n, __ATOMIC_RELAXED);
-}
+static void gc_pages_add(int64_t n) { RACY_ADD(H->pagesInUseGC, (uint64_t)n); }
 
 struct mspan *tc_mheap_alloc(uintptr_t npages, unsigned spc, uintptr_t align_pages) {
     uintptr_t want = npages + align_pages - 1, released = 0;

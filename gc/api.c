@@ -88,6 +88,15 @@ static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
     return v;
 }
 
+/* Allocate-black for slot idx of s, just handed out by pp, while a cycle
+ * marks: tc_mark_black without the lookup, the index being known. */
+TC_INLINE void mark_black_idx(struct p *pp, struct mspan *s, unsigned idx) {
+    if (TC_UNLIKELY(atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)) {
+        tc_mspan_set_marked(s, idx);
+        tc_stat_add(&pp->gc_black_bytes, s->elemsize);
+    }
+}
+
 /* The fast path's own slow cases, each a tail call from it, so that the
  * fast path saves no register and sets up no frame. */
 
@@ -129,10 +138,7 @@ static TC_NOINLINE void *alloc_done_slow(void *v) {
 /* The end of the fast path for slots over 64 bytes that need zeroing. */
 static TC_NOINLINE void *alloc_zero_finish(struct p *pp, struct mspan *s, void *v, unsigned idx) {
     memset(v, 0, s->elemsize);
-    if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK) {
-        tc_mspan_set_marked(s, idx);
-        tc_stat_add(&pp->gc_black_bytes, s->elemsize);
-    }
+    mark_black_idx(pp, s, idx);
     tc_region_end();
     if (TC_UNLIKELY(tc_assist_debt)) tc_gc_assist();
     return v;
@@ -166,10 +172,7 @@ TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
         if (TC_UNLIKELY(s->elemsize > 64)) return alloc_zero_finish(pp, s, v, idx);
         zero_slot(v, s->elemsize);
     }
-    if (TC_UNLIKELY(atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)) {
-        tc_mspan_set_marked(s, idx);
-        tc_stat_add(&pp->gc_black_bytes, s->elemsize);
-    }
+    mark_black_idx(pp, s, idx);
     atomic_signal_fence(memory_order_seq_cst);
     __atomic_store_n(&tc_region_depth, 0, __ATOMIC_RELEASE);
     atomic_signal_fence(memory_order_seq_cst);

@@ -764,8 +764,27 @@ void tc_mheap_free(struct mspan *s) {
     if (excess) tc_scavenge_wake();
 }
 
+/* Heap lock held: the arena records' parts of every wholly released free
+ * span. release_run gives back only what lies inside the run it released,
+ * so a span released in pieces (while its neighbours were still in use)
+ * keeps the entries at the pieces' ends resident after it coalesces. */
+static void release_free_meta_locked(void) {
+    for (unsigned b = 0; b < TC_HEAP_BINS; b++) {
+        struct mspan *first = H->free[b], *s = first;
+        if (s) do {
+                if (s->nscav == s->npages) release_arena_meta(s->startAddr, span_end(s));
+                s = s->next;
+            } while (s != first);
+    }
+}
+
 size_t tc_mheap_scavenge(uint64_t keep_bytes) {
     size_t n = tc_mheap_release(keep_bytes, UINT64_MAX);
+    if (keep_bytes == 0) {
+        heap_lock();
+        release_free_meta_locked();
+        heap_unlock();
+    }
     return n + tc_mheap_release_metadata();
 }
 

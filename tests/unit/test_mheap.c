@@ -1,6 +1,7 @@
 /* Unit test for alloc/mheap.c: carving, coalescing, alignment, in-place
  * growth and scavenging, with the heap verifier after every step. */
 #include <stdio.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,6 +156,46 @@ TEST(scavenged_memory_is_known_zero) {
     const unsigned char *p = (const unsigned char *)s->startAddr;
     for (size_t i = 0; i < 32 * TC_PAGE_SIZE; i += 511) ASSERT_TRUE(p[i] == 0);
     tc_mheap_free(s);
+}
+
+/* Whether any whole OS page inside [p, p + n) is resident (-1: none inside). */
+static int any_resident(const void *p, size_t n) {
+    uintptr_t lo = TC_ALIGN_UP((uintptr_t)p, 4096), hi = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (hi <= lo) return -1;
+    unsigned char vec[64];
+    size_t pages = (hi - lo) / 4096;
+    if (pages > sizeof vec) pages = sizeof vec;
+    if (mincore((void *)lo, pages * 4096, vec) != 0) return -1;
+    for (size_t i = 0; i < pages; i++)
+        if (vec[i] & 1) return 1;
+    return 0;
+}
+
+/* Pages released one at a time, each between two in use, and then
+ * coalesced: the page-table entries inside the free span they form go
+ * back to the OS with gc_release_memory's scavenge, as if the span had
+ * been released whole. */
+TEST(metadata_of_pages_released_piecemeal_goes_back) {
+    enum { N = 4096 };
+    static struct mspan *s[N];
+    tc_mheap_scavenge(0);
+    for (unsigned i = 0; i < N; i++) ASSERT_TRUE((s[i] = tc_mheap_alloc(1, LARGE_MANUAL, 1)) != NULL);
+    uintptr_t lo = s[0]->startAddr;
+    for (unsigned i = 1; i < N; i++)
+        ASSERT_TRUE(s[i]->startAddr == lo + i * TC_PAGE_SIZE); /* one run, one arena */
+    ASSERT_TRUE(tc_arenaof(lo) == tc_arenaof(lo + (N - 1) * TC_PAGE_SIZE));
+    for (unsigned k = 0; k < 2; k++) { /* odd pages first, then even */
+        for (unsigned i = !k; i < N; i += 2) tc_mheap_free(s[i]);
+        tc_mheap_release(0, UINT64_MAX);
+    }
+    EXPECT_TRUE(tc_mheap_verify());
+    struct heaparena *ha = tc_arenaof(lo);
+    uintptr_t first = tc_arena_page(lo);
+    EXPECT_TRUE(any_resident(&ha->spans[first + 1], (N - 2) * sizeof ha->spans[0]) == 1);
+    tc_mheap_scavenge(0);
+    EXPECT_TRUE(any_resident(&ha->spans[first + 1], (N - 2) * sizeof ha->spans[0]) == 0);
+    EXPECT_TRUE(any_resident(&ha->pageinfo[first + 1], (N - 2) * sizeof ha->pageinfo[0]) == 0);
+    EXPECT_TRUE(tc_mheap_verify());
 }
 
 TC_TEST_MAIN()

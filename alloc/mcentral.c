@@ -34,7 +34,7 @@ void tc_mcentral_init(void) {
 }
 
 /* Which list s is (or goes) on: its kind, and the parity of its sweepgen. */
-static struct mspan **list_head(struct mcentral *c, const struct mspan *s, unsigned list) {
+static struct spanlist *list_of(struct mcentral *c, const struct mspan *s, unsigned list) {
     unsigned par = (s->sweepgen >> 1) & 1;
     return list == LIST_PARTIAL ? &c->partial[par] : &c->full[par];
 }
@@ -46,19 +46,21 @@ static int collected(const struct mspan *s) {
 }
 
 static void list_push(struct mcentral *c, struct mspan *s, unsigned list) {
-    struct mspan **head = list_head(c, s, list);
+    struct spanlist *l = list_of(c, s, list);
     __atomic_store_n(&s->list, (uint8_t)list, __ATOMIC_SEQ_CST);
     s->prev = NULL;
-    s->next = *head;
-    if (*head) (*head)->prev = s;
-    __atomic_store_n(head, s, __ATOMIC_RELAXED); /* peeked without the lock */
+    s->next = l->first;
+    if (l->first) l->first->prev = s;
+    else l->last = s;
+    __atomic_store_n(&l->first, s, __ATOMIC_RELAXED); /* peeked without the lock */
 }
 
 static void list_remove(struct mcentral *c, struct mspan *s) {
-    struct mspan **head = list_head(c, s, s->list);
+    struct spanlist *l = list_of(c, s, s->list);
     if (s->prev) s->prev->next = s->next;
-    else __atomic_store_n(head, s->next, __ATOMIC_RELAXED);
+    else __atomic_store_n(&l->first, s->next, __ATOMIC_RELAXED);
     if (s->next) s->next->prev = s->prev;
+    else l->last = s->prev;
     s->next = s->prev = NULL;
     __atomic_store_n(&s->list, LIST_NONE, __ATOMIC_SEQ_CST);
 }
@@ -113,26 +115,38 @@ static int settle(struct mcentral *c, struct mspan *s) {
     return 0;
 }
 
+/* Lock held: the oldest unswept span of c, off its list, or NULL. Oldest
+ * first, as Go's spanSets pop: the spans filled longest ago are the likeliest
+ * to hold nothing live by now. */
+static struct mspan *pop_unswept(struct mcentral *c) {
+    unsigned un = !swept_parity();
+    struct mspan *s = c->partial[un].last ? c->partial[un].last : c->full[un].last;
+    if (s) list_remove(c, s);
+    return s;
+}
+
 /* Lock held. A collected class's next span: a swept partial one, else
- * unswept spans swept on demand (Go's mcentral.cacheSpan) until one has
- * room; full ones go to the full list. */
+ * unswept spans swept on demand (Go's mcentral.cacheSpan, with its budget
+ * of 100) until one has room; full ones go to the full list. NULL: ask
+ * the heap. */
 static struct mspan *take_collected(struct mcentral *c) {
     unsigned sw = swept_parity();
-    struct mspan *s;
-    while ((s = c->partial[sw]) == NULL &&
-           ((s = c->partial[!sw]) != NULL || (s = c->full[!sw]) != NULL)) {
+    struct mspan *s = c->partial[sw].first;
+    if (s) {
         list_remove(c, s);
+        return s;
+    }
+    for (unsigned budget = 100; budget && (s = pop_unswept(c)) != NULL; budget--) {
         if (tc_sweep_span(s) != SWEEP_FULL) return s;
         list_push(c, s, LIST_FULL);
     }
-    if (s) list_remove(c, s);
-    return s;
+    return NULL;
 }
 
 struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
     struct mcentral *c = &tc_mcentral_[spc];
     central_lock(c);
-    struct mspan *s = c->partial[0];
+    struct mspan *s = c->partial[0].first;
     if (tc_spanclass_kind(spc) != SPAN_MANUAL) s = take_collected(c);
     else if (s) list_remove(c, s);
     else if ((s = c->spare) != NULL) c->spare = NULL;
@@ -196,28 +210,26 @@ int tc_mcentral_unswept_empty(void) {
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
         if (tc_spanclass_kind(spc) == SPAN_MANUAL || spc % 4 == 3) continue;
         struct mcentral *c = &tc_mcentral_[spc];
-        if (__atomic_load_n(&c->partial[un], __ATOMIC_RELAXED) ||
-            __atomic_load_n(&c->full[un], __ATOMIC_RELAXED))
+        if (__atomic_load_n(&c->partial[un].first, __ATOMIC_RELAXED) ||
+            __atomic_load_n(&c->full[un].first, __ATOMIC_RELAXED))
             return 0;
     }
     return 1;
 }
 
-/* Lock held: an unswept span of c, off its list, or NULL. */
-static struct mspan *pop_unswept(struct mcentral *c) {
-    unsigned un = !swept_parity();
-    struct mspan *s = c->partial[un] ? c->partial[un] : c->full[un];
-    if (s) list_remove(c, s);
-    return s;
-}
-
 /* Whether c may hold unswept spans of parity un: a peek without the
  * lock, which the caller takes before it believes the answer. */
 static int may_have_unswept(struct mcentral *c, unsigned un) {
-    return __atomic_load_n(&c->partial[un], __ATOMIC_RELAXED) ||
-           __atomic_load_n(&c->full[un], __ATOMIC_RELAXED);
+    return __atomic_load_n(&c->partial[un].first, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&c->full[un].first, __ATOMIC_RELAXED);
 }
 
+/* The lock is held only to take a span off its list and to put it back:
+ * the sweep itself runs without it, so refills of the class do not wait
+ * for it. The span, on no list meanwhile, is the sweeper's alone. A span
+ * that emptied stays in its class, swept partial, for refills to take
+ * before the heap is asked; one that stayed empty for a whole cycle goes
+ * back to the heap, as does a large object's span (no refill takes it). */
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     uint64_t n = 0;
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
@@ -226,19 +238,18 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
         unsigned un = !swept_parity();
         while (n < budget && may_have_unswept(c, un)) {
             central_lock(c);
-            struct mspan *s = pop_unswept(c), *dead = NULL;
-            if (s) {
-                enum sweep_result r = tc_sweep_span(s);
-                if (r == SWEEP_EMPTY) {
-                    c->nspans--;
-                    dead = s;
-                } else {
-                    list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);
-                }
-                n++;
-            }
+            struct mspan *s = pop_unswept(c);
             central_unlock(c);
-            if (dead) tc_mheap_free(dead);
+            if (!s) break;
+            uint32_t before = tc_mspan_count(s);
+            enum sweep_result r = tc_sweep_span(s);
+            int idle = r == SWEEP_EMPTY && (before == 0 || tc_spanclass_sizeclass(spc) == 0);
+            central_lock(c);
+            if (idle) c->nspans--;
+            else list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);
+            central_unlock(c);
+            if (idle) tc_mheap_free(s);
+            n++;
         }
     }
     return n;
@@ -254,15 +265,34 @@ void tc_mcentral_unsweep_cached(struct mspan *s) {
     tc_unlock(&c->lock, LOCKRANK_MCENTRAL);
 }
 
+/* Lock held: the collected class's swept spans that hold nothing, off
+ * their list and chained through next. */
+static struct mspan *take_empties(struct mcentral *c) {
+    struct mspan *empties = NULL, *next;
+    for (struct mspan *s = c->partial[swept_parity()].first; s; s = next) {
+        next = s->next;
+        if (tc_mspan_count(s) != 0) continue;
+        list_remove(c, s);
+        c->nspans--;
+        s->next = empties;
+        empties = s;
+    }
+    return empties;
+}
+
 void tc_mcentral_release_spares(void) {
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
         struct mcentral *c = &tc_mcentral_[spc];
         central_lock(c);
-        struct mspan *s = c->spare;
+        struct mspan *s = c->spare, *next;
         c->spare = NULL;
         if (s) c->nspans--;
+        else if (tc_spanclass_kind(spc) != SPAN_MANUAL) s = take_empties(c);
         central_unlock(c);
-        if (s) tc_mheap_free(s);
+        for (; s; s = next) {
+            next = s->next;
+            tc_mheap_free(s);
+        }
     }
 }
 

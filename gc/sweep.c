@@ -4,8 +4,8 @@
  * slot, packed into words here) become its allocation bits (a slot is
  * allocated after the sweep iff it was marked), its mark bytes are
  * cleared for the next cycle, and its search cursor goes
- * back to slot 0. A span with no mark left goes back to the heap; a large
- * object's span is one slot and follows the same rule.
+ * back to slot 0. What becomes of a span with no mark left is the
+ * mcentral's choice (alloc/mcentral.c: tc_mcentral_sweep_some).
  *
  * When. At mark termination (world stopped) the sweep generation h moves
  * on by 2, which by itself turns every listed collected span into an
@@ -13,8 +13,10 @@
  * the Ps cached join them: the stop costs O(Ps), not O(heap). Spans are
  * then swept concurrently by the collector thread (tc_sweep_some) and by
  * allocation, lazily (the mcentral sweeps the span it is about to hand
- * out), each under its class's mcentral lock, which gives the h-2 -> h-1
- * -> h ownership of Go's CAS. Every span is swept before the next cycle starts.
+ * out). A sweeper owns the span it sweeps by having taken it off its
+ * list under the class's mcentral lock (Go's h-2 -> h-1 -> h CAS). Every
+ * span is swept before the next cycle starts: the collector thread, which
+ * starts it, sweeps what is left first.
  *
  * Finalizers: before the bits are swapped, an unmarked object with a
  * finalizer is queued and marked, so it survives this sweep (Go revives it

@@ -161,9 +161,10 @@ struct mspan *tc_mcentral_cache_span(unsigned spc, struct p *pp) {
         return s;
     }
     unsigned sc = tc_spanclass_sizeclass(spc);
-    s = tc_mheap_alloc(tc_class_to_npages[sc], spc, 1);
+    int manual = tc_spanclass_kind(spc) == SPAN_MANUAL;
+    s = tc_mheap_alloc(manual ? tc_class_to_npages[sc] : tc_class_to_npages_gc[sc], spc, 1);
     if (!s) return NULL;
-    s->sweepgen = tc_spanclass_kind(spc) == SPAN_MANUAL ? 0 : tc_sweepgen;
+    s->sweepgen = manual ? 0 : tc_sweepgen;
     central_lock(c);
     c->nspans++;
     s->list = LIST_CACHED;

@@ -8,6 +8,14 @@ class when both use the same pages and hold the same number of objects;
 then grow each class to the largest size that still fits the same number
 of objects (kept a multiple of 128 so the 128-byte lookup table works).
 
+Collected spans (tc_class_to_npages_gc) may be longer than Go's: the fewest
+pages, from Go's count up to GC_SPAN_MAX_PAGES, that hold GC_SPAN_MIN_OBJS
+objects with tail waste at or under 1/8, else the most pages up to that
+bound with such waste. A refill then serves more objects: with Go's one
+page, a 1 KiB class refilled every 8 objects, and each refill of a swept
+span is a few cache misses on metadata that the background sweeper just
+wrote on another core. Malloc'd spans keep Go's lengths.
+
 Usage: gen_sizeclasses.py [OUTPUT]   (stdout when OUTPUT is omitted)
 A unit test reruns this script and diffs its output with the checked-in
 header, so the table can never drift from its generator.
@@ -21,6 +29,8 @@ SMALL_SIZE_DIV = 8
 SMALL_SIZE_MAX = 1024
 LARGE_SIZE_DIV = 128
 NUM_CLASSES = 68
+GC_SPAN_MIN_OBJS = 64
+GC_SPAN_MAX_PAGES = 8
 
 
 def is_pow2(x):
@@ -60,6 +70,19 @@ def make_classes():
     return out
 
 
+def gc_npages(size, npages):
+    """Pages of a collected span of this class (see the module comment)."""
+    best = npages
+    for n in range(npages, max(npages, GC_SPAN_MAX_PAGES) + 1):
+        span = n * PAGE_SIZE
+        if span % size > span // 8:
+            continue
+        best = n
+        if span // size >= GC_SPAN_MIN_OBJS:
+            break
+    return best
+
+
 def div_magic(size):
     return 0 if size == 0 else (2**32 - 1) // size + 1
 
@@ -77,7 +100,10 @@ def emit(classes):
     w(" * Go's size classes for 64-bit targets. Class 0 stands for large objects")
     w(" * (more than 32 KiB), which get a span of their own.")
     w(" *")
-    w(" * class  bytes/obj  bytes/span  objects  tail waste  max waste  min align")
+    w(" * Collected spans may be longer (the last column; scripts/gen_sizeclasses.py")
+    w(" * says why and how long).")
+    w(" *")
+    w(" * class  bytes/obj  bytes/span  objects  tail waste  max waste  min align  gc pages")
     for c, (size, npages) in enumerate(classes):
         if c == 0:
             continue
@@ -86,8 +112,8 @@ def emit(classes):
         tail = span - objs * size
         prev = classes[c - 1][0]
         max_waste = float(span - (prev + 1) * objs) / float(span)
-        w(" * %5d  %9d  %10d  %7d  %10d  %8.2f%%  %9d" %
-          (c, size, span, objs, tail, 100 * max_waste, min_align(size)))
+        w(" * %5d  %9d  %10d  %7d  %10d  %8.2f%%  %9d  %8d" %
+          (c, size, span, objs, tail, 100 * max_waste, min_align(size), gc_npages(size, npages)))
     w(" */")
     w("#ifndef TC_ALLOC_SIZECLASSES_H")
     w("#define TC_ALLOC_SIZECLASSES_H")
@@ -114,6 +140,7 @@ def emit(classes):
 
     table("uint16_t", "tc_class_to_size", [s for s, _ in classes])
     table("uint8_t", "tc_class_to_npages", [n for _, n in classes])
+    table("uint8_t", "tc_class_to_npages_gc", [gc_npages(s, n) if s else 0 for s, n in classes])
     table("uint32_t", "tc_class_to_divmagic", [div_magic(s) for s, _ in classes], 6)
     table("uint16_t", "tc_class_to_nelems",
           [n * PAGE_SIZE // s if s else 0 for s, n in classes])

@@ -107,10 +107,13 @@ struct mcache {
  * readers sum over all Ps. One counter per operation on the fast paths;
  * the free bins count their own pushes and pops (struct freebin). */
 struct pstats {
-    _Atomic uint64_t nmalloc[TC_NUM_SIZE_CLASSES]; /* objects allocated */
-    _Atomic uint64_t nfree[TC_NUM_SIZE_CLASSES];   /* objects freed */
-    _Atomic uint64_t largeBytesMalloc; /* bytes of large objects allocated */
-    _Atomic uint64_t largeBytesFree;   /* bytes of large objects freed */
+    _Atomic uint64_t nmalloc[TC_NUM_SIZE_CLASSES]; /* malloc'd objects allocated */
+    _Atomic uint64_t nfree[TC_NUM_SIZE_CLASSES];   /* malloc'd objects freed */
+    _Atomic uint64_t ngcalloc[TC_NUM_SIZE_CLASSES]; /* collected objects allocated
+                                                       (the sweeper counts their frees) */
+    _Atomic uint64_t largeBytesMalloc; /* bytes of large malloc'd objects allocated */
+    _Atomic uint64_t largeBytesFree;   /* bytes of large malloc'd objects freed */
+    _Atomic uint64_t largeBytesGC;     /* bytes of large collected objects allocated */
     _Atomic uint64_t ntiny;   /* tiny sub-allocations (blocks count in [2]) */
     _Atomic uint64_t nremote[TC_NUM_SIZE_CLASSES]; /* frees into other Ps' spans */
 };

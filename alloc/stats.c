@@ -94,17 +94,19 @@ static void read_stats(struct gc_stats *st) {
     for (struct p *pp = tc_p_all(); pp; pp = pp->alllink) {
         for (unsigned sc = 0; sc < TC_NUM_SIZE_CLASSES; sc++) {
             struct freebin *b = &pp->mcache.free[sc];
-            uint64_t m = LOAD(pp->stats.nmalloc[sc]) + tc_freebin_pops(&pp->mcache, sc);
+            uint64_t m = LOAD(pp->stats.nmalloc[sc]) + LOAD(pp->stats.ngcalloc[sc]) +
+                         tc_freebin_pops(&pp->mcache, sc);
             uint64_t f = LOAD(pp->stats.nfree[sc]) + LOAD(b->npush);
             st->nmalloc += m;
             st->nfree += f;
             bytes += (int64_t)((m - f) * tc_class_size(sc));
             if (sc) st->total_alloc += m * tc_class_size(sc);
         }
-        st->large_alloc += LOAD(pp->stats.nmalloc[0]);
+        st->large_alloc += LOAD(pp->stats.nmalloc[0]) + LOAD(pp->stats.ngcalloc[0]);
         st->nmalloc += LOAD(pp->stats.ntiny);
-        bytes += (int64_t)(LOAD(pp->stats.largeBytesMalloc) - LOAD(pp->stats.largeBytesFree));
-        st->total_alloc += LOAD(pp->stats.largeBytesMalloc);
+        uint64_t large = LOAD(pp->stats.largeBytesMalloc) + LOAD(pp->stats.largeBytesGC);
+        bytes += (int64_t)(large - LOAD(pp->stats.largeBytesFree));
+        st->total_alloc += large;
         st->thread_cache_bytes += cached_free_bytes(pp);
         st->metadata_sys += sizeof(struct p);
         for (unsigned sc = 1; sc < TC_NUM_SIZE_CLASSES; sc++) /* the bins' entries */

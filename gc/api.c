@@ -72,7 +72,7 @@ static TC_NOINLINE void *alloc_slow(size_t size, enum span_kind kind) {
             s = pp->mcache.alloc[spc];
         }
         if (v) {
-            tc_stat_add(&pp->stats.nmalloc[sc], 1);
+            tc_stat_add(&pp->stats.ngcalloc[sc], 1);
             if (s->needzero) zero_slot(v, s->elemsize);
         }
     } else {
@@ -112,7 +112,7 @@ static TC_NOINLINE void *alloc_in_region(struct p *pp, size_t size, enum span_ki
         tc_region_end();
         return alloc_slow(size, kind);
     }
-    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    tc_stat_add(&pp->stats.ngcalloc[sc], 1);
     if (s->needzero) zero_slot(v, s->elemsize);
     if (atomic_load_explicit(&tc_gcphase, memory_order_relaxed) >= GC_MARK)
         tc_mark_black(pp, s, (uintptr_t)v);
@@ -167,7 +167,7 @@ TC_INLINE void *alloc_fast(size_t size, enum span_kind kind) {
     unsigned idx;
     void *v = tc_mspan_alloc_fast_idx(s, &idx);
     if (TC_UNLIKELY(!v)) return alloc_refill(size, kind);
-    tc_stat_add(&pp->stats.nmalloc[sc], 1);
+    tc_stat_add(&pp->stats.ngcalloc[sc], 1);
     if (s->needzero) {
         if (TC_UNLIKELY(s->elemsize > 64)) return alloc_zero_finish(pp, s, v, idx);
         zero_slot(v, s->elemsize);

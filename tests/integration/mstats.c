@@ -93,6 +93,41 @@ TEST(malloc_stats_and_gc_stats_print_print_the_table) {
     free(p);
 }
 
+static void stats_once(void) { gc_stats_print(); }
+
+/* The line of out that starts with prefix, up to its end (static buffer). */
+static const char *line_of(const char *out, const char *prefix) {
+    static char buf[4][256];
+    static unsigned k;
+    const char *l = strstr(out, prefix);
+    char *b = buf[k++ % 4];
+    size_t n = 0;
+    while (l && l[n] && l[n] != '\n' && n < sizeof buf[0] - 1) n++;
+    memcpy(b, l ? l : "", n);
+    b[n] = '\0';
+    return b;
+}
+
+/* The table is malloc's: collected objects, small and large, are the
+ * collector's line, not a class's mallocs. */
+TEST(collected_objects_stay_out_of_the_malloc_table) {
+    static void *keep[1000 + 3];
+    gc_add_roots(keep, keep + 1003);
+    const char *before = capture_stderr(stats_once);
+    char large0[256];
+    snprintf(large0, sizeof large0, "%s", line_of(before, "  large ("));
+    for (int i = 0; i < 1000; i++) keep[i] = gc_alloc(3000); /* the 3072-byte class */
+    for (int i = 0; i < 3; i++) keep[1000 + i] = gc_alloc(100000);
+    const char *out = capture_stderr(stats_once);
+    EXPECT_TRUE(strstr(out, "(3072 B): ") == NULL);
+    EXPECT_STREQ(line_of(out, "  large ("), large0);
+    EXPECT_TRUE(strstr(out, "collected heap: ") != NULL);
+    struct gc_stats st = GC_STATS_INIT;
+    gc_read_stats(&st); /* the totals still count them */
+    EXPECT_TRUE(st.large_alloc >= 3 && st.nmalloc >= 1003);
+    gc_remove_roots(keep, keep + 1003);
+}
+
 /* This program again with GODEBUG set and no test to run; its stderr. */
 static int run_self(const char *godebug, char *out, size_t cap) {
     int fd[2];

@@ -7,7 +7,11 @@
  * given back to the heap only when it holds no object and no remote free
  * is in flight (xremoteCount == 0 after the merge), so a freer that has
  * counted itself in but not yet set its bit never writes into a span that
- * changed hands. */
+ * changed hands.
+ *
+ * Collected spans have no remote frees: the sweeper frees their objects.
+ * Lists are taken from both ends: refills take the newest swept partial
+ * span, sweepers the oldest unswept one (tc_mcentral_sweep_some). */
 #include "alloc/mcentral.h"
 
 #include "alloc/lockrank.h"
@@ -227,10 +231,9 @@ static int may_have_unswept(struct mcentral *c, unsigned un) {
 
 /* The lock is held only to take a span off its list and to put it back:
  * the sweep itself runs without it, so refills of the class do not wait
- * for it. The span, on no list meanwhile, is the sweeper's alone. A span
- * that emptied stays in its class, swept partial, for refills to take
- * before the heap is asked; one that stayed empty for a whole cycle goes
- * back to the heap, as does a large object's span (no refill takes it). */
+ * for it. The span, on no list meanwhile, is the sweeper's alone. An
+ * emptied span goes back to the heap at once, as in Go: kept in its class,
+ * it would be memory that neither other classes nor the scavenger see. */
 uint64_t tc_mcentral_sweep_some(uint64_t budget) {
     uint64_t n = 0;
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES && n < budget; spc++) {
@@ -242,14 +245,12 @@ uint64_t tc_mcentral_sweep_some(uint64_t budget) {
             struct mspan *s = pop_unswept(c);
             central_unlock(c);
             if (!s) break;
-            uint32_t before = tc_mspan_count(s);
             enum sweep_result r = tc_sweep_span(s);
-            int idle = r == SWEEP_EMPTY && (before == 0 || tc_spanclass_sizeclass(spc) == 0);
             central_lock(c);
-            if (idle) c->nspans--;
+            if (r == SWEEP_EMPTY) c->nspans--;
             else list_push(c, s, r == SWEEP_FULL ? LIST_FULL : LIST_PARTIAL);
             central_unlock(c);
-            if (idle) tc_mheap_free(s);
+            if (r == SWEEP_EMPTY) tc_mheap_free(s);
             n++;
         }
     }
@@ -266,34 +267,15 @@ void tc_mcentral_unsweep_cached(struct mspan *s) {
     tc_unlock(&c->lock, LOCKRANK_MCENTRAL);
 }
 
-/* Lock held: the collected class's swept spans that hold nothing, off
- * their list and chained through next. */
-static struct mspan *take_empties(struct mcentral *c) {
-    struct mspan *empties = NULL, *next;
-    for (struct mspan *s = c->partial[swept_parity()].first; s; s = next) {
-        next = s->next;
-        if (tc_mspan_count(s) != 0) continue;
-        list_remove(c, s);
-        c->nspans--;
-        s->next = empties;
-        empties = s;
-    }
-    return empties;
-}
-
 void tc_mcentral_release_spares(void) {
     for (unsigned spc = 0; spc < TC_NUM_SPAN_CLASSES; spc++) {
         struct mcentral *c = &tc_mcentral_[spc];
         central_lock(c);
-        struct mspan *s = c->spare, *next;
+        struct mspan *s = c->spare;
         c->spare = NULL;
         if (s) c->nspans--;
-        else if (tc_spanclass_kind(spc) != SPAN_MANUAL) s = take_empties(c);
         central_unlock(c);
-        for (; s; s = next) {
-            next = s->next;
-            tc_mheap_free(s);
-        }
+        if (s) tc_mheap_free(s);
     }
 }
 

@@ -54,8 +54,7 @@ TC_INTERNAL void tc_mcentral_reconcile(struct mspan *s, unsigned spc, uint64_t g
  * where the sweeper finds it. */
 TC_INTERNAL void tc_mcentral_add_large(struct mspan *s);
 /* Sweep up to budget unswept spans, oldest first; returns how many were
- * swept. A span emptied since its last sweep stays, swept partial, for
- * refills; one that stayed empty a whole cycle goes back to the heap. */
+ * swept. Empty ones go back to the heap. */
 TC_INTERNAL uint64_t tc_mcentral_sweep_some(uint64_t budget);
 /* World stopped, h just moved on: span s, taken from a P's mcache,
  * joins the unswept spans of its class. */
@@ -64,8 +63,7 @@ TC_INTERNAL void tc_mcentral_unsweep_cached(struct mspan *s);
  * the world is stopped or the lists are quiet). */
 TC_INTERNAL int tc_mcentral_unswept_empty(void);
 
-/* Give every kept empty span back to the heap: malloc'd classes' spares
- * and the collected classes' emptied spans (gc_release_memory). */
+/* Give every kept empty span back to the heap (gc_release_memory). */
 TC_INTERNAL void tc_mcentral_release_spares(void);
 
 TC_INTERNAL void tc_mcentral_lock_all(void);

@@ -4,8 +4,8 @@
  * slot, packed into words here) become its allocation bits (a slot is
  * allocated after the sweep iff it was marked), its mark bytes are
  * cleared for the next cycle, and its search cursor goes
- * back to slot 0. What becomes of a span with no mark left is the
- * mcentral's choice (alloc/mcentral.c: tc_mcentral_sweep_some).
+ * back to slot 0. A span with no mark left goes back to the heap; a large
+ * object's span is one slot and follows the same rule.
  *
  * When. At mark termination (world stopped) the sweep generation h moves
  * on by 2, which by itself turns every listed collected span into an

@@ -27,8 +27,8 @@
  * malloc_trim(0) release everything at once, on the caller's thread.
  *
  * The thread is started by the first wake-up made outside any gc region
- * (a free that leaves excess, a cycle's end, the end of its sweep); a
- * program that never frees much never has it. If it cannot be started, the waker releases the
+ * (a free that leaves excess, a cycle's end); a program that never frees
+ * much never has it. If it cannot be started, the waker releases the
  * excess itself. */
 #include "alloc/scavenge.h"
 
@@ -53,13 +53,9 @@ static _Atomic int64_t limit = INT64_MAX;  /* bytes */
 static _Atomic uint32_t pending;           /* futex: excess to release */
 static _Atomic int started;                /* 1 once the thread runs; 2 if it cannot */
 
-void tc_scavenge_kick(void) {
-    if (tc_mheap_excess()) tc_scavenge_wake();
-}
-
 void tc_scavenge_set_gc_goal(uint64_t retained) {
     atomic_store_explicit(&gc_goal, retained, memory_order_relaxed);
-    tc_scavenge_kick();
+    if (tc_mheap_excess()) tc_scavenge_wake();
 }
 
 void tc_scavenge_set_limit(int64_t bytes) {

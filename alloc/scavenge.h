@@ -23,11 +23,6 @@ TC_INTERNAL uint64_t tc_scavenge_excess_locked(void);
 /* There is excess: have the scavenger thread release it (started on the
  * first call made outside any gc region). Outside the heap lock. */
 TC_INTERNAL void tc_scavenge_wake(void);
-/* Wake the scavenger if there is excess. For whoever freed spans inside gc
- * regions, where a wake-up cannot start the thread: the collector, once
- * a cycle's sweep is done (else a program that goes idle after dropping
- * its heap keeps it resident). Outside regions and the heap lock. */
-TC_INTERNAL void tc_scavenge_kick(void);
 TC_INTERNAL void tc_scavenge_after_fork_child(void);
 
 #endif

@@ -51,7 +51,6 @@
 #include "alloc/options.h"
 #include "alloc/region.h"
 #include "alloc/report.h"
-#include "alloc/scavenge.h"
 #include "gc/assist.h"
 #include "gc/barrier.h"
 #include "gc/cycle.h"
@@ -269,7 +268,6 @@ static void run_cycle(uint32_t n) {
 /* Go's bgsweep: the collector thread sweeps what allocation has not. */
 static void sweep_background(void) {
     while (tc_sweep_some(64)) continue;
-    tc_scavenge_kick(); /* the sweep freed spans inside regions */
 }
 
 static void *driver_main(void *arg) {

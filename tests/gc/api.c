@@ -284,40 +284,6 @@ GCT_NOINLINE static void garbage_small_mib(size_t mib) {
     }
 }
 
-/* A live set dropped goes back to the OS in the background after the one
- * cycle that finds it dead, with no gc_release_memory and no further
- * cycle (a program that goes idle after a burst). */
-static void **burst;
-GCT_NOINLINE static void burst_fill(size_t n) {
-    gc_store((void **)&burst, gc_alloc(n * sizeof(void *)));
-    for (size_t i = 0; i < n; i++) {
-        char *p = gc_alloc_noscan(1024);
-        if (!p) abort();
-        p[0] = p[1023] = 1;
-        gc_store(&burst[i], p);
-    }
-}
-
-TEST(a_dropped_live_set_goes_back_to_the_os) {
-    SKIP_UNDER_TSAN("its shadow memory and its pace change what is released when");
-    GCT_SKIP_UNDER_STRESS();
-    if (GCT_ASAN) return; /* the quarantine holds freed memory */
-    int prev = gc_setpercent(100);
-    burst_fill(256 * 1024); /* 256 MiB */
-    gc_collect();
-    uint64_t r0 = gct_stats().heap_released_total;
-    gc_store((void **)&burst, NULL);
-    gct_clobber_stack();
-    gc_collect();
-    uint64_t end = gct_now_ns() + 10000000000u;
-    while (gct_stats().heap_released_total - r0 < 128 * MiB && gct_now_ns() < end)
-        gct_sleep_us(10000);
-    uint64_t released = gct_stats().heap_released_total - r0;
-    printf("  %ju MiB released\n", (uintmax_t)released >> 20);
-    EXPECT_TRUE(released >= 128 * MiB);
-    gc_setpercent(prev);
-}
-
 TEST(release_metadata) {
     GCT_SKIP_UNDER_STRESS();
     SKIP_UNDER_TSAN("its shadow memory is resident too");

@@ -145,7 +145,7 @@ static void *alloc_large(struct p *pp, size_t size, enum span_kind kind, int zer
         tc_gc_note_alloc(s->elemsize, kind == SPAN_SCAN);
     }
     int manual = kind == SPAN_MANUAL;
-    tc_stat_add(manual ? &pp->stats.nmalloc[0] : &pp->stats.ngcalloc[0], 1);
+    tc_stat_add(tc_pstats_nalloc(&pp->stats, kind, 0), 1);
     tc_stat_add(manual ? &pp->stats.largeBytesMalloc : &pp->stats.largeBytesGC, s->elemsize);
     return (void *)s->startAddr;
 }
@@ -166,7 +166,7 @@ void *tc_alloc_small(struct p *pp, size_t size, unsigned sc, enum span_kind kind
     struct mspan *s = pp->mcache.alloc[tc_spanclass(sc, kind)];
     if (TC_UNLIKELY(s->allocCache == 0)) return tc_alloc_slow(size, kind, 0, 0);
     void *v = tc_mspan_alloc_fast(s);
-    tc_stat_add(kind == SPAN_MANUAL ? &pp->stats.nmalloc[sc] : &pp->stats.ngcalloc[sc], 1);
+    tc_stat_add(tc_pstats_nalloc(&pp->stats, kind, sc), 1);
     return v;
 }
 
@@ -199,7 +199,7 @@ static void *alloc_slow(size_t size, enum span_kind kind, int zero, size_t align
         v = tc_freebin_pop(b);
     } else if ((v = tc_mspan_alloc_fast(pp->mcache.alloc[spc])) != NULL ||
                (v = tc_mcache_refill_alloc(pp, spc)) != NULL) {
-        tc_stat_add(kind == SPAN_MANUAL ? &pp->stats.nmalloc[sc] : &pp->stats.ngcalloc[sc], 1);
+        tc_stat_add(tc_pstats_nalloc(&pp->stats, kind, sc), 1);
     } else {
         return NULL;
     }

@@ -118,6 +118,11 @@ struct pstats {
     _Atomic uint64_t nremote[TC_NUM_SIZE_CLASSES]; /* frees into other Ps' spans */
 };
 
+/* The allocation counter of size class sc for memory of this kind. */
+TC_INLINE _Atomic uint64_t *tc_pstats_nalloc(struct pstats *st, enum span_kind kind, unsigned sc) {
+    return kind == SPAN_MANUAL ? &st->nmalloc[sc] : &st->ngcalloc[sc];
+}
+
 enum p_status { P_IDLE = 0, P_RUNNING = 1 };
 
 struct p {
